@@ -1,0 +1,91 @@
+"""Reading every target file of a host in one remote command: a shell half and a pure parser half.
+
+The script needs only POSIX sh and coreutils on the host (no Python there). For each path it prints one
+line: ``INDEX KIND`` or ``INDEX stat REALPATH_B64 MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where CONTENT
+is ``b`` + base64 of the bytes, ``-`` when not read (not a regular file, or over the size limit), or ends
+in ``!`` when reading failed half-way.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import shlex
+import stat
+from collections.abc import Sequence
+
+from .errors import HostError
+from .model import FileKind, RemoteFile
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+_READER = r"""LC_ALL=C; export LC_ALL
+r() {
+  i=$1 f=$2
+  if [ ! -e "$f" ]; then
+    if [ -L "$f" ]; then echo "$i dangling"; else echo "$i missing"; fi
+    return 0
+  fi
+  s=$(stat -L -c '%f %s %u %g %U %G' -- "$f") || { echo "$i unreadable"; return 0; }
+  p=$(readlink -f -- "$f" | base64 -w0)
+  set -- $s
+  printf '%s stat %s %s %s %s %s %s %s ' "$i" "$p" "$1" "$2" "$3" "$4" "$5" "$6"
+  if [ -f "$f" ] && [ "$2" -le "$LIMIT" ]; then
+    printf b; base64 -w0 -- "$f" 2>/dev/null || printf '!'
+  else
+    printf -- -
+  fi
+  echo
+}
+"""
+
+
+def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> bytes:
+    calls = "".join(f"r {i} {shlex.quote(path)}\n" for i, path in enumerate(paths))
+    return f"LIMIT={int(max_file_size)}\n{_READER}{calls}".encode()
+
+
+def parse_gather(
+    output: bytes, paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE
+) -> dict[str, RemoteFile]:
+    files: dict[str, RemoteFile] = {}
+    for raw in output.decode("ascii", errors="replace").splitlines():
+        fields = raw.split(" ")
+        if len(fields) < 2 or not fields[0].isdigit() or int(fields[0]) >= len(paths):
+            raise HostError(f"unexpected answer while reading files: {raw[:120]!r}")
+        path = paths[int(fields[0])]
+        files[path] = _parse_record(path, fields[1:], max_file_size)
+    missing = [p for p in paths if p not in files]
+    if missing:
+        raise HostError(f"incomplete answer while reading files: nothing about {', '.join(missing)}")
+    return files
+
+
+def _parse_record(path: str, fields: list[str], max_file_size: int) -> RemoteFile:
+    kind = fields[0]
+    if kind in ("missing", "dangling", "unreadable"):
+        return RemoteFile(path, FileKind(kind), error="permission denied or I/O error" if kind == "unreadable" else "")
+    if kind != "stat" or len(fields) != 9:
+        raise HostError(f"unexpected answer about {path}: {' '.join(fields)[:120]!r}")
+    real_b64, mode_hex, size, uid, gid, owner, group, content_field = fields[1:]
+    try:
+        raw_mode = int(mode_hex, 16)
+        real_path = base64.b64decode(real_b64).decode("utf-8", errors="surrogateescape") or path
+        numbers = (stat.S_IMODE(raw_mode), int(uid), int(gid))
+        byte_count = int(size)
+
+        def record(kind: FileKind, content: bytes | None = None, error: str = "") -> RemoteFile:
+            mode, user_id, group_id = numbers
+            return RemoteFile(path, kind, real_path, mode, user_id, group_id, owner, group, byte_count, content, error)
+
+        if stat.S_ISDIR(raw_mode):
+            return record(FileKind.DIRECTORY)
+        if not stat.S_ISREG(raw_mode):
+            return record(FileKind.OTHER)
+        if content_field.endswith("!"):
+            return record(FileKind.UNREADABLE, error="permission denied while reading")
+        if content_field == "-":
+            return record(FileKind.FILE, error=f"file is {size} bytes, over the {max_file_size}-byte limit")
+        return record(FileKind.FILE, base64.b64decode(content_field[1:], validate=True))
+    except (ValueError, binascii.Error) as e:
+        raise HostError(f"unexpected answer about {path}: {e}") from None

@@ -1,0 +1,145 @@
+"""The native YAML inventory -> typed ``Inventory``; host selection by name, group and glob."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .model import Host, Inventory
+from .yamlnode import Node, display_path, load_yaml
+
+CONNECTION_KEYS = ("user", "port", "identity_file", "known_hosts")
+HOST_KEYS = ("address", *CONNECTION_KEYS, "vars")
+DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
+
+
+def find_named_file(name: str, folder: str, what: str) -> Path:
+    """``NAME`` means ``folder/NAME.yml`` (or .yaml) below the working directory; anything path-like is a path."""
+    as_path = Path(name).expanduser()
+    if as_path.suffix in (".yml", ".yaml") or "/" in name or as_path.is_file():
+        return as_path
+    candidates = [Path(folder) / f"{name}{suffix}" for suffix in (".yml", ".yaml")]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise UserError(f"{what} '{name}' not found (looked for {looked})")
+
+
+def load_inventory(name_or_path: str) -> Inventory:
+    path = find_named_file(name_or_path, "inventory", "inventory")
+    root = Node(path, "", load_yaml(path))
+    top = root.mapping(("defaults", "vars", "hosts", "groups"))
+    if "hosts" not in top or not top["hosts"].value:
+        raise root.error("no hosts: an inventory needs a 'hosts' mapping with at least one host")
+    defaults = _connection_settings(top["defaults"]) if "defaults" in top else {}
+    common_vars = _vars(top["vars"]) if "vars" in top else {}
+    groups = _groups(top["groups"]) if "groups" in top else {}
+
+    host_nodes = top["hosts"].entries()
+    for group, (members_node, members, _) in groups.items():
+        for i, member in enumerate(members):
+            if member not in host_nodes:
+                raise members_node.child(i, member).error(
+                    f"group '{group}' names host '{member}', which is not in 'hosts'"
+                )
+
+    hosts = []
+    for name, node in host_nodes.items():
+        fields = node.mapping(HOST_KEYS)
+        settings = {**defaults, **_connection_settings_from(fields)}
+        member_of = tuple(g for g, (_, members, _) in groups.items() if name in members)
+        merged: dict[str, Any] = dict(common_vars)
+        for group in member_of:
+            merged.update(groups[group][2])
+        if "vars" in fields:
+            merged.update(_vars(fields["vars"]))
+        address = fields["address"].string() if "address" in fields else name
+        hosts.append(
+            Host(
+                name=name,
+                address=address,
+                port=int(settings.get("port", 22)),
+                user=str(settings.get("user", "root")),
+                identity_file=_local_path(settings.get("identity_file"), path),
+                known_hosts=_local_path(settings.get("known_hosts", DEFAULT_KNOWN_HOSTS), path),
+                groups=member_of,
+                vars=merged,
+            )
+        )
+    return Inventory(
+        path=path,
+        hosts=tuple(hosts),
+        groups={name: members for name, (_, members, _) in groups.items()},
+    )
+
+
+def _connection_settings(node: Node) -> dict[str, Any]:
+    return _connection_settings_from(node.mapping(CONNECTION_KEYS))
+
+
+def _connection_settings_from(fields: Mapping[str, Node]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for key in CONNECTION_KEYS:
+        if key in fields:
+            settings[key] = fields[key].integer(1, 65535) if key == "port" else fields[key].string()
+    return settings
+
+
+def _vars(node: Node) -> dict[str, Any]:
+    return {key: child.value for key, child in node.entries().items()}
+
+
+def _groups(node: Node) -> dict[str, tuple[Node, tuple[str, ...], dict[str, Any]]]:
+    groups = {}
+    for name, group_node in node.entries().items():
+        if name == "all":
+            raise group_node.error("'all' is reserved: it always means every host")
+        fields = group_node.mapping(("hosts", "vars"))
+        members_node = fields.get("hosts", group_node.child("hosts", []))
+        members = tuple(member.string() for member in members_node.items())
+        groups[name] = (members_node, members, _vars(fields["vars"]) if "vars" in fields else {})
+    return groups
+
+
+def _local_path(value: str | None, inventory_path: Path) -> str | None:
+    """``~`` expands; a relative path is relative to the inventory's folder, so inventories travel."""
+    if value is None:
+        return None
+    expanded = Path(value).expanduser()
+    return str(expanded if expanded.is_absolute() else (inventory_path.parent / expanded).resolve())
+
+
+def select_hosts(inventory: Inventory, patterns: str, what: str) -> tuple[Host, ...]:
+    """Hosts named by comma-separated host names, group names or shell-style globs, in inventory order.
+
+    Every item must match at least one host: a typo in ``--limit`` must not silently shrink a rollout.
+    """
+    chosen: set[str] = set()
+    for raw in patterns.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        matched = _match(inventory, item)
+        if not matched:
+            raise UserError(f"{what}: '{item}' matches no host or group in {display_path(inventory.path)}")
+        chosen.update(matched)
+    if not chosen:
+        raise UserError(f"{what}: '{patterns}' names no host")
+    return tuple(h for h in inventory.hosts if h.name in chosen)
+
+
+def _match(inventory: Inventory, item: str) -> set[str]:
+    names = [h.name for h in inventory.hosts]
+    if item == "all":
+        return set(names)
+    if item in inventory.groups:
+        return set(inventory.groups[item])
+    matched = {n for n in names if fnmatch.fnmatchcase(n, item)}
+    for group, members in inventory.groups.items():
+        if fnmatch.fnmatchcase(group, item):
+            matched.update(members)
+    return matched

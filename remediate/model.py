@@ -1,0 +1,307 @@
+"""The typed values that flow through a run: hosts, playbooks, observed files, plans and results.
+
+Everything here is a frozen dataclass. A plan is a value: apply executes exactly the object that
+dry-run printed, so none of these carry behaviour that could re-compute anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+Vars = Mapping[str, Any]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- inventory -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    address: str
+    port: int = 22
+    user: str = "root"
+    identity_file: str | None = None
+    known_hosts: str | None = None
+    groups: tuple[str, ...] = ()
+    vars: Vars = field(default_factory=dict)  # inventory vars < group vars < host vars, already merged
+
+
+@dataclass(frozen=True)
+class Inventory:
+    path: Path
+    hosts: tuple[Host, ...]
+    groups: Mapping[str, tuple[str, ...]]
+
+    def host(self, name: str) -> Host:
+        return next(h for h in self.hosts if h.name == name)
+
+
+# --- playbook --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Substitute:
+    """sed's s///: ``regex`` replaced by ``replace`` line by line (Python re, backreferences allowed)."""
+
+    regex: str
+    replace: str
+    count: int = 0  # at most this many replacements in the file; 0 means every match
+    first_per_line: bool = False  # sed without the g flag: only the first match of each line
+
+
+@dataclass(frozen=True)
+class EnsureLine:
+    """The line is present: replaces the last line matching ``regex``, else goes after/before an anchor."""
+
+    line: str
+    regex: str | None = None
+    after: str | None = None
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class AbsentLines:
+    """Every line matching ``regex`` is deleted."""
+
+    regex: str
+
+
+LineOperation = Substitute | EnsureLine | AbsentLines
+
+
+@dataclass(frozen=True)
+class MatchRange:
+    low: int
+    high: int | None  # None: no upper bound
+
+    def __contains__(self, n: object) -> bool:
+        return isinstance(n, int) and n >= self.low and (self.high is None or n <= self.high)
+
+    def __str__(self) -> str:
+        if self.high == self.low:
+            return str(self.low)
+        return f"{self.low}..{'' if self.high is None else self.high}"
+
+
+@dataclass(frozen=True)
+class LinePatch:
+    path: str
+    operation: LineOperation
+    expect_matches: MatchRange | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    src: Path  # resolved against the playbook's folder at load time
+    source: str  # the template text, read at load time so rendering stays pure
+    dest: str
+    mode: int | None = None  # None: keep the existing file's mode (0644 for a new file)
+    owner: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedTemplate:
+    """A template step after rendering for one host: the whole file's new text."""
+
+    dest: str
+    content: str
+    mode: int | None = None
+    owner: str | None = None
+    group: str | None = None
+
+
+Action = LinePatch | Template | RenderedTemplate
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    name: str
+    action: Action
+
+    @property
+    def key_path(self) -> str:
+        """Where this step sits in its playbook, for error messages: ``steps[2]``."""
+        return f"steps[{self.index}]"
+
+    @property
+    def target(self) -> str:
+        action = self.action
+        return action.path if isinstance(action, LinePatch) else action.dest
+
+
+@dataclass(frozen=True)
+class Playbook:
+    path: Path
+    name: str
+    description: str
+    hosts: str  # a group, host or glob pattern; "all" by default
+    vars: Vars
+    steps: tuple[Step, ...]
+    sha256: str  # of the playbook file, for the journal
+
+
+# --- what a host holds -----------------------------------------------------------------------------------
+
+
+class FileKind(StrEnum):
+    FILE = "file"
+    MISSING = "missing"
+    DIRECTORY = "directory"
+    OTHER = "other"  # device, fifo, socket
+    DANGLING = "dangling"  # a symlink whose target does not exist
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One target file as read from a host, in one round trip with all the others."""
+
+    path: str
+    kind: FileKind
+    real_path: str = ""  # symlinks resolved: the bytes live here and the rename goes here
+    mode: int = 0
+    uid: int = 0
+    gid: int = 0
+    owner: str = ""
+    group: str = ""
+    size: int = 0
+    content: bytes | None = None  # None when not a regular file or over the size limit
+    error: str = ""
+
+    @property
+    def sha256(self) -> str | None:
+        return None if self.content is None else sha256_hex(self.content)
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    """A host with the playbook's steps rendered for it."""
+
+    host: Host
+    steps: tuple[Step, ...]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(step.target for step in self.steps))
+
+
+# --- the plan --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's whole change on one host: what it holds now and exactly what it will hold."""
+
+    path: str
+    real_path: str
+    steps: tuple[str, ...]  # names of the steps that changed it, in order
+    before: bytes | None  # None: the file does not exist yet and is created
+    after: bytes
+    mode: int
+    uid: int | None  # None for a new file: owner/group by name below, or the login user's
+    gid: int | None
+    owner: str | None = None
+    group: str | None = None
+    before_mode: int | None = None
+
+    @property
+    def before_sha256(self) -> str | None:
+        return None if self.before is None else sha256_hex(self.before)
+
+    @property
+    def after_sha256(self) -> str:
+        return sha256_hex(self.after)
+
+
+@dataclass(frozen=True)
+class NoChange:
+    path: str
+    step: str
+    reason: str
+
+
+class Status(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    CONFLICT = "conflict"
+
+
+OK_STATUSES = frozenset({Status.CHANGED, Status.UNCHANGED})
+
+
+@dataclass(frozen=True)
+class HostFailure:
+    """Why a host could not be read: it never reaches planning."""
+
+    status: Status
+    error: str
+
+
+Observed = Mapping[str, RemoteFile] | HostFailure
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    host: Host
+    changes: tuple[FileChange, ...] = ()
+    noops: tuple[NoChange, ...] = ()
+    failure: Status | None = None  # set when the host cannot be planned (unreachable, bad target, ...)
+    error: str = ""
+
+    @property
+    def status(self) -> Status:
+        if self.failure is not None:
+            return self.failure
+        return Status.CHANGED if self.changes else Status.UNCHANGED
+
+
+@dataclass(frozen=True)
+class Plan:
+    run_id: str
+    playbook: Playbook
+    inventory: Inventory
+    hosts: tuple[HostPlan, ...]
+
+
+# --- results ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostResult:
+    host: str
+    status: Status
+    changes: tuple[FileChange, ...] = ()
+    error: str = ""
+    backup_dir: str = ""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    playbook: Playbook
+    inventory: Inventory
+    dry_run: bool
+    hosts: tuple[HostResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(h.status in OK_STATUSES for h in self.hosts)
+
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for h in self.hosts:
+            counts[h.status.value] = counts.get(h.status.value, 0) + 1
+        return counts

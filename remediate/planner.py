@@ -1,0 +1,183 @@
+"""Pure planning: (host, rendered steps, observed files) -> HostPlan. No I/O here, by design and by test.
+
+Steps of one host run in order over an in-memory copy of each file, so a second step on the same file
+sees the first step's output; each file ends up as one ``FileChange`` holding its bytes before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .actions import line_patch
+from .actions.template import DEFAULT_NEW_FILE_MODE, desired_mode
+from .errors import UserError
+from .inventory import select_hosts
+from .model import (
+    FileChange,
+    FileKind,
+    Host,
+    HostFailure,
+    HostPlan,
+    HostTarget,
+    Inventory,
+    LinePatch,
+    NoChange,
+    Observed,
+    Plan,
+    Playbook,
+    RemoteFile,
+    RenderedTemplate,
+    Status,
+    Step,
+)
+from .render import render_steps
+from .yamlnode import display_path
+
+
+class HostPlanError(Exception):
+    """This host cannot be planned (missing target, unexpected matches, a file it must not edit)."""
+
+
+@dataclass
+class _WorkingFile:
+    remote: RemoteFile
+    text: str | None  # None: the file does not exist (yet)
+    mode: int
+    owner: str | None = None
+    group: str | None = None
+    steps: list[str] = field(default_factory=list)
+
+
+def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed: Mapping[str, RemoteFile]) -> HostPlan:
+    files: dict[str, _WorkingFile] = {}
+    noops: list[NoChange] = []
+    try:
+        for step in steps:
+            working = files.get(step.target)
+            if working is None:
+                working = files[step.target] = _open(step, observed[step.target])
+            reason = _apply(playbook, host, step, working)
+            if reason:
+                noops.append(NoChange(step.target, step.name, reason))
+            else:
+                working.steps.append(step.name)
+    except HostPlanError as e:
+        return HostPlan(host, failure=Status.FAILED, error=str(e))
+    changes = tuple(change for working in files.values() if (change := _change(working)) is not None)
+    return HostPlan(host, changes=changes, noops=tuple(noops))
+
+
+def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
+    where = f"{step.key_path} ({step.name}): {step.target}"
+    if remote.kind == FileKind.MISSING:
+        if isinstance(step.action, LinePatch):
+            raise HostPlanError(f"{where}: target file does not exist")
+        return _WorkingFile(remote, None, DEFAULT_NEW_FILE_MODE)
+    if remote.kind != FileKind.FILE:
+        detail = f" ({remote.error})" if remote.error else ""
+        raise HostPlanError(f"{where}: refusing to edit: {_kind_description(remote.kind)}{detail}")
+    if remote.content is None:
+        raise HostPlanError(f"{where}: refusing to edit: {remote.error or 'content could not be read'}")
+    if b"\0" in remote.content:
+        raise HostPlanError(f"{where}: refusing to edit a binary file (it holds NUL bytes)")
+    try:
+        text = remote.content.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise HostPlanError(f"{where}: refusing to edit: not valid UTF-8 (byte {e.start})") from None
+    return _WorkingFile(remote, text, remote.mode, remote.owner, remote.group)
+
+
+def _kind_description(kind: FileKind) -> str:
+    return {
+        FileKind.DIRECTORY: "it is a directory",
+        FileKind.OTHER: "it is not a regular file (device, fifo or socket)",
+        FileKind.DANGLING: "it is a symlink to a file that does not exist",
+        FileKind.UNREADABLE: "it cannot be read",
+    }.get(kind, str(kind))
+
+
+def _apply(playbook: Playbook, host: Host, step: Step, working: _WorkingFile) -> str:
+    """Runs one step over the working copy; returns why nothing changed, or "" when something did."""
+    action = step.action
+    if isinstance(action, LinePatch):
+        assert working.text is not None  # _open refuses a missing line_patch target
+        try:
+            result = line_patch.patch(action, working.text)
+        except line_patch.UnexpectedMatches as e:
+            raise HostPlanError(f"{step.key_path} ({step.name}): {e}") from None
+        except line_patch.NotIdempotent as e:
+            # A patch that is not idempotent is a playbook bug: refuse the whole run before any write.
+            raise UserError(
+                f"{display_path(playbook.path)}: {step.key_path}.line_patch: not idempotent on host {host.name}: {e}"
+            ) from None
+        if result.text == working.text:
+            return result.reason
+        working.text = result.text
+        return ""
+    if isinstance(action, RenderedTemplate):
+        mode = desired_mode(action, working.remote if working.text is not None else None)
+        owner = action.owner or working.owner
+        group = action.group or working.group
+        if (working.text, working.mode, working.owner, working.group) == (action.content, mode, owner, group):
+            return "the file already matches the template"
+        working.text, working.mode, working.owner, working.group = action.content, mode, owner, group
+        return ""
+    raise TypeError(f"{step.key_path} was not rendered")
+
+
+def _change(working: _WorkingFile) -> FileChange | None:
+    remote = working.remote
+    if not working.steps or working.text is None:
+        return None
+    after = working.text.encode("utf-8")
+    exists = remote.kind == FileKind.FILE
+    if exists and (after, working.mode, working.owner, working.group) == (
+        remote.content, remote.mode, remote.owner, remote.group,
+    ):  # fmt: skip
+        return None  # steps that undo each other leave nothing to write
+    return FileChange(
+        path=remote.path,
+        real_path=remote.real_path or remote.path,
+        steps=tuple(working.steps),
+        before=remote.content if exists else None,
+        after=after,
+        mode=working.mode,
+        uid=remote.uid if exists else None,
+        gid=remote.gid if exists else None,
+        owner=working.owner if working.owner != (remote.owner if exists else None) else None,
+        group=working.group if working.group != (remote.group if exists else None) else None,
+        before_mode=remote.mode if exists else None,
+    )
+
+
+def build_plan(
+    run_id: str,
+    playbook: Playbook,
+    inventory: Inventory,
+    targets: Sequence[HostTarget],
+    observed: Mapping[str, Observed],
+) -> Plan:
+    hosts = []
+    for target in targets:
+        seen = observed[target.host.name]
+        if isinstance(seen, HostFailure):
+            hosts.append(HostPlan(target.host, failure=seen.status, error=seen.error))
+        else:
+            hosts.append(plan_host(playbook, target.host, target.steps, seen))
+    return Plan(run_id, playbook, inventory, tuple(hosts))
+
+
+def render_targets(
+    playbook: Playbook, inventory: Inventory, limit: str | None, cli_vars: Mapping[str, Any]
+) -> tuple[HostTarget, ...]:
+    """The playbook's hosts (narrowed by ``--limit``), each with its steps rendered. Bad input raises here,
+    before any host is contacted."""
+    hosts = select_hosts(inventory, playbook.hosts, f"{display_path(playbook.path)}: hosts")
+    if limit:
+        limited = {h.name for h in select_hosts(inventory, limit, "--limit")}
+        hosts = tuple(h for h in hosts if h.name in limited)
+        if not hosts:
+            raise UserError(f"--limit '{limit}' leaves none of the playbook's hosts ({playbook.hosts})")
+    return tuple(HostTarget(host, render_steps(playbook, host, cli_vars)) for host in hosts)

@@ -1,0 +1,187 @@
+"""A playbook YAML file -> typed ``Playbook``, with every problem named by file and key path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .inventory import find_named_file
+from .model import (
+    AbsentLines,
+    EnsureLine,
+    LineOperation,
+    LinePatch,
+    MatchRange,
+    Playbook,
+    Step,
+    Substitute,
+    Template,
+    sha256_hex,
+)
+from .render import check_template_syntax, has_template_syntax
+from .sed import SedError, parse_sed
+from .yamlnode import Node, display_path, load_yaml
+
+STEP_TYPES = ("line_patch", "template")
+LINE_PATCH_KEYS = (
+    "path", "regex", "replace", "count", "sed", "ensure_line", "after", "before", "absent", "expect_matches",
+)  # fmt: skip
+TEMPLATE_KEYS = ("src", "dest", "mode", "owner", "group")
+
+
+def load_playbook(name_or_path: str) -> Playbook:
+    path = find_named_file(name_or_path, "playbooks", "playbook")
+    document = load_yaml(path)
+    root = Node(path, "", document)
+    top = root.mapping(("name", "description", "hosts", "vars", "steps"), required=("steps",))
+    steps_node = top["steps"]
+    step_nodes = steps_node.items()
+    if not step_nodes:
+        raise steps_node.error("a playbook needs at least one step")
+    return Playbook(
+        path=path,
+        name=top["name"].string() if "name" in top else path.stem,
+        description=top["description"].string() if "description" in top else "",
+        hosts=top["hosts"].string() if "hosts" in top else "all",
+        vars={k: v.value for k, v in top["vars"].entries().items()} if "vars" in top else {},
+        steps=tuple(_step(i, node, path.parent) for i, node in enumerate(step_nodes)),
+        sha256=sha256_hex(path.read_bytes()),
+    )
+
+
+def _step(index: int, node: Node, base_dir: Path) -> Step:
+    fields = node.mapping(("name", *STEP_TYPES))
+    kinds = [k for k in STEP_TYPES if k in fields]
+    if len(kinds) != 1:
+        if not kinds and isinstance(node.value, dict):
+            unknown = [k for k in node.value if k != "name"]
+            if unknown:
+                raise node.child(unknown[0], None).error(
+                    f"unknown step type (expected one of: {', '.join(STEP_TYPES)})"
+                )
+        raise node.error(f"a step needs exactly one of: {', '.join(STEP_TYPES)}")
+    kind = kinds[0]
+    action = _line_patch(fields[kind]) if kind == "line_patch" else _template(fields[kind], base_dir)
+    name = (
+        fields["name"].string()
+        if "name" in fields
+        else f"{kind} {action.path if isinstance(action, LinePatch) else action.dest}"
+    )
+    return Step(index=index, name=name, action=action)
+
+
+def _line_patch(node: Node) -> LinePatch:
+    fields = node.mapping(LINE_PATCH_KEYS, required=("path",))
+    forms = {
+        # ensure_line may carry a regex of its own (the line it replaces), so regex alone is not this form
+        "regex/replace": "replace" in fields or ("regex" in fields and "ensure_line" not in fields),
+        "sed": "sed" in fields,
+        "ensure_line": "ensure_line" in fields,
+        "absent": "absent" in fields,
+    }
+    chosen = [form for form, present in forms.items() if present]
+    if len(chosen) != 1:
+        raise node.error(f"a line_patch needs exactly one of: {', '.join(forms)} (got {', '.join(chosen) or 'none'})")
+    for key in ("after", "before"):
+        if key in fields and chosen != ["ensure_line"]:
+            raise fields[key].error("only goes with ensure_line")
+    if "count" in fields and chosen != ["regex/replace"]:
+        raise fields["count"].error("only goes with regex/replace (sed takes the g flag)")
+    operation: LineOperation
+    if chosen == ["sed"]:
+        try:
+            operation = parse_sed(fields["sed"].string())
+        except SedError as e:
+            raise fields["sed"].error(str(e)) from None
+        _check_regex(fields["sed"], operation.regex)
+    elif chosen == ["regex/replace"]:
+        for key in ("regex", "replace"):
+            if key not in fields:
+                raise node.error(f"missing required key '{key}' (regex and replace go together)")
+        operation = Substitute(
+            regex=_regex(fields["regex"]),
+            replace=fields["replace"].string(),
+            count=fields["count"].integer(0) if "count" in fields else 0,
+        )
+    elif chosen == ["ensure_line"]:
+        operation = EnsureLine(
+            line=fields["ensure_line"].string(),
+            regex=_regex(fields["regex"]) if "regex" in fields else None,
+            after=_regex(fields["after"]) if "after" in fields else None,
+            before=_regex(fields["before"]) if "before" in fields else None,
+        )
+        if operation.after is not None and operation.before is not None:
+            raise node.error("ensure_line takes 'after' or 'before', not both")
+    else:
+        operation = AbsentLines(regex=_regex(fields["absent"]))
+    return LinePatch(
+        path=_path_field(fields["path"]),
+        operation=operation,
+        expect_matches=_match_range(fields["expect_matches"]) if "expect_matches" in fields else None,
+    )
+
+
+def _template(node: Node, base_dir: Path) -> Template:
+    fields = node.mapping(TEMPLATE_KEYS, required=("src", "dest"))
+    src = (base_dir / fields["src"].string()).resolve()
+    try:
+        source = src.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise fields["src"].error(f"template file not found: {display_path(src)}") from None
+    except UnicodeDecodeError:
+        raise fields["src"].error(f"template file is not valid UTF-8: {display_path(src)}") from None
+    except OSError as e:
+        raise fields["src"].error(f"cannot read template file {display_path(src)}: {e.strerror}") from None
+    check_template_syntax(source, display_path(src))
+    return Template(
+        src=src,
+        source=source,
+        dest=_path_field(fields["dest"]),
+        mode=_mode(fields["mode"]) if "mode" in fields else None,
+        owner=fields["owner"].string() if "owner" in fields else None,
+        group=fields["group"].string() if "group" in fields else None,
+    )
+
+
+def _path_field(node: Node) -> str:
+    value = node.string()
+    if not has_template_syntax(value) and not value.startswith("/"):
+        raise node.error(f"must be an absolute path, got {value!r}")
+    return value
+
+
+def _regex(node: Node) -> str:
+    value = node.string()
+    _check_regex(node, value)
+    return value
+
+
+def _check_regex(node: Node, value: str) -> None:
+    if has_template_syntax(value):
+        return  # checked once rendered, per host
+    try:
+        re.compile(value)
+    except re.error as e:
+        raise node.error(f"invalid regex {value!r}: {e}") from None
+
+
+def _mode(node: Node) -> int:
+    value = node.value
+    if isinstance(value, str) and re.fullmatch(r"0?[0-7]{3,4}", value):
+        return int(value, 8)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o7777:
+        return value  # YAML 1.1 already read an unquoted 0644 as octal
+    raise node.error(f'expected an octal file mode such as "0644", got {value!r}')
+
+
+def _match_range(node: Node) -> MatchRange:
+    value = node.value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return MatchRange(value, value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d*)\s*", value)
+        if m:
+            low, high = int(m.group(1)), int(m.group(2)) if m.group(2) else None
+            if high is None or high >= low:
+                return MatchRange(low, high)
+    raise node.error(f"expected a number or a range such as 0..1 or 1.., got {value!r}")

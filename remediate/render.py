@@ -1,0 +1,173 @@
+"""Rendering playbook fields and template files per host: Jinja2's sandbox with StrictUndefined. Pure.
+
+An undefined variable is an error naming the variable, the playbook (or template file and line) and the
+host, never an empty string silently written into a config file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import traceback
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .errors import UserError
+from .model import (
+    Host,
+    LineOperation,
+    LinePatch,
+    Playbook,
+    RenderedTemplate,
+    Step,
+    Template,
+)
+from .yamlnode import display_path
+
+_TEMPLATE_MARKERS = re.compile(r"\{\{|\{%|\{#")
+
+
+def has_template_syntax(value: str) -> bool:
+    return bool(_TEMPLATE_MARKERS.search(value))
+
+
+def _environment(loader: jinja2.BaseLoader | None = None) -> ImmutableSandboxedEnvironment:
+    # The sandbox keeps templates away from Python internals, files and commands; StrictUndefined turns a
+    # missing variable into an error instead of an empty string.
+    return ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        loader=loader,
+    )
+
+
+_FIELD_ENV = _environment()
+
+
+@lru_cache(maxsize=4096)
+def _compiled_field(source: str) -> jinja2.Template:
+    return _FIELD_ENV.from_string(source)
+
+
+def check_template_syntax(source: str, name: str) -> None:
+    try:
+        _environment().parse(source, name=name, filename=name)
+    except jinja2.TemplateSyntaxError as e:
+        raise UserError(f"{name}:{e.lineno}: template syntax error: {e.message}") from None
+
+
+def host_context(host: Host, playbook: Playbook, cli_vars: Mapping[str, Any]) -> dict[str, Any]:
+    """Variables for one host, lowest precedence first: inventory, group, host, playbook, ``--var``."""
+    context: dict[str, Any] = {**host.vars, **playbook.vars, **cli_vars}
+    context["host"] = {
+        "name": host.name,
+        "address": host.address,
+        "port": host.port,
+        "user": host.user,
+        "groups": list(host.groups),
+    }
+    return context
+
+
+def render_steps(playbook: Playbook, host: Host, cli_vars: Mapping[str, Any]) -> tuple[Step, ...]:
+    context = host_context(host, playbook, cli_vars)
+    return tuple(_render_step(playbook, step, host, context) for step in playbook.steps)
+
+
+def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, Any]) -> Step:
+    where = f"{display_path(playbook.path)}: {step.key_path}"
+
+    def field(key_path: str, value: str) -> str:
+        return render_field(value, context, f"{where}.{key_path}", host.name)
+
+    action = step.action
+    rendered: LinePatch | RenderedTemplate
+    if isinstance(action, LinePatch):
+        operation = _render_operation(action.operation, lambda k, v: field(f"line_patch.{k}", v))
+        _check_rendered_regexes(operation, f"{where}.line_patch", host.name)
+        rendered = dataclasses.replace(action, path=field("line_patch.path", action.path), operation=operation)
+    elif isinstance(action, Template):
+        rendered = RenderedTemplate(
+            dest=field("template.dest", action.dest),
+            content=_render_template_file(action, context, playbook, host),
+            mode=action.mode,
+            owner=field("template.owner", action.owner) if action.owner else None,
+            group=field("template.group", action.group) if action.group else None,
+        )
+    else:
+        raise TypeError(f"step {step.key_path} is already rendered")
+    target = rendered.path if isinstance(rendered, LinePatch) else rendered.dest
+    _check_target_path(
+        target,
+        f"{where}.{'line_patch.path' if isinstance(rendered, LinePatch) else 'template.dest'}",
+        host.name,
+    )
+    return dataclasses.replace(step, action=rendered)
+
+
+def _render_operation(operation: LineOperation, field: Callable[[str, str], str]) -> LineOperation:
+    changes = {
+        f.name: field(f.name, value)
+        for f in dataclasses.fields(operation)
+        if isinstance(value := getattr(operation, f.name), str)
+    }
+    return dataclasses.replace(operation, **changes)  # type: ignore[arg-type]
+
+
+def _check_rendered_regexes(operation: LineOperation, where: str, host: str) -> None:
+    for name in ("regex", "after", "before"):
+        value = getattr(operation, name, None)
+        if value is None:
+            continue
+        try:
+            re.compile(value)
+        except re.error as e:
+            raise UserError(f"{where}.{name}: invalid regex {value!r} for host {host}: {e}") from None
+
+
+def _check_target_path(path: str, where: str, host: str) -> None:
+    if not path.startswith("/"):
+        raise UserError(f"{where}: must be an absolute path, got {path!r} for host {host}")
+    if "\0" in path or "\n" in path:
+        raise UserError(f"{where}: a path cannot hold a NUL or newline character (host {host})")
+    if any(part == ".." for part in path.split("/")):
+        raise UserError(f"{where}: '..' is not allowed in a target path, got {path!r} for host {host}")
+
+
+def render_field(source: str, context: Mapping[str, Any], where: str, host: str) -> str:
+    if not has_template_syntax(source):
+        return source
+    try:
+        return _compiled_field(source).render(context)
+    except jinja2.UndefinedError as e:
+        raise UserError(f"{where}: {e.message} (host {host})") from None
+    except jinja2.TemplateSyntaxError as e:
+        raise UserError(f"{where}: template syntax error: {e.message}") from None
+    except jinja2.TemplateError as e:
+        raise UserError(f"{where}: {type(e).__name__}: {e} (host {host})") from None
+
+
+def _render_template_file(template: Template, context: Mapping[str, Any], playbook: Playbook, host: Host) -> str:
+    name = display_path(template.src)
+    source = template.source
+    env = _environment(jinja2.FunctionLoader(lambda _: (source, name, lambda: True)))
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateError as e:
+        line = _template_line(e, name)
+        message = e.message if isinstance(e, jinja2.UndefinedError) else f"{type(e).__name__}: {e}"
+        raise UserError(
+            f"{name}{f':{line}' if line else ''}: {message} (playbook {display_path(playbook.path)}, host {host.name})"
+        ) from None
+
+
+def _template_line(error: Exception, filename: str) -> int | None:
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return error.lineno
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == filename]
+    return lines[-1] if lines else None

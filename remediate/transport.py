@@ -1,0 +1,171 @@
+"""SSH to one host: one connection, reused for every command of the run.
+
+Fabric sets up the connection (and later ssh_config and ProxyJump); paramiko's channel carries the raw
+bytes. Fabric's ``Connection`` installs paramiko's ``AutoAddPolicy`` and loads no known_hosts file, so
+we replace the policy with one that refuses unknown keys and load the inventory's known_hosts ourselves
+before connecting: a host presenting an unknown or changed key is refused before any command runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import select
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import paramiko
+from fabric import Config, Connection
+
+from .errors import HostError, UnreachableError
+from .model import Host
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    exit_status: int
+    stdout: bytes
+    stderr: bytes
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    connect_timeout: float = 10.0
+    command_timeout: float = 120.0
+
+
+class Transport(Protocol):
+    def run(self, command: str, stdin: bytes = b"", timeout: float | None = None) -> CommandResult: ...
+
+    def close(self) -> None: ...
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    digest = base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
+    return f"{key.get_name()} SHA256:{digest}"
+
+
+class UnknownHostKey(paramiko.SSHException):
+    def __init__(self, hostname: str, key: paramiko.PKey) -> None:
+        super().__init__(f"unknown host key for {hostname}")
+        self.hostname = hostname
+        self.key = key
+
+
+class _RejectUnknownHostKey(paramiko.MissingHostKeyPolicy):
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        raise UnknownHostKey(hostname, key)
+
+
+def _known_hosts_name(host: Host) -> str:
+    return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
+
+
+class SshTransport:
+    def __init__(self, host: Host, connection: Connection, options: ConnectOptions) -> None:
+        self.host = host
+        self._connection = connection
+        self._options = options
+
+    @classmethod
+    def connect(cls, host: Host, options: ConnectOptions, config: Config | None = None) -> SshTransport:
+        connect_kwargs: dict[str, object] = {
+            "banner_timeout": options.connect_timeout,
+            "auth_timeout": options.connect_timeout,
+        }
+        if host.identity_file:
+            # Naming the key in the inventory means exactly that key: no agent, no search of ~/.ssh.
+            connect_kwargs.update(key_filename=[host.identity_file], look_for_keys=False, allow_agent=False)
+        connection = Connection(
+            host.address,
+            user=host.user,
+            port=host.port,
+            config=config,
+            connect_timeout=options.connect_timeout,
+            connect_kwargs=connect_kwargs,
+        )
+        client: paramiko.SSHClient = connection.client
+        client.set_missing_host_key_policy(_RejectUnknownHostKey())
+        if host.known_hosts and Path(host.known_hosts).is_file():
+            try:
+                client.load_host_keys(host.known_hosts)
+            except (OSError, paramiko.SSHException) as e:
+                raise UnreachableError(f"cannot read known_hosts file {host.known_hosts}: {e}") from None
+        try:
+            connection.open()
+        except UnknownHostKey as e:
+            raise UnreachableError(
+                f"unknown host key {fingerprint(e.key)} for {_known_hosts_name(host)}, not in "
+                f"{host.known_hosts or 'any known_hosts file'}; check the fingerprint, then add the key "
+                f"(ssh-keyscan -p {host.port} {host.address} >> {host.known_hosts or '~/.ssh/known_hosts'})"
+            ) from None
+        except paramiko.BadHostKeyException as e:
+            raise UnreachableError(
+                f"host key CHANGED for {_known_hosts_name(host)}: it presents {fingerprint(e.key)}, "
+                f"{host.known_hosts} has {fingerprint(e.expected_key)}; refusing to connect"
+            ) from None
+        except paramiko.AuthenticationException as e:
+            key = f" with key {host.identity_file}" if host.identity_file else ""
+            raise UnreachableError(
+                f"authentication failed for {host.user}@{host.address}:{host.port}{key}: {e}"
+            ) from None
+        except paramiko.ssh_exception.NoValidConnectionsError:
+            raise UnreachableError(f"connection refused by {host.address}:{host.port}") from None
+        except TimeoutError:
+            raise UnreachableError(
+                f"connection to {host.address}:{host.port} timed out after {options.connect_timeout:g}s"
+            ) from None
+        except socket.gaierror as e:
+            raise UnreachableError(f"cannot resolve {host.address}: {e.strerror}") from None
+        except OSError as e:
+            raise UnreachableError(f"cannot connect to {host.address}:{host.port}: {e.strerror or e}") from None
+        except (paramiko.SSHException, EOFError) as e:
+            raise UnreachableError(
+                f"SSH handshake with {host.address}:{host.port} failed: {e or type(e).__name__}"
+            ) from None
+        return cls(host, connection, options)
+
+    def run(self, command: str, stdin: bytes = b"", timeout: float | None = None) -> CommandResult:
+        timeout = self._options.command_timeout if timeout is None else timeout
+        transport = self._connection.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise HostError(f"connection to {self.host.address}:{self.host.port} was lost")
+        try:
+            channel = transport.open_session(timeout=timeout)
+            try:
+                return self._exchange(channel, command, stdin, timeout)
+            finally:
+                channel.close()
+        except (paramiko.SSHException, EOFError, OSError) as e:
+            raise HostError(
+                f"connection to {self.host.address}:{self.host.port} lost: {e or type(e).__name__}"
+            ) from None
+
+    @staticmethod
+    def _exchange(channel: paramiko.Channel, command: str, stdin: bytes, timeout: float) -> CommandResult:
+        deadline = time.monotonic() + timeout
+        channel.settimeout(timeout)
+        channel.exec_command(command)
+        if stdin:
+            channel.sendall(stdin)
+        channel.shutdown_write()
+        stdout, stderr = bytearray(), bytearray()
+        while True:
+            while channel.recv_ready():
+                stdout += channel.recv(1 << 16)
+            while channel.recv_stderr_ready():
+                stderr += channel.recv_stderr(1 << 16)
+            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise HostError(f"command timed out after {timeout:g}s")
+            # The channel's fileno wakes select on stdout, stderr and EOF alike.
+            select.select([channel], [], [], min(remaining, 0.5))
+        return CommandResult(channel.recv_exit_status(), bytes(stdout), bytes(stderr))
+
+    def close(self) -> None:
+        self._connection.close()
