@@ -1,0 +1,111 @@
+"""Human and JSON renderings of plans and results. The JSON document's shape is a contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .diff import file_diff
+from .model import HostPlan, HostResult, Plan, RunResult, Status
+
+STATUS_STYLE = {
+    Status.CHANGED: "yellow",
+    Status.UNCHANGED: "green",
+    Status.FAILED: "bold red",
+    Status.UNREACHABLE: "bold red",
+    Status.CONFLICT: "bold magenta",
+}
+
+
+def status_label(status: Status, dry_run: bool) -> str:
+    return "would change" if dry_run and status == Status.CHANGED else status.value
+
+
+def print_plan(console: Console, plan: Plan) -> None:
+    """Every host's diffs, exactly the bytes apply will write."""
+    for host_plan in plan.hosts:
+        _print_host_plan(console, host_plan)
+
+
+def _print_host_plan(console: Console, host_plan: HostPlan) -> None:
+    host = host_plan.host
+    title = Text(f"{host.name} ({host.address}): ", style="bold")
+    if host_plan.failure is not None:
+        console.print(
+            title + Text(f"{host_plan.failure.value}: {host_plan.error}", style=STATUS_STYLE[host_plan.failure])
+        )
+        return
+    if not host_plan.changes:
+        reasons = "; ".join(f"{n.step}: {n.reason}" for n in host_plan.noops) or "nothing to do"
+        console.print(title + Text(f"no change ({reasons})", style="green"))
+        return
+    count = len(host_plan.changes)
+    console.print(title + Text(f"{count} file{'s' if count > 1 else ''} to change", style="yellow"))
+    for change in host_plan.changes:
+        for line in file_diff(change).splitlines():
+            console.print(_diff_line(line), soft_wrap=True, highlight=False)
+
+
+def _diff_line(line: str) -> Text:
+    if line.startswith(("+++", "---")):
+        return Text(line, style="bold")
+    if line.startswith("+"):
+        return Text(line, style="green")
+    if line.startswith("-"):
+        return Text(line, style="red")
+    if line.startswith("@@"):
+        return Text(line, style="cyan")
+    return Text(line)
+
+
+def print_summary(console: Console, result: RunResult) -> None:
+    table = Table(title="dry run: nothing was written" if result.dry_run else None, title_style="bold")
+    table.add_column("host")
+    table.add_column("status")
+    table.add_column("files", justify="right")
+    table.add_column("detail", overflow="fold")
+    for host in result.hosts:
+        table.add_row(
+            host.host,
+            Text(status_label(host.status, result.dry_run), style=STATUS_STYLE[host.status]),
+            str(len(host.changes)),
+            _detail(host, result.dry_run),
+        )
+    console.print(table)
+    totals = ", ".join(f"{count} {status_label(Status(s), result.dry_run)}" for s, count in result.summary().items())
+    console.print(Text(f"run {result.run_id}: {totals}", style="bold" if result.ok else "bold red"))
+
+
+def _detail(host: HostResult, dry_run: bool) -> str:
+    if host.error:
+        return host.error
+    if host.changes:
+        paths = ", ".join(c.path for c in host.changes)
+        return paths if dry_run else f"{paths} (backup in {host.backup_dir})"
+    return ""
+
+
+def result_document(result: RunResult) -> dict[str, Any]:
+    return {
+        "run_id": result.run_id,
+        "playbook": result.playbook.name,
+        "inventory": str(result.inventory.path),
+        "dry_run": result.dry_run,
+        "hosts": {
+            host.host: {
+                "status": host.status.value,
+                "changes": [{"path": c.path, "diff": file_diff(c)} for c in host.changes],
+                "error": host.error or None,
+            }
+            for host in result.hosts
+        },
+        "summary": result.summary(),
+    }
+
+
+def dry_run_result(plan: Plan) -> RunResult:
+    hosts = tuple(HostResult(hp.host.name, hp.status, hp.changes, hp.error) for hp in plan.hosts)
+    return RunResult(plan.run_id, plan.playbook, plan.inventory, True, hosts)

@@ -1,0 +1,45 @@
+"""line_patch semantics, from the case table in cases/line_patch.yml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from remediate.actions import line_patch
+from remediate.model import LinePatch
+from remediate.playbook import _line_patch
+from remediate.yamlnode import Node
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "line_patch.yml").read_text())
+
+
+def step_from(fields: dict[str, Any]) -> LinePatch:
+    """The same parsing a playbook's step goes through."""
+    return _line_patch(Node(Path("case.yml"), "line_patch", {"path": "/etc/x.conf", **fields}))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_line_patch_case(case: dict[str, Any]) -> None:
+    step = step_from(case["step"])
+    if "error" in case:
+        expected = line_patch.NotIdempotent if case["error"] == "not idempotent" else line_patch.UnexpectedMatches
+        with pytest.raises(expected) as raised:
+            line_patch.patch(step, case["before"])
+        if expected is line_patch.UnexpectedMatches:
+            assert case["error"] in str(raised.value)
+        return
+    result = line_patch.patch(step, case["before"])
+    assert result.text == case["after"]
+    assert result.matches == case["matches"]
+    if "reason" in case:
+        assert result.reason == case["reason"]
+    # Idempotent by contract: applying the patch to its own output changes nothing.
+    assert line_patch.patch(step, result.text).text == result.text
+
+
+def test_every_case_is_distinct() -> None:
+    names = [c["name"] for c in CASES]
+    assert len(names) == len(set(names)) > 20
