@@ -184,9 +184,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
         console.print(f"no lab in {lab_dir}")
         return EXIT_OK
     for s in statuses:
-        console.print(
-            f"{s.name}  {s.address}  sshd {'up' if s.sshd_running else 'DOWN'}  http {'up' if s.http_running else 'DOWN'}"
-        )
+        sshd, http = ("up" if running else "DOWN" for running in (s.sshd_running, s.http_running))
+        console.print(f"{s.name}  {s.address}  sshd {sshd}  http {http}")
     return EXIT_OK if all(s.sshd_running for s in statuses) else EXIT_HOST_FAILED
 
 
