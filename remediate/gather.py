@@ -70,7 +70,8 @@ def _parse_record(path: str, fields: list[str], max_file_size: int) -> RemoteFil
     real_b64, mode_hex, size, uid, gid, owner, group, content_field = fields[1:]
     try:
         raw_mode = int(mode_hex, 16)
-        real_path = base64.b64decode(real_b64).decode("utf-8", errors="surrogateescape") or path
+        # readlink ends its answer with one newline, which is not part of the path
+        real_path = base64.b64decode(real_b64).decode("utf-8", errors="surrogateescape").removesuffix("\n") or path
         numbers = (stat.S_IMODE(raw_mode), int(uid), int(gid))
         byte_count = int(size)
 
