@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The main job end to end on a local lab fleet: start a lab whose hosts answer HTTP 500 because of the
+# .phpp typo, show the dry-run diff, apply the fix, show every host answering 200, re-run (nothing to
+# do), and tear the lab down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+HOSTS="${HOSTS:-3}"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+trap 'step "remediate lab down"; remediate lab down' EXIT
+
+step "remediate lab up --hosts $HOSTS"
+remediate lab up --hosts "$HOSTS"
+step "remediate lab status   (the outage: every host answers HTTP 500)"
+remediate lab status || true
+step "remediate apply fix-phpp --inventory lab --dry-run"
+remediate apply fix-phpp --inventory lab --dry-run
+step "remediate apply fix-phpp --inventory lab --yes"
+remediate apply fix-phpp --inventory lab --yes
+step "remediate lab status   (fixed: every host answers HTTP 200)"
+remediate lab status
+step "remediate apply fix-phpp --inventory lab --yes   (again: nothing to do)"
+remediate apply fix-phpp --inventory lab --yes
