@@ -1,0 +1,858 @@
+"""The local lab fleet: disposable hosts on this machine for rehearsing a fix.
+
+Each lab host is a real ``sshd`` (and a PHP built-in web server) on its own loopback address, living
+in its own mount namespace where ``/var/www``, ``/etc/apache2``, ``/var/backups``, ``/tmp`` and
+``/run/lock`` are bind mounts of folders under ``<lab dir>/hosts/<name>/`` (see ``lab_docroot``), and
+``/root/.bashrc`` is Debian's stock one (the machine's runs ``pyenv init``, ~90 ms per remote command).
+
+Processes of one lab::
+
+    reaper (python, child subreaper)
+      sh launch.sh
+        holder: unshare --mount --propagation private sh start.sh   (mounts, then `exec sleep infinity`)
+          sshd -D ...  \\ started by start.sh inside the namespace; a restart enters it with
+          php -S ...   /  `nsenter --mount=/proc/HOLDER/ns/mnt` under a fresh reaper
+
+Every process has a pid file in ``hosts/<name>/control/``; stopping re-checks that ``/proc/PID`` still
+is that process (its command line or environment carries a marker) and signals exactly that pid.
+The reaper exists because PID 1 on some machines (micro-VMs, containers) never reaps orphans: without
+it every stopped lab process would stay a zombie and leak a pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import posixpath
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from remediate.errors import RemediateError, UserError
+from remediate.lab_docroot import BOUND_DIRS, DOCROOT, TreeEntry, pristine_tree
+
+DEFAULT_LAB_DIR = Path(os.environ.get("REMEDIATE_LAB_DIR", "/var/lib/remediate/lab"))
+SSH_PORT = 2222
+HTTP_PORT = 8080
+MAX_LAB_HOSTS = 254 * 255  # 127.0.1.1 .. 127.0.255.254
+INVENTORY_HEADER = "# Written by `remediate lab up`; removed by `remediate lab down`."
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SSHD = "/usr/sbin/sshd"  # absolute: sshd re-executes itself for every connection
+STOCK_BASHRC = Path("/usr/share/base-files/dot.bashrc")
+ROOT_BASHRC = Path("/root/.bashrc")
+_LAB_FILE = "lab.json"
+_PROCESS_MARKER = "REMEDIATE_LAB_PROCESS"
+# (Debian package, command it provides); a command is looked up on SYSTEM_PATH unless absolute.
+_REQUIRED_COMMANDS = (
+    ("openssh-server", SSHD),
+    ("openssh-client", "ssh-keygen"),
+    ("php-cli", "php"),
+    ("util-linux", "unshare"),
+    ("util-linux", "nsenter"),
+    ("mount", "mount"),
+)
+
+Service = Literal["sshd", "http"]
+
+
+class LabError(RemediateError):
+    """The lab could not be started or changed; the message names the host and its log file."""
+
+
+@dataclass(frozen=True)
+class LabHost:
+    name: str
+    address: str
+    ssh_port: int
+    http_port: int
+    root: Path  # this host's backing folder: <root>/var/www is the host's /var/www, and so on
+
+    def local_path(self, remote_path: str) -> Path:
+        """The file on this machine behind ``remote_path`` on the host (only the bound folders)."""
+        if not remote_path.startswith("/"):
+            raise ValueError(f"{remote_path!r} is not an absolute path")
+        normal = "/" + posixpath.normpath(remote_path).lstrip("/")
+        for bound in BOUND_DIRS:
+            if normal == bound or normal.startswith(bound + "/"):
+                return self.root / normal.lstrip("/")
+        raise ValueError(f"{remote_path} is outside the folders a lab host has of its own ({', '.join(BOUND_DIRS)})")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}:{self.http_port}/"
+
+
+@dataclass(frozen=True)
+class Lab:
+    directory: Path
+    inventory_path: Path
+    hosts: tuple[LabHost, ...]
+    http: bool = True
+
+    @property
+    def identity_file(self) -> Path:
+        return self.directory / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.directory / "known_hosts"
+
+    def host(self, name: str) -> LabHost:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise UserError(f"the lab in {self.directory} has no host {name!r}")
+
+
+@dataclass(frozen=True)
+class LabHostStatus:
+    name: str
+    address: str
+    sshd_running: bool
+    http_running: bool
+
+
+def lab_address(index: int) -> str:
+    """Loopback address of the host with this global index: 0 -> 127.0.1.1, 254 -> 127.0.2.1."""
+    if not 0 <= index < MAX_LAB_HOSTS:
+        raise ValueError(f"lab host index {index} is outside 0..{MAX_LAB_HOSTS - 1}")
+    return f"127.0.{1 + index // 254}.{1 + index % 254}"
+
+
+def required_packages_missing() -> list[str]:
+    """Debian packages the lab needs whose commands are not installed, e.g. ``["php-cli"]``."""
+    missing: list[str] = []
+    for package, command in _REQUIRED_COMMANDS:
+        if _find_command(command) is None and package not in missing:
+            missing.append(package)
+    return missing
+
+
+# --- up ------------------------------------------------------------------------------------------
+
+
+def lab_up(
+    count: int,
+    lab_dir: Path = DEFAULT_LAB_DIR,
+    inventory_path: Path = Path("inventory/lab.yml"),
+    first_index: int = 0,
+    http: bool = True,
+) -> Lab:
+    """Start ``count`` lab hosts, write the inventory, and return the running lab.
+
+    Raises UserError for what the caller can fix (not root, missing packages, a lab already
+    running, bad arguments) and LabError when a host does not come up (after stopping them all).
+    """
+    if count < 1:
+        raise UserError(f"a lab needs at least 1 host, not {count}")
+    if first_index < 0 or first_index + count > MAX_LAB_HOSTS:
+        last = first_index + count - 1
+        raise UserError(f"lab host indexes {first_index}..{last} fall outside 0..{MAX_LAB_HOSTS - 1}")
+    check_lab_machine()
+    lab_dir = Path(os.path.abspath(lab_dir))
+    inventory_path = Path(os.path.abspath(inventory_path))
+    _check_lab_dir_location(lab_dir)
+    _clear_stale_lab(lab_dir)
+    _check_inventory_is_ours(inventory_path)
+
+    hosts = tuple(
+        LabHost(f"web{k + 1}", lab_address(first_index + k), SSH_PORT, HTTP_PORT, lab_dir / "hosts" / f"web{k + 1}")
+        for k in range(count)
+    )
+    lab = Lab(lab_dir, inventory_path, hosts, http)
+    _make_lab_dir(lab_dir)
+    _save_lab(lab)
+    try:
+        php = _find_command("php") or "php"
+        _prepare_files(lab, php)
+        _prepare_mount_points()
+        _launch(_up_script(lab), lab_dir / "launch.log")
+        problems = _wait_until_serving(lab, timeout=30.0 + 0.1 * count)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise LabError(f"lab host {problems[0]}{more}; logs kept in {lab_dir} until `remediate lab down`")
+        _write_inventory(lab)
+    except BaseException:
+        _stop_all(lab)
+        _remove_inventory(inventory_path)
+        raise
+    return lab
+
+
+def check_lab_machine() -> None:
+    """Raise UserError (one line: what is wrong and how to fix it) unless this machine can run a lab."""
+    if sys.platform != "linux":
+        raise UserError(f"the lab needs Linux (mount namespaces, loopback /8); this is {sys.platform}")
+    if os.geteuid() != 0:
+        raise UserError("the lab needs root (it creates mount namespaces and starts sshd): run it with sudo")
+    missing = required_packages_missing()
+    if missing:
+        raise UserError(
+            f"the lab needs Debian packages that are not installed ({', '.join(missing)}): "
+            f"apt-get install -y {' '.join(missing)}"
+        )
+
+
+def _check_lab_dir_location(lab_dir: Path) -> None:
+    real = os.path.realpath(lab_dir)
+    for bound in BOUND_DIRS:
+        if real == bound or real.startswith(bound + "/"):
+            raise UserError(
+                f"lab directory {lab_dir} is under {bound}, which every lab host replaces with a bind mount"
+                f" of its own: use a directory such as /var/lib/remediate/lab"
+            )
+    # sshd's StrictModes refuses an authorized_keys file if any folder above it is writable by others.
+    for folder in lab_dir.parents:
+        with contextlib.suppress(FileNotFoundError):
+            info = folder.stat()
+            if info.st_uid != 0 or info.st_mode & 0o022:
+                raise UserError(
+                    f"lab directory {lab_dir} is below {folder}, which is not owned by root or is group- or"
+                    f" world-writable, so sshd (StrictModes) would refuse the lab key: choose another directory"
+                )
+
+
+def _clear_stale_lab(lab_dir: Path) -> None:
+    if (lab_dir / _LAB_FILE).exists():
+        lab = load_lab(lab_dir)
+        running = sum(1 for host in lab.hosts if _running_processes(host))
+        if running:
+            raise UserError(f"a lab is already running in {lab_dir} ({running} hosts): run `remediate lab down` first")
+        lab_down(lab_dir)  # left over from a crash or a failed start: nothing runs, remove it
+    elif lab_dir.exists() and any(lab_dir.iterdir()):
+        raise UserError(f"{lab_dir} exists and is not a lab directory: choose another lab directory")
+
+
+def _check_inventory_is_ours(path: Path) -> None:
+    if path.exists() and not _is_our_inventory(path):
+        raise UserError(f"{path} exists and was not written by `remediate lab up`: choose another inventory path")
+
+
+def _make_lab_dir(lab_dir: Path) -> None:
+    for folder in reversed([lab_dir, *lab_dir.parents]):
+        if not folder.exists():
+            folder.mkdir()
+            folder.chmod(0o700 if folder == lab_dir else 0o755)
+    lab_dir.chmod(0o700)
+
+
+def _prepare_files(lab: Lab, php: str) -> None:
+    directory = lab.directory
+    template = directory / "pristine"
+    _write_tree(template, pristine_tree())
+    _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "remediate-lab", "-f", str(lab.identity_file)])
+    public_key = lab.identity_file.with_suffix(".pub").read_text()
+    _write_private(directory / "authorized_keys", public_key)
+
+    def prepare(host: LabHost) -> str:
+        control = _control_dir(host)
+        control.mkdir(parents=True)
+        _run(["cp", "-a", f"{template}/.", f"{host.root}/"])
+        key = control / "ssh_host_ed25519_key"
+        _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{host.name}-host-key", "-f", str(key)])
+        (control / "sshd_config").write_text(_sshd_config(lab, host))
+        (control / "start.sh").write_text(_start_script(lab, host, php))
+        key_type, key_data = key.with_suffix(".pub").read_text().split()[:2]
+        return f"[{host.address}]:{host.ssh_port} {key_type} {key_data}\n"
+
+    with ThreadPoolExecutor(max_workers=min(16, len(lab.hosts))) as pool:
+        known_hosts = list(pool.map(prepare, lab.hosts))
+    lab.known_hosts.write_text("".join(known_hosts))
+    lab.known_hosts.chmod(0o644)
+    first = lab.hosts[0]
+    checked = subprocess.run(
+        [SSHD, "-t", "-f", str(_control_dir(first) / "sshd_config")], capture_output=True, text=True, check=False
+    )
+    if checked.returncode != 0:
+        raise LabError(f"sshd rejects the lab's configuration: {checked.stderr.strip()}")
+
+
+def _sshd_config(lab: Lab, host: LabHost) -> str:
+    control = _control_dir(host)
+    return f"""\
+# sshd of lab host {host.name}, written by `remediate lab up`.
+ListenAddress {host.address}:{host.ssh_port}
+HostKey {control}/ssh_host_ed25519_key
+PidFile {control}/sshd.pid
+# StrictModes stays on: the lab directory is 0700 and lab up checks no folder above it is writable by others.
+AuthorizedKeysFile {lab.directory}/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+PrintMotd no
+MaxStartups 200:30:600
+MaxSessions 64
+LogLevel ERROR
+Subsystem sftp internal-sftp
+"""
+
+
+def _start_script(lab: Lab, host: LabHost, php: str) -> str:
+    binds = [(str(host.local_path(bound)), bound) for bound in BOUND_DIRS]
+    if STOCK_BASHRC.exists():
+        binds.append((str(STOCK_BASHRC), str(ROOT_BASHRC)))
+    lines = [
+        f"# Namespace holder of lab host {host.name}, written by `remediate lab up`. It runs under",
+        "# `unshare --mount --propagation private`: binds the host's own folders, starts its services",
+        "# (in subshells, so they are orphaned at once and adopted by the reaper rather than by",
+        "# `sleep`, which never reaps), then sleeps to keep the namespace alive.",
+        "set -eu",
+        *(f"mount --bind {shlex.quote(source)} {shlex.quote(target)}" for source, target in binds),
+        f"({_service_command(host, 'sshd', [], php)})",
+    ]
+    if lab.http:
+        lines.append(f"({_service_command(host, 'http', [], php)})")
+    lines.append("exec sleep infinity")
+    return "\n".join(lines) + "\n"
+
+
+def _prepare_mount_points() -> None:
+    # Mount points must exist on the real root filesystem; nothing else there is touched.
+    for bound in BOUND_DIRS:
+        Path(bound).mkdir(mode=0o755, parents=True, exist_ok=True)
+    if STOCK_BASHRC.exists() and not ROOT_BASHRC.exists():
+        ROOT_BASHRC.touch(mode=0o644)
+    Path("/run/sshd").mkdir(mode=0o755, parents=True, exist_ok=True)  # sshd's privilege separation dir
+
+
+def _up_script(lab: Lab) -> Path:
+    lines = ["# Starts the namespace holders of this lab; written by `remediate lab up`.", "cd /"]
+    for host in lab.hosts:
+        control = _control_dir(host)
+        holder = _process(host, "holder")
+        lines.append(
+            f"{_PROCESS_MARKER}={shlex.quote(holder.env_value)}"
+            f" unshare --mount --propagation private sh {shlex.quote(str(control / 'start.sh'))}"
+            f" </dev/null >/dev/null 2>>{shlex.quote(str(holder.log))}"
+            f" & echo $! >{shlex.quote(str(holder.pid_file))}"
+        )
+    script = lab.directory / "launch.sh"
+    script.write_text("\n".join(lines) + "\n")
+    return script
+
+
+def _wait_until_serving(lab: Lab, timeout: float) -> list[str]:
+    """Problems (``"web3 (127.0.1.3): ..."``) of hosts that did not come up; empty when all serve."""
+    deadline = time.monotonic() + timeout
+    waiting: dict[Service, list[LabHost]] = {"sshd": list(lab.hosts), "http": list(lab.hosts) if lab.http else []}
+    while waiting["sshd"] or waiting["http"]:
+        listening = _listening_tcp()
+        waiting["sshd"] = [h for h in waiting["sshd"] if (h.address, h.ssh_port) not in listening]
+        waiting["http"] = [h for h in waiting["http"] if (h.address, h.http_port) not in listening]
+        problems = [
+            problem
+            for service, hosts in waiting.items()
+            for host in hosts
+            if (problem := _startup_problem(host, service))
+        ]
+        if problems:
+            return problems
+        if time.monotonic() > deadline:
+            return [
+                f"{host.name} ({host.address}): {service} is not listening after {timeout:.0f} s"
+                f" (log: {_process(host, service).log})"
+                for service, hosts in waiting.items()
+                for host in hosts
+            ]
+        time.sleep(0.05)
+    if not lab.http:
+        return []
+    with ThreadPoolExecutor(max_workers=min(16, len(lab.hosts))) as pool:
+        return [problem for problem in pool.map(_http_problem, lab.hosts) if problem]
+
+
+def _startup_problem(host: LabHost, service: Service) -> str | None:
+    # Right after the fork a pid may not carry its marker yet (not exec'd): only a vanished pid fails.
+    holder = _process(host, "holder")
+    if not _exists(_read_pid(holder.pid_file)):
+        why = _last_line(holder.log)
+        return f"{host.name} ({host.address}): its namespace holder exited: {why} (log: {holder.log})"
+    process = _process(host, service)
+    pid = _read_pid(process.pid_file)
+    if pid is not None and not _exists(pid):
+        return f"{host.name} ({host.address}): {service} exited: {_last_line(process.log)} (log: {process.log})"
+    return None
+
+
+def _http_problem(host: LabHost) -> str | None:
+    connection = http.client.HTTPConnection(host.address, host.http_port, timeout=10)
+    try:
+        connection.request("GET", "/")
+        connection.getresponse().read()  # any status counts: a broken site answers 500
+    except (OSError, http.client.HTTPException) as error:
+        log = _process(host, "http").log
+        return f"{host.name} ({host.address}): the web server does not answer: {error} (log: {log})"
+    finally:
+        connection.close()
+    return None
+
+
+def _write_inventory(lab: Lab) -> None:
+    names = [host.name for host in lab.hosts]
+    lines = [
+        INVENTORY_HEADER,
+        "defaults:",
+        "  user: root",
+        f"  port: {SSH_PORT}",
+        f"  identity_file: {_yaml_scalar(str(lab.identity_file))}",
+        f"  known_hosts: {_yaml_scalar(str(lab.known_hosts))}",
+        "vars:",
+        f"  docroot: {DOCROOT}",
+        f"  http_port: {HTTP_PORT}",
+        "hosts:",
+        *(f"  {host.name}: {{address: {host.address}}}" for host in lab.hosts),
+        "groups:",
+        f"  web: {{hosts: [{', '.join(names)}]}}",
+        f"  canary: {{hosts: [{names[0]}]}}",
+    ]
+    lab.inventory_path.parent.mkdir(parents=True, exist_ok=True)
+    lab.inventory_path.write_text("\n".join(lines) + "\n")
+
+
+def _yaml_scalar(text: str) -> str:
+    plain = all(ch.isalnum() or ch in "/._-" for ch in text)
+    return text if plain else json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+
+
+# --- down, status, load --------------------------------------------------------------------------
+
+
+def lab_down(lab_dir: Path = DEFAULT_LAB_DIR) -> int:
+    """Stop every process of the lab, remove its directory and inventory; return how many hosts ran."""
+    lab_dir = Path(os.path.abspath(lab_dir))
+    if not (lab_dir / _LAB_FILE).exists():
+        if not lab_dir.exists():
+            return 0
+        if any(lab_dir.iterdir()):
+            raise UserError(f"{lab_dir} is not a lab directory (it has no {_LAB_FILE}): not touching it")
+        lab_dir.rmdir()
+        return 0
+    lab = load_lab(lab_dir)
+    stopped = _stop_all(lab)
+    _remove_inventory(lab.inventory_path)
+    shutil.rmtree(lab_dir)
+    return stopped
+
+
+def lab_status(lab_dir: Path = DEFAULT_LAB_DIR) -> tuple[LabHostStatus, ...]:
+    """What runs on each host of the lab; empty when there is no lab in ``lab_dir``."""
+    if not (Path(os.path.abspath(lab_dir)) / _LAB_FILE).exists():
+        return ()
+    lab = load_lab(lab_dir)
+    return tuple(
+        LabHostStatus(
+            host.name,
+            host.address,
+            sshd_running=_running_pid(_process(host, "sshd")) is not None,
+            http_running=_running_pid(_process(host, "http")) is not None,
+        )
+        for host in lab.hosts
+    )
+
+
+def load_lab(lab_dir: Path = DEFAULT_LAB_DIR) -> Lab:
+    lab_file = Path(os.path.abspath(lab_dir)) / _LAB_FILE
+    try:
+        data = json.loads(lab_file.read_text())
+        return Lab(
+            directory=Path(data["directory"]),
+            inventory_path=Path(data["inventory_path"]),
+            hosts=tuple(
+                LabHost(h["name"], h["address"], int(h["ssh_port"]), int(h["http_port"]), Path(h["root"]))
+                for h in data["hosts"]
+            ),
+            http=bool(data["http"]),
+        )
+    except FileNotFoundError:
+        raise UserError(f"there is no lab in {lab_dir}: run `remediate lab up` first") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise UserError(f"{lab_file}: not a lab description ({error!r})") from None
+
+
+def _save_lab(lab: Lab) -> None:
+    data = {
+        "format": 1,
+        "directory": str(lab.directory),
+        "inventory_path": str(lab.inventory_path),
+        "http": lab.http,
+        "hosts": [
+            {
+                "name": h.name,
+                "address": h.address,
+                "ssh_port": h.ssh_port,
+                "http_port": h.http_port,
+                "root": str(h.root),
+            }
+            for h in lab.hosts
+        ],
+    }
+    temporary = lab.directory / f"{_LAB_FILE}.tmp"
+    temporary.write_text(json.dumps(data, indent=1) + "\n")
+    temporary.replace(lab.directory / _LAB_FILE)
+
+
+def _stop_all(lab: Lab) -> int:
+    """Stop the services, anything else left in the hosts' namespaces, then the holders."""
+    holders: list[tuple[int, _Check]] = []
+    services: list[tuple[int, _Check]] = []
+    namespaces: set[str] = set()
+    running_hosts = 0
+    for host in lab.hosts:
+        running = _running_processes(host)
+        running_hosts += bool(running)
+        for name, (pid, check) in running.items():
+            if name == "holder":
+                holders.append((pid, check))
+                if (namespace := _namespace(pid)) is not None:
+                    namespaces.add(namespace)
+            else:
+                services.append((pid, check))
+    _stop_processes(services)
+    # Sessions of a stopped sshd (and what they run) outlive it; they are lab processes because only
+    # the lab's own processes can be in these namespaces.
+    holder_pids = {pid for pid, _ in holders}
+    leftovers = [pid for pid in _pids_in_namespaces(namespaces) if pid not in holder_pids]
+    _stop_processes([(pid, lambda p: _namespace(p) in namespaces) for pid in leftovers])
+    _stop_processes(holders)
+    for host in lab.hosts:
+        for name in ("holder", "sshd", "http"):
+            with contextlib.suppress(FileNotFoundError):
+                _process(host, name).pid_file.unlink()
+    return running_hosts
+
+
+def _is_our_inventory(path: Path) -> bool:
+    try:
+        with path.open() as file:
+            return file.readline().rstrip("\n") == INVENTORY_HEADER
+    except OSError:
+        return False
+
+
+def _remove_inventory(path: Path) -> None:
+    if _is_our_inventory(path):
+        path.unlink()
+
+
+# --- one host: services and reset ----------------------------------------------------------------
+
+
+def stop_sshd(lab: Lab, name: str) -> None:
+    """Stop the sshd of one host (open sessions live on, as with `systemctl stop ssh`)."""
+    _stop_service(lab.host(name), "sshd")
+
+
+def start_sshd(lab: Lab, name: str) -> None:
+    """Start the sshd of one host again (no-op when it runs) and wait until it listens."""
+    _start_service(lab, lab.host(name), "sshd")
+
+
+def stop_http(lab: Lab, name: str) -> None:
+    _stop_service(lab.host(name), "http")
+
+
+def start_http(lab: Lab, name: str) -> None:
+    if not lab.http:
+        raise UserError(f"the lab in {lab.directory} was started without web servers")
+    _start_service(lab, lab.host(name), "http")
+
+
+def reset_host(lab: Lab, name: str) -> None:
+    """Put back the pristine (broken) docroot and Apache config; empty /var/backups, /tmp and /run/lock.
+
+    The bound folders are emptied and refilled in place: replacing one would leave the host's bind
+    mount pointing at the old, deleted folder.
+    """
+    host = lab.host(name)
+    template = lab.directory / "pristine"
+    if not template.is_dir():
+        _write_tree(template, pristine_tree())
+    for bound in BOUND_DIRS:
+        folder = host.local_path(bound)
+        folder.mkdir(parents=True, exist_ok=True)
+        _empty_directory(folder)
+    _run(["cp", "-a", f"{template}/.", f"{host.root}/"])
+
+
+def _stop_service(host: LabHost, service: Service) -> None:
+    process = _process(host, service)
+    pid = _running_pid(process)
+    if pid is not None:
+        _stop_processes([(pid, process.is_running)])
+    with contextlib.suppress(FileNotFoundError):
+        process.pid_file.unlink()
+
+
+def _start_service(lab: Lab, host: LabHost, service: Service) -> None:
+    process = _process(host, service)
+    if _running_pid(process) is not None:
+        return
+    holder = _running_pid(_process(host, "holder"))
+    if holder is None:
+        raise LabError(f"{host.name}: its namespace holder is not running; restart the lab (down, then up)")
+    php = _find_command("php") or "php"
+    prefix = ["nsenter", f"--mount=/proc/{holder}/ns/mnt"]
+    script = _control_dir(host) / f"start-{service}.sh"
+    script.write_text(f"cd /\n{_service_command(host, service, prefix, php)}\n")
+    with contextlib.suppress(FileNotFoundError):
+        process.pid_file.unlink()
+    _launch(script, _control_dir(host) / "launch.log")
+    port = host.ssh_port if service == "sshd" else host.http_port
+    deadline = time.monotonic() + 15.0
+    while (host.address, port) not in _listening_tcp():
+        problem = _startup_problem(host, service)
+        if problem or time.monotonic() > deadline:
+            raise LabError(problem or f"{host.name}: {service} is not listening after 15 s (log: {process.log})")
+        time.sleep(0.02)
+
+
+def _service_command(host: LabHost, service: Service, prefix: list[str], php: str) -> str:
+    """Shell line that starts a service in the background and records its pid."""
+    process = _process(host, service)
+    environment = [f"{_PROCESS_MARKER}={shlex.quote(process.env_value)}"]
+    if service == "sshd":
+        argv = [SSHD, "-D", "-f", str(_control_dir(host) / "sshd_config"), "-E", str(process.log)]
+    else:
+        environment.append(f"LAB_HOST_NAME={shlex.quote(host.name)}")
+        # display_errors=0 turns a fatal error into HTTP 500. OPcache is off so that a fixed (or
+        # restored) file takes effect on the next request, not up to revalidate_freq seconds later.
+        argv = [
+            php, "-d", "display_errors=0", "-d", "log_errors=1", "-d", "opcache.enable=0",
+            "-S", f"{host.address}:{host.http_port}", "-t", DOCROOT,
+        ]  # fmt: skip
+    words = " ".join([*environment, *(shlex.quote(word) for word in [*prefix, *argv])])
+    log, pid_file = shlex.quote(str(process.log)), shlex.quote(str(process.pid_file))
+    return f"{words} </dev/null >/dev/null 2>>{log} & echo $! >{pid_file}"
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+_Check = Callable[[int], bool]
+
+
+@dataclass(frozen=True)
+class _Process:
+    pid_file: Path
+    log: Path
+    marker: bytes  # in /proc/PID/cmdline or /proc/PID/environ while the pid is still this process
+    env_value: str  # value of REMEDIATE_LAB_PROCESS given to it
+
+    def is_running(self, pid: int) -> bool:
+        return _is_ours(pid, self.marker)
+
+
+def _control_dir(host: LabHost) -> Path:
+    return host.root / "control"
+
+
+def _process(host: LabHost, name: str) -> _Process:
+    control = _control_dir(host)
+    env_value = f"{control}/{name}"
+    if name == "sshd":
+        # sshd rewrites its environment area for its process title; its command line keeps the config path.
+        marker = str(control / "sshd_config").encode()
+    else:
+        marker = f"{_PROCESS_MARKER}={env_value}\0".encode()
+    return _Process(control / f"{name}.pid", control / f"{name}.log", marker, env_value)
+
+
+def _running_processes(host: LabHost) -> dict[str, tuple[int, _Check]]:
+    running: dict[str, tuple[int, _Check]] = {}
+    for name in ("holder", "sshd", "http"):
+        process = _process(host, name)
+        pid = _running_pid(process)
+        if pid is not None:
+            running[name] = (pid, process.is_running)
+    return running
+
+
+def _running_pid(process: _Process) -> int | None:
+    pid = _read_pid(process.pid_file)
+    return pid if pid is not None and process.is_running(pid) else None
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _exists(pid: int | None) -> bool:
+    """The pid names a live process (a zombie has exited)."""
+    if pid is None:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2 :][:1] not in (b"Z", b"X")
+
+
+def _is_ours(pid: int, marker: bytes) -> bool:
+    if not _exists(pid):
+        return False
+    try:
+        proc = Path(f"/proc/{pid}")
+        return marker in (proc / "cmdline").read_bytes() or marker in (proc / "environ").read_bytes()
+    except OSError:
+        return False
+
+
+def _namespace(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
+
+
+def _pids_in_namespaces(namespaces: set[str]) -> list[int]:
+    if not namespaces:
+        return []
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and _namespace(int(entry)) in namespaces]
+
+
+def _stop_processes(targets: Sequence[tuple[int, _Check]], grace: float = 5.0) -> None:
+    """SIGTERM exactly these pids, SIGKILL those still there after ``grace``; each re-checked first."""
+    alive = [(pid, check) for pid, check in targets if check(pid)]
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        for pid, check in alive:
+            if check(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while alive and time.monotonic() < deadline:
+            alive = [(pid, check) for pid, check in alive if check(pid)]
+            if alive:
+                time.sleep(0.02)
+        if not alive:
+            return
+
+
+# The lab's processes outlive the shell that starts them, so they are orphans; this helper (run by
+# the interpreter in isolated mode) forks into the background, becomes their child subreaper, runs the
+# launch script, reports its exit code on stdout, and reaps every descendant until none is left.
+_REAPER = r"""
+import ctypes, os, sys
+script, log, path = sys.argv[2:5]
+if os.fork():
+    os._exit(0)
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+null = os.open(os.devnull, os.O_RDWR)
+err = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+os.chdir("/")
+actions = [(os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, err, 2)]
+child = os.posix_spawn("/bin/sh", ["sh", script], {"PATH": path, "LANG": "C.UTF-8"}, file_actions=actions)
+code = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+os.write(1, b"%d\n" % code)
+os.dup2(null, 1)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+
+
+def _launch(script: Path, log: Path) -> None:
+    """Run a launch script under a new reaper; return once the script has started its processes."""
+    python = sys.executable or "python3"
+    with log.open("ab") as errors:
+        done = subprocess.run(
+            [python, "-I", "-S", "-c", _REAPER, "remediate-lab-reaper", str(script), str(log), SYSTEM_PATH],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            start_new_session=True,  # no terminal signal (Ctrl-C) reaches the lab
+            cwd="/",
+            timeout=120,
+            check=False,
+        )
+    code = done.stdout.decode().strip()
+    if code != "0":
+        raise LabError(f"{script} failed (exit {code or 'unknown'}): {_last_line(log)} (log: {log})")
+
+
+def _listening_tcp() -> set[tuple[str, int]]:
+    """(address, port) of every listening IPv4 TCP socket, read from /proc/net/tcp."""
+    listening: set[tuple[str, int]] = set()
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            if fields[3] == "0A":  # TCP_LISTEN
+                address, port = fields[1].split(":")
+                raw = int(address, 16).to_bytes(4, sys.byteorder)  # printed as a host-order integer
+                listening.add((socket.inet_ntoa(raw), int(port, 16)))
+    return listening
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _write_tree(root: Path, entries: Iterable[TreeEntry]) -> None:
+    """Create ``entries`` under ``root`` with their modes and owners (root's own folders: 0755)."""
+    root.mkdir(mode=0o700, exist_ok=True)
+    for entry in entries:
+        path = root / entry.path.lstrip("/")
+        for parent in reversed(path.relative_to(root).parents[:-1]):
+            with contextlib.suppress(FileExistsError):
+                (root / parent).mkdir(mode=0o755)
+        if entry.kind == "dir":
+            path.mkdir(exist_ok=True)
+        elif entry.kind == "file":
+            path.write_bytes(entry.data)
+        else:
+            os.symlink(entry.data, path)
+        os.chown(path, entry.uid, entry.gid, follow_symlinks=False)
+        if entry.kind != "symlink":
+            path.chmod(entry.mode)
+
+
+def _empty_directory(folder: Path) -> None:
+    for child in os.scandir(folder):
+        if child.is_dir(follow_symlinks=False):
+            shutil.rmtree(child.path)
+        else:
+            os.unlink(child.path)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+def _last_line(log: Path) -> str:
+    """The last two lines of a log, on one line (sshd: the cause, then "Cannot bind any address.")."""
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return " | ".join(lines[-2:]) if lines else "nothing logged"
+
+
+def _find_command(command: str) -> str | None:
+    if os.path.isabs(command):
+        return command if os.access(command, os.X_OK) else None
+    return shutil.which(command, path=SYSTEM_PATH)
+
+
+def _run(argv: list[str]) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LabError(f"{shlex.join(argv)} failed: {done.stderr.strip() or f'exit {done.returncode}'}")
