@@ -45,6 +45,64 @@ class Inventory:
         return next(h for h in self.hosts if h.name == name)
 
 
+# --- probes ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpProbe:
+    url: str
+    expect_status: int = 200
+    contains: str | None = None
+    timeout: float = 5.0
+    retries: int = 3
+    delay: float = 1.0
+
+    def describe(self) -> str:
+        return f"http {self.url}"
+
+
+@dataclass(frozen=True)
+class TcpProbe:
+    port: int
+    host: str | None = None  # None: the host's own address
+    timeout: float = 5.0
+
+    def describe(self) -> str:
+        return f"tcp {self.host or ''}:{self.port}"
+
+
+@dataclass(frozen=True)
+class CommandProbe:
+    run: str
+    expect_rc: int = 0
+    contains: str | None = None
+    timeout: float = 30.0
+
+    def describe(self) -> str:
+        return f"command {self.run}"
+
+
+@dataclass(frozen=True)
+class FileProbe:
+    path: str
+    contains: str | None = None  # a regex that must match somewhere in the file
+    absent: str | None = None  # a regex that must match nowhere in it
+
+    def describe(self) -> str:
+        return f"file {self.path}"
+
+
+Probe = HttpProbe | TcpProbe | CommandProbe | FileProbe
+HostProbe = CommandProbe | FileProbe
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    probe: str
+    ok: bool
+    detail: str  # what was seen: "HTTP 200", "rc 0", "no match of 'x'", ...
+
+
 # --- playbook --------------------------------------------------------------------------------------------
 
 
@@ -128,6 +186,10 @@ class Step:
     index: int
     name: str
     action: Action
+    # A check of the new file before it goes live: with "{path}", run against the uploaded temporary
+    # file; without, run with the candidate in place (a whole-service check such as apache2ctl configtest).
+    validate: str | None = None
+    on_change: str | None = None  # a handler, run once per host after all steps when this step changed
 
     @property
     def key_path(self) -> str:
@@ -149,6 +211,7 @@ class Playbook:
     vars: Vars
     steps: tuple[Step, ...]
     sha256: str  # of the playbook file, for the journal
+    verify: tuple[Probe, ...] = ()
 
 
 # --- what a host holds -----------------------------------------------------------------------------------
@@ -186,10 +249,11 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class HostTarget:
-    """A host with the playbook's steps rendered for it."""
+    """A host with the playbook's steps and probes rendered for it."""
 
     host: Host
     steps: tuple[Step, ...]
+    probes: tuple[Probe, ...] = ()
 
     @property
     def paths(self) -> tuple[str, ...]:

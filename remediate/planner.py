@@ -32,7 +32,7 @@ from .model import (
     Status,
     Step,
 )
-from .render import render_steps
+from .render import render_host
 from .yamlnode import display_path
 
 
@@ -180,4 +180,4 @@ def render_targets(
         hosts = tuple(h for h in hosts if h.name in limited)
         if not hosts:
             raise UserError(f"--limit '{limit}' leaves none of the playbook's hosts ({playbook.hosts})")
-    return tuple(HostTarget(host, render_steps(playbook, host, cli_vars)) for host in hosts)
+    return tuple(render_host(playbook, host, cli_vars) for host in hosts)

@@ -8,13 +8,18 @@ from pathlib import Path
 from .inventory import find_named_file
 from .model import (
     AbsentLines,
+    CommandProbe,
     EnsureLine,
+    FileProbe,
+    HttpProbe,
     LineOperation,
     LinePatch,
     MatchRange,
     Playbook,
+    Probe,
     Step,
     Substitute,
+    TcpProbe,
     Template,
     sha256_hex,
 )
@@ -23,6 +28,13 @@ from .sed import SedError, parse_sed
 from .yamlnode import Node, display_path, load_yaml
 
 STEP_TYPES = ("line_patch", "template")
+STEP_OPTIONS = ("validate", "on_change")
+PROBE_KEYS = {
+    "http": ("url", "expect_status", "contains", "timeout", "retries", "delay"),
+    "command": ("run", "expect_rc", "contains", "timeout"),
+    "file": ("path", "contains", "absent"),
+    "tcp": ("port", "host", "timeout"),
+}
 LINE_PATCH_KEYS = (
     "path", "regex", "replace", "count", "sed", "ensure_line", "after", "before", "absent", "expect_matches",
 )  # fmt: skip
@@ -33,7 +45,7 @@ def load_playbook(name_or_path: str) -> Playbook:
     path = find_named_file(name_or_path, "playbooks", "playbook")
     document = load_yaml(path)
     root = Node(path, "", document)
-    top = root.mapping(("name", "description", "hosts", "vars", "steps"), required=("steps",))
+    top = root.mapping(("name", "description", "hosts", "vars", "steps", "verify"), required=("steps",))
     steps_node = top["steps"]
     step_nodes = steps_node.items()
     if not step_nodes:
@@ -46,15 +58,16 @@ def load_playbook(name_or_path: str) -> Playbook:
         vars={k: v.value for k, v in top["vars"].entries().items()} if "vars" in top else {},
         steps=tuple(_step(i, node, path.parent) for i, node in enumerate(step_nodes)),
         sha256=sha256_hex(path.read_bytes()),
+        verify=tuple(_probe(node) for node in top["verify"].items()) if "verify" in top else (),
     )
 
 
 def _step(index: int, node: Node, base_dir: Path) -> Step:
-    fields = node.mapping(("name", *STEP_TYPES))
+    fields = node.mapping(("name", *STEP_TYPES, *STEP_OPTIONS))
     kinds = [k for k in STEP_TYPES if k in fields]
     if len(kinds) != 1:
         if not kinds and isinstance(node.value, dict):
-            unknown = [k for k in node.value if k != "name"]
+            unknown = [k for k in node.value if k not in ("name", *STEP_OPTIONS)]
             if unknown:
                 raise node.child(unknown[0], None).error(
                     f"unknown step type (expected one of: {', '.join(STEP_TYPES)})"
@@ -67,7 +80,58 @@ def _step(index: int, node: Node, base_dir: Path) -> Step:
         if "name" in fields
         else f"{kind} {action.path if isinstance(action, LinePatch) else action.dest}"
     )
-    return Step(index=index, name=name, action=action)
+    return Step(
+        index=index,
+        name=name,
+        action=action,
+        validate=_command(fields["validate"]) if "validate" in fields else None,
+        on_change=_command(fields["on_change"]) if "on_change" in fields else None,
+    )
+
+
+def _command(node: Node) -> str:
+    value = node.string()
+    if not value.strip():
+        raise node.error("must not be empty")
+    return value
+
+
+def _probe(node: Node) -> Probe:
+    fields = node.mapping(tuple(PROBE_KEYS))
+    if len(fields) != 1:
+        raise node.error(f"a probe needs exactly one of: {', '.join(PROBE_KEYS)}")
+    ((kind, spec),) = fields.items()
+    required = {"http": "url", "command": "run", "file": "path", "tcp": "port"}[kind]
+    f = spec.mapping(PROBE_KEYS[kind], required=(required,))
+    if kind == "http":
+        return HttpProbe(
+            url=f["url"].string(),
+            expect_status=f["expect_status"].integer(100, 599) if "expect_status" in f else 200,
+            contains=f["contains"].string() if "contains" in f else None,
+            timeout=f["timeout"].number(0.1) if "timeout" in f else 5.0,
+            retries=f["retries"].integer(1, 100) if "retries" in f else 3,
+            delay=f["delay"].number() if "delay" in f else 1.0,
+        )
+    if kind == "command":
+        return CommandProbe(
+            run=_command(f["run"]),
+            expect_rc=f["expect_rc"].integer(0, 255) if "expect_rc" in f else 0,
+            contains=f["contains"].string() if "contains" in f else None,
+            timeout=f["timeout"].number(0.1) if "timeout" in f else 30.0,
+        )
+    if kind == "file":
+        if "contains" not in f and "absent" not in f:
+            raise spec.error("a file probe needs 'contains' or 'absent' (a regex)")
+        return FileProbe(
+            path=_path_field(f["path"]),
+            contains=_regex(f["contains"]) if "contains" in f else None,
+            absent=_regex(f["absent"]) if "absent" in f else None,
+        )
+    return TcpProbe(
+        port=f["port"].integer(1, 65535),
+        host=f["host"].string() if "host" in f else None,
+        timeout=f["timeout"].number(0.1) if "timeout" in f else 5.0,
+    )
 
 
 def _line_patch(node: Node) -> LinePatch:

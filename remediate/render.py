@@ -18,10 +18,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import UserError
 from .model import (
+    FileProbe,
     Host,
+    HostTarget,
     LineOperation,
     LinePatch,
     Playbook,
+    Probe,
     RenderedTemplate,
     Step,
     Template,
@@ -74,9 +77,28 @@ def host_context(host: Host, playbook: Playbook, cli_vars: Mapping[str, Any]) ->
     return context
 
 
-def render_steps(playbook: Playbook, host: Host, cli_vars: Mapping[str, Any]) -> tuple[Step, ...]:
+def render_host(playbook: Playbook, host: Host, cli_vars: Mapping[str, Any]) -> HostTarget:
+    """The playbook's steps and probes for one host, every string field rendered."""
     context = host_context(host, playbook, cli_vars)
-    return tuple(_render_step(playbook, step, host, context) for step in playbook.steps)
+    return HostTarget(
+        host,
+        tuple(_render_step(playbook, step, host, context) for step in playbook.steps),
+        tuple(_render_probe(playbook, i, probe, host, context) for i, probe in enumerate(playbook.verify)),
+    )
+
+
+def _render_probe(playbook: Playbook, index: int, probe: Probe, host: Host, context: dict[str, Any]) -> Probe:
+    kind = type(probe).__name__.removesuffix("Probe").lower()
+    where = f"{display_path(playbook.path)}: verify[{index}].{kind}"
+    changes = {
+        f.name: render_field(value, context, f"{where}.{f.name}", host.name)
+        for f in dataclasses.fields(probe)
+        if isinstance(value := getattr(probe, f.name), str)
+    }
+    rendered = dataclasses.replace(probe, **changes)  # type: ignore[arg-type]
+    if isinstance(rendered, FileProbe):
+        _check_target_path(rendered.path, f"{where}.path", host.name)
+    return rendered
 
 
 def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, Any]) -> Step:

@@ -128,6 +128,13 @@ class Node:
             raise self.error(f"must be between {minimum} and {maximum}, got {self.value}")
         return self.value
 
+    def number(self, minimum: float = 0.0) -> float:
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            raise self.error(f"expected a number, got {_type_name(self.value)}")
+        if self.value < minimum:
+            raise self.error(f"must be at least {minimum:g}, got {self.value}")
+        return float(self.value)
+
     def boolean(self) -> bool:
         if not isinstance(self.value, bool):
             raise self.error(f"expected true or false, got {_type_name(self.value)}")

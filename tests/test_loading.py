@@ -151,7 +151,7 @@ BAD_PLAYBOOKS = [
     ),
     (
         step("{name: x, copy: {src: a}}"),
-        "pb.yml: steps[0].copy: unknown key (expected one of: name, line_patch, template)",
+        "pb.yml: steps[0].copy: unknown key (expected one of: name, line_patch, template, validate, on_change)",
     ),
     (step("{name: x, shell: ls}"), "pb.yml: steps[0].shell: unknown key"),
     (step("{line_patch: {path: /a, regx: x, replace: y}}"), "pb.yml: steps[0].line_patch.regx: unknown key"),

@@ -1,0 +1,264 @@
+"""The run journal: an SQLite database in the state folder recording every apply, dry-run and rollback.
+
+A host's row and its files' rows (with the original and the new content, compressed) are written
+*before* anything is written to that host, and updated after; a controller killed in the middle of a
+run therefore leaves a journal that says exactly which hosts may have been touched, and holds what is
+needed to put every file back even when the host's own backup is gone.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .model import FileChange
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,              -- apply | dry-run | rollback
+    user TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    playbook TEXT NOT NULL,
+    playbook_path TEXT NOT NULL,
+    playbook_sha256 TEXT NOT NULL,
+    inventory TEXT NOT NULL,
+    arguments TEXT NOT NULL,         -- JSON list of the command line
+    status TEXT NOT NULL,            -- running | ok | failed | interrupted
+    rollback_of TEXT
+);
+CREATE TABLE IF NOT EXISTS hosts (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    host TEXT NOT NULL,
+    address TEXT NOT NULL,
+    status TEXT NOT NULL,            -- planned | writing | a final status such as changed or rolled_back
+    error TEXT NOT NULL DEFAULT '',
+    backup_dir TEXT NOT NULL DEFAULT '',
+    started REAL,
+    finished REAL,
+    PRIMARY KEY (run_id, host)
+);
+CREATE TABLE IF NOT EXISTS files (
+    run_id TEXT NOT NULL,
+    host TEXT NOT NULL,
+    path TEXT NOT NULL,
+    real_path TEXT NOT NULL,
+    sha256_before TEXT,              -- NULL: the run created the file
+    sha256_after TEXT NOT NULL,
+    mode_before INTEGER,
+    mode_after INTEGER NOT NULL,
+    uid INTEGER,
+    gid INTEGER,
+    backup_path TEXT NOT NULL DEFAULT '',
+    original BLOB,                   -- zlib of the bytes before; NULL for a created file
+    written BLOB NOT NULL,           -- zlib of the bytes the run wrote
+    PRIMARY KEY (run_id, host, path)
+);
+"""
+
+DEFAULT_STATE_DIR = ".remediate"
+
+
+def state_dir() -> Path:
+    """``$REMEDIATE_STATE``, else ``.remediate/`` in the working directory (beside ``playbooks/``)."""
+    return Path(os.environ.get("REMEDIATE_STATE") or DEFAULT_STATE_DIR)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    kind: str
+    user: str
+    started: float
+    finished: float | None
+    playbook: str
+    playbook_path: str
+    playbook_sha256: str
+    inventory: str
+    arguments: tuple[str, ...]
+    status: str
+    rollback_of: str | None
+
+
+@dataclass(frozen=True)
+class HostRecord:
+    host: str
+    address: str
+    status: str
+    error: str
+    backup_dir: str
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    host: str
+    path: str
+    real_path: str
+    sha256_before: str | None
+    sha256_after: str
+    mode_before: int | None
+    mode_after: int
+    uid: int | None
+    gid: int | None
+    backup_path: str
+    original: bytes | None
+    written: bytes
+
+
+class Journal:
+    """One SQLite database; safe to use from the worker threads of a run (one lock, commit per write)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.chmod(0o700)  # the journal holds file contents: private even if the folder existed
+        except OSError as e:
+            raise UserError(f"cannot use state folder {directory}: {e.strerror}") from None
+        path = directory / "journal.sqlite"
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        path.chmod(0o600)
+        self._lock = threading.Lock()
+        with self._write():
+            self._db.executescript(SCHEMA)
+        self._db.execute("PRAGMA journal_mode=WAL")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        run_id: str,
+        kind: str,
+        playbook: str,
+        playbook_path: str,
+        playbook_sha256: str,
+        inventory: str,
+        arguments: Sequence[str],
+        rollback_of: str | None = None,
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'running', ?)",
+                (run_id, kind, _who(), time.time(), playbook, playbook_path, playbook_sha256, inventory,
+                 json.dumps(list(arguments)), rollback_of),
+            )  # fmt: skip
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET finished = ?, status = ? WHERE run_id = ?", (time.time(), status, run_id))
+
+    def record_host(
+        self, run_id: str, host: str, address: str, status: str, error: str = "", backup_dir: str = ""
+    ) -> None:
+        """Inserts or updates one host's row: called before the host is written to and after."""
+        now = time.time()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO hosts (run_id, host, address, status, error, backup_dir, started) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, host) DO UPDATE SET "
+                "status = excluded.status, error = excluded.error, "
+                "backup_dir = CASE WHEN excluded.backup_dir != '' THEN excluded.backup_dir ELSE backup_dir END, "
+                "finished = ?",
+                (run_id, host, address, status, error, backup_dir, now, now),
+            )
+
+    def record_planned_files(
+        self, run_id: str, host: str, changes: Sequence[FileChange], backup_paths: Mapping[str, str]
+    ) -> None:
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,
+                     c.uid, c.gid, backup_paths.get(c.path, ""),
+                     None if c.before is None else zlib.compress(c.before), zlib.compress(c.after))
+                    for c in changes
+                ],
+            )  # fmt: skip
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        rows = self._db.execute("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
+        return [_run(row) for row in rows]
+
+    def run(self, run_id: str) -> RunRecord:
+        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            matches = self._db.execute("SELECT * FROM runs WHERE run_id LIKE ?", (f"%{run_id}%",)).fetchall()
+            if len(matches) == 1:
+                return _run(matches[0])
+            raise UserError(
+                f"no run {run_id!r} in the journal {self.directory / 'journal.sqlite'}"
+                + (f" ({len(matches)} runs match it: be more precise)" if matches else "")
+            )
+        return _run(row)
+
+    def hosts(self, run_id: str) -> list[HostRecord]:
+        rows = self._db.execute(
+            "SELECT host, address, status, error, backup_dir FROM hosts WHERE run_id = ? ORDER BY rowid", (run_id,)
+        ).fetchall()
+        return [HostRecord(*row) for row in rows]
+
+    def files(self, run_id: str) -> list[FileRecord]:
+        rows = self._db.execute(
+            "SELECT host, path, real_path, sha256_before, sha256_after, mode_before, mode_after, uid, gid, "
+            "backup_path, original, written FROM files WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        ).fetchall()
+        return [_file(row) for row in rows]
+
+
+def _run(row: Sequence[Any]) -> RunRecord:
+    values = list(row)
+    values[9] = tuple(json.loads(values[9]))
+    return RunRecord(*values)
+
+
+def _file(row: Sequence[Any]) -> FileRecord:
+    host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup, original, written = row
+    return FileRecord(
+        host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup,
+        None if original is None else zlib.decompress(original), zlib.decompress(written),
+    )  # fmt: skip
+
+
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    sudo_user = os.environ.get("SUDO_USER")
+    return f"{sudo_user} (as {user})" if sudo_user and sudo_user != user else user
