@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -162,6 +164,17 @@ def _finish(console: Console, result: RunResult, json_mode: bool) -> int:
     return EXIT_OK if result.ok else EXIT_HOST_FAILED
 
 
+def _http_answer(url: str) -> str:
+    """What the lab host's site answers, e.g. "HTTP 500": the outage made visible."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a lab URL on loopback
+            return f"HTTP {response.status}"
+    except urllib.error.HTTPError as e:
+        return f"HTTP {e.code}"
+    except (urllib.error.URLError, OSError) as e:
+        return f"no answer ({getattr(e, 'reason', e)})"
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     from . import lab  # the lab is a rehearsal tool; apply does not need it loaded
 
@@ -183,9 +196,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
     if not statuses:
         console.print(f"no lab in {lab_dir}")
         return EXIT_OK
+    hosts = {h.name: h for h in lab.load_lab(lab_dir).hosts}
     for s in statuses:
-        sshd, http = ("up" if running else "DOWN" for running in (s.sshd_running, s.http_running))
-        console.print(f"{s.name}  {s.address}  sshd {sshd}  http {http}")
+        sshd = "up" if s.sshd_running else "DOWN"
+        http = _http_answer(hosts[s.name].url) if s.http_running else "DOWN"
+        console.print(f"{s.name}  {s.address}  sshd {sshd}  {hosts[s.name].url} {http}")
     return EXIT_OK if all(s.sshd_running for s in statuses) else EXIT_HOST_FAILED
 
 

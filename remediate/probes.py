@@ -52,7 +52,7 @@ def _http_once(probe: HttpProbe) -> ProbeResult:
     if status != probe.expect_status:
         return ProbeResult(probe.describe(), False, f"HTTP {status}, expected {probe.expect_status}")
     if probe.contains is not None and probe.contains not in body.decode("utf-8", errors="replace"):
-        return ProbeResult(probe.describe(), False, f"HTTP {status} but the body lacks {probe.contains!r}")
+        return ProbeResult(probe.describe(), False, f"HTTP {status} but the body lacks '{probe.contains}'")
     return ProbeResult(probe.describe(), True, f"HTTP {status}")
 
 
@@ -115,7 +115,7 @@ def _judge_command(probe: CommandProbe, rc: int, output: bytes) -> ProbeResult:
     if rc != probe.expect_rc:
         return ProbeResult(probe.describe(), False, f"rc {rc}, expected {probe.expect_rc}: {tail}")
     if probe.contains is not None and probe.contains not in text:
-        return ProbeResult(probe.describe(), False, f"rc {rc} but the output lacks {probe.contains!r}: {tail}")
+        return ProbeResult(probe.describe(), False, f"rc {rc} but the output lacks '{probe.contains}': {tail}")
     return ProbeResult(probe.describe(), True, f"rc {rc}")
 
 
@@ -124,7 +124,7 @@ def _judge_file(probe: FileProbe, rc: int, raw: bytes) -> ProbeResult:
     if rc != 0:
         return ProbeResult(probe.describe(), False, "not a readable file")
     if probe.contains is not None and not re.search(probe.contains, content, re.MULTILINE):
-        return ProbeResult(probe.describe(), False, f"no match of {probe.contains!r}")
+        return ProbeResult(probe.describe(), False, f"no match of '{probe.contains}'")
     if probe.absent is not None and (m := re.search(probe.absent, content, re.MULTILINE)):
-        return ProbeResult(probe.describe(), False, f"{probe.absent!r} still matches: {m.group(0)[:80]!r}")
+        return ProbeResult(probe.describe(), False, f"'{probe.absent}' still matches: {m.group(0)[:80]!r}")
     return ProbeResult(probe.describe(), True, "as expected")

@@ -52,8 +52,8 @@ def patch(step: LinePatch, text: str) -> PatchResult:
 
 def _describe(operation: LineOperation) -> str:
     if isinstance(operation, EnsureLine):
-        return f"line {operation.line!r}" if operation.regex is None else f"regex {operation.regex!r}"
-    return f"regex {operation.regex!r}"
+        return f"line '{operation.line}'" if operation.regex is None else f"regex '{operation.regex}'"
+    return f"regex '{operation.regex}'"
 
 
 def _substitute(operation: Substitute, lines: list[Line], text: str) -> PatchResult:
@@ -79,7 +79,7 @@ def _substitute(operation: Substitute, lines: list[Line], text: str) -> PatchRes
         ""
         if new_text != text
         else (
-            f"no line matches {operation.regex!r}" if matches == 0 else "every match already reads as the replacement"
+            f"no line matches '{operation.regex}'" if matches == 0 else "every match already reads as the replacement"
         )
     )
     return PatchResult(new_text, matches, reason)
@@ -120,5 +120,5 @@ def _absent(operation: AbsentLines, lines: list[Line], text: str) -> PatchResult
     kept = [line for line in lines if not regex.search(line.body)]
     matches = len(lines) - len(kept)
     if not matches:
-        return PatchResult(text, 0, f"no line matches {operation.regex!r}")
+        return PatchResult(text, 0, f"no line matches '{operation.regex}'")
     return PatchResult(join_lines(kept), matches, "")
