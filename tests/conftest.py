@@ -1,0 +1,112 @@
+"""Fixtures for tests against a real lab fleet (root, Linux, Debian's openssh-server and php-cli).
+
+``lab_fleet`` (session): 4 hosts from global index 1000 (127.0.4.239 ..), so it never collides with a
+developer's own lab on 127.0.1.x, in ``/var/lib/remediate/pytest-<pid>/fleet``; its inventory goes to
+the pytest tmp dir. Always torn down. On a machine that cannot run a lab it FAILS with the reason:
+a skipped integration test would hide exactly what these tests exist to show.
+
+``lab`` (function): the same lab with every host reset to its pristine (broken) files and its sshd and
+web server running, whatever the previous test did.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from remediate.errors import RemediateError
+from remediate.lab import (
+    Lab,
+    check_lab_machine,
+    lab_down,
+    lab_status,
+    lab_up,
+    reset_host,
+    start_http,
+    start_sshd,
+)
+
+LAB_PARENT = Path("/var/lib/remediate")
+FLEET_SIZE = 4
+FLEET_FIRST_INDEX = 1000
+
+
+def _worker_offset() -> int:
+    """Addresses apart for each pytest-xdist worker (gw0, gw1, ...); 0 without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 20 * int(worker.removeprefix("gw") or 0)
+
+
+def _remove_stale_test_labs() -> None:
+    """Labs of earlier test sessions that died without teardown (their pid is gone) hold our addresses."""
+    for base in LAB_PARENT.glob("pytest-*"):
+        pid = base.name.removeprefix("pytest-")
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        for lab_dir in base.iterdir():
+            if (lab_dir / "lab.json").exists():
+                lab_down(lab_dir)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab_parent_dir() -> Iterator[Path]:
+    """A folder for this session's labs, under /var/lib/remediate (sshd must see it; /tmp is per host)."""
+    problem = ""
+    try:
+        check_lab_machine()
+    except RemediateError as error:
+        problem = str(error)
+    if problem:  # failed outside the except block, so pytest shows one line and no chained traceback
+        pytest.fail(f"cannot run lab tests on this machine: {problem}", pytrace=False)
+    _remove_stale_test_labs()
+    base = LAB_PARENT / f"pytest-{os.getpid()}"
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        yield base
+    finally:
+        for lab_dir in base.iterdir():
+            if (lab_dir / "lab.json").exists():
+                lab_down(lab_dir)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab_first_index() -> int:
+    """Global index of the fleet's first host; tests that start a lab of their own use the next 19."""
+    return FLEET_FIRST_INDEX + _worker_offset()
+
+
+@pytest.fixture(scope="session")
+def lab_fleet(lab_parent_dir: Path, lab_first_index: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    inventory = tmp_path_factory.mktemp("lab-inventory") / "lab.yml"
+    lab: Lab | None = None
+    problem = ""
+    try:
+        lab = lab_up(
+            FLEET_SIZE, lab_dir=lab_parent_dir / "fleet", inventory_path=inventory, first_index=lab_first_index
+        )
+    except RemediateError as error:
+        problem = str(error)
+    if lab is None:
+        pytest.fail(f"cannot start the lab fleet: {problem}", pytrace=False)
+    try:
+        yield lab
+    finally:
+        lab_down(lab.directory)
+
+
+@pytest.fixture
+def lab(lab_fleet: Lab) -> Lab:
+    running = {status.name: status for status in lab_status(lab_fleet.directory)}
+    for host in lab_fleet.hosts:
+        reset_host(lab_fleet, host.name)
+        if not running[host.name].sshd_running:
+            start_sshd(lab_fleet, host.name)
+        if lab_fleet.http and not running[host.name].http_running:
+            start_http(lab_fleet, host.name)
+    return lab_fleet
