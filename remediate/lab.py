@@ -354,7 +354,8 @@ def _start_script(lab: Lab, host: LabHost, php: str) -> str:
 
 
 def _prepare_mount_points() -> None:
-    # Mount points must exist on the real root filesystem; nothing else there is touched.
+    # Mount points must exist on the real root filesystem; apart from them (and the lab directory with
+    # its tmpfs) nothing outside the namespaces is changed.
     for bound in BOUND_DIRS:
         Path(bound).mkdir(mode=0o755, parents=True, exist_ok=True)
     if STOCK_BASHRC.exists() and not ROOT_BASHRC.exists():
