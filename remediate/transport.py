@@ -153,18 +153,22 @@ class SshTransport:
             channel.sendall(stdin)
         channel.shutdown_write()
         stdout, stderr = bytearray(), bytearray()
+        # Read to end of output, not to the exit status: sshd may send the status before the last bytes.
         while True:
             while channel.recv_ready():
                 stdout += channel.recv(1 << 16)
             while channel.recv_stderr_ready():
                 stderr += channel.recv_stderr(1 << 16)
-            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+            drained = not channel.recv_ready() and not channel.recv_stderr_ready()
+            if drained and (channel.eof_received or channel.closed):
                 break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise HostError(f"command timed out after {timeout:g}s")
             # The channel's fileno wakes select on stdout, stderr and EOF alike.
             select.select([channel], [], [], min(remaining, 0.5))
+        if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
+            raise HostError(f"command timed out after {timeout:g}s waiting for its exit status")
         return CommandResult(channel.recv_exit_status(), bytes(stdout), bytes(stderr))
 
     def close(self) -> None:
