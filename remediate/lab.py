@@ -653,6 +653,12 @@ def _start_service(lab: Lab, host: LabHost, service: Service) -> None:
         if problem or time.monotonic() > deadline:
             raise LabError(problem or f"{host.name}: {service} is not listening after 15 s (log: {process.log})")
         time.sleep(0.02)
+    # PHP's server can reset the first connections it accepts right after it starts listening: ready
+    # means answering, as for `lab up`.
+    while service == "http" and (problem := _http_problem(host)):
+        if time.monotonic() > deadline:
+            raise LabError(problem)
+        time.sleep(0.02)
 
 
 def _service_command(host: LabHost, service: Service, prefix: list[str], php: str) -> str:
