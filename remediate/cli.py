@@ -145,7 +145,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             if pending and not args.yes and not _confirm(f"Apply these changes to {pending} host(s)? [y/N] "):
                 console.print("Not confirmed: nothing was applied.")
                 return EXIT_HOST_FAILED
-            result = RunResult(run_id, playbook, inventory, False, fleet.apply(plan))
+            result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan))
     return _finish(console, result, json_mode)
 
 

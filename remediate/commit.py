@@ -1,7 +1,8 @@
 """Writing a host's planned changes in one remote command: a shell half and a pure parser half.
 
-The script, fed to ``sh -s`` on the host, runs these stages over all files of the host, each stage for
-every file before the next stage starts:
+The script, fed to ``sh -s`` on the host, takes the host's lock (``flock`` on ``/run/lock/remediate.lock``,
+which dies with the process, so a killed run never blocks the next), then runs these stages over all
+files of the host, each stage for every file before the next stage starts:
 
 1. compare-and-swap: the file still has the sha256 the plan was computed from (or is still absent);
    otherwise nothing is written and the host is a ``conflict``;
@@ -10,12 +11,15 @@ every file before the next stage starts:
    where an include directory such as ``conf.d/`` would load it;
 3. upload: the new bytes go to a ``mktemp`` file (0600 from the first instant) in the target's own
    folder, get the planned owner, group and mode, are flushed to disk and checked against the planned
-   sha256;
-4. rename each temporary file over its target (atomic: a reader sees the old file or the new one);
-5. flush the folders and read each target back.
+   sha256; a ``validate`` command with ``{path}`` runs on it here, before anything is live;
+4. rename each temporary file over its target (atomic: a reader sees the old file or the new one), or
+   remove the target when undoing a created file; flush the folders and read each target back;
+5. a ``validate`` command without ``{path}`` (a whole-service check such as ``apache2ctl configtest``)
+   runs now, with the candidates in place and the lock held; if it fails, every original is put back at
+   once from its backup, before any reload;
+6. the handlers (``on_change``), each once, in order.
 
-Every answer line is ``WORD INDEX [DETAIL]``; the last line is ``done``. Details that might hold any
-text are base64 so that a line is always a line.
+Every answer line is ``WORD INDEX DETAIL_B64``; the last line is ``done``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from dataclasses import dataclass
 from .model import FileChange
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
+LOCK_PATH = "/run/lock/remediate.lock"
+PATH_PLACEHOLDER = "{path}"
 _EOF = "__REMEDIATE_EOF__"  # underscores never occur in base64, so the heredoc cannot end early
 
 _PRELUDE = r"""set -u
@@ -55,12 +61,18 @@ def backup_path(backup_root: str, run_id: str, real_path: str) -> str:
     return posixpath.join(backup_root, run_id) + real_path
 
 
-def commit_script(run_id: str, changes: Sequence[FileChange], backup_root: str = DEFAULT_BACKUP_ROOT) -> bytes:
+def commit_script(
+    run_id: str,
+    changes: Sequence[FileChange],
+    handlers: Sequence[str] = (),
+    backup_root: str = DEFAULT_BACKUP_ROOT,
+    lock_path: str = LOCK_PATH,
+) -> bytes:
     q = shlex.quote
     backup_dir = posixpath.join(backup_root, run_id)
     temps = [f"t{i}" for i in range(len(changes))]
-    lines = [_PRELUDE]
-    lines += [f"{t}=''" for t in temps]
+    lines = [_PRELUDE, _lock(run_id, lock_path)]
+    lines += [f"{t}=''; r{i}=''" for i, t in enumerate(temps)]
     quoted_temps = " ".join('"$' + t + '"' for t in temps)
     lines.append(f"trap 'cleanup {quoted_temps}' EXIT")
     lines.append("trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM")
@@ -84,39 +96,106 @@ def commit_script(run_id: str, changes: Sequence[FileChange], backup_root: str =
         lines.append(f"say backup {i} {q(saved)}")
 
     for i, change in enumerate(changes):
-        t = temps[i]
-        folder = posixpath.dirname(change.real_path)
-        owner = _ownership(change)
-        lines.append(
-            f"{t}=$(mktemp -- {q(posixpath.join(folder, '.remediate-XXXXXX'))})"
-            f" || fail {i} {q('cannot create a temporary file in ' + folder)}"
-        )
-        lines.append(f"base64 -d > \"${t}\" <<'{_EOF}' || fail {i} {q('cannot write a temporary file in ' + folder)}")
-        lines.append(base64.encodebytes(change.after).decode("ascii") + _EOF)
-        if owner:
-            lines.append(f'chown {q(owner)} -- "${t}" || fail {i} {q("cannot set owner " + owner)}')
-        lines.append(f'chmod {change.mode:04o} -- "${t}" || fail {i} {q(f"cannot set mode {change.mode:04o}")}')
-        lines.append(f'sync -- "${t}" 2>/dev/null || sync')
-        lines.append(
-            f'[ "$(sum "${t}")" = {change.after_sha256} ] || fail {i} \'the uploaded copy does not match the plan\''
-        )
+        if not change.delete:
+            lines += _upload(i, temps[i], change)
 
     for i, change in enumerate(changes):
-        lines.append(
-            f'mv -fT -- "${temps[i]}" {q(change.real_path)} || fail {i} {q("cannot rename into " + change.real_path)}'
-        )
-        lines.append(f"{temps[i]}=''")
-        lines.append(f"say replaced {i} ''")
+        target = q(change.real_path)
+        if change.delete:
+            lines.append(f"rm -f -- {target} || fail {i} {q('cannot remove ' + change.real_path)}")
+        else:
+            lines.append(f'mv -fT -- "${temps[i]}" {target} || fail {i} {q("cannot rename into " + change.real_path)}')
+            lines.append(f"{temps[i]}=''")
+        lines.append(f"r{i}=1; say replaced {i} ''")
 
     for folder in sorted({posixpath.dirname(c.real_path) for c in changes}):
         lines.append(f"sync -- {q(folder)} 2>/dev/null || true")
     for i, change in enumerate(changes):
-        lines.append(
-            f'[ "$(sum {q(change.real_path)})" = {change.after_sha256} ]'
-            f" || fail {i} 'read-back does not match the plan'"
-        )
+        target = q(change.real_path)
+        if change.delete:
+            lines.append(f"[ ! -e {target} ] || fail {i} 'the file is still there'")
+        else:
+            lines.append(
+                f"[ \"$(sum {target})\" = {change.after_sha256} ] || fail {i} 'read-back does not match the plan'"
+            )
+
+    lines += _whole_config_validators(changes, backup_root, run_id)
+    for k, handler in enumerate(handlers):
+        lines.append(f'o=$( ( {handler}\n) 2>&1 </dev/null) || {{ say handler-failed {k} "$o"; exit 6; }}')
+        lines.append(f'say handler {k} "$o"')
     lines.append("echo done")
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
+
+
+def _lock(run_id: str, lock_path: str) -> str:
+    # The lock file carries the holder's run id and start time, for the message a second run shows.
+    lock = shlex.quote(lock_path)
+    return (
+        f"exec 9<>{lock} || fail 0 {shlex.quote('cannot open the lock ' + lock_path)}\n"
+        f'flock -n 9 || {{ say locked 0 "$(cat {lock})"; exit 5; }}\n'
+        f"printf '%s since %s\\n' {shlex.quote(run_id)} \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\" > {lock}"
+    )
+
+
+def _upload(i: int, t: str, change: FileChange) -> list[str]:
+    q = shlex.quote
+    folder = posixpath.dirname(change.real_path)
+    owner = _ownership(change)
+    lines = [
+        f"{t}=$(mktemp -- {q(posixpath.join(folder, '.remediate-XXXXXX'))})"
+        f" || fail {i} {q('cannot create a temporary file in ' + folder)}",
+        f"base64 -d > \"${t}\" <<'{_EOF}' || fail {i} {q('cannot write a temporary file in ' + folder)}",
+        base64.encodebytes(change.after).decode("ascii") + _EOF,
+    ]
+    if owner:
+        lines.append(f'chown {q(owner)} -- "${t}" || fail {i} {q("cannot set owner " + owner)}')
+    lines.append(f'chmod {change.mode:04o} -- "${t}" || fail {i} {q(f"cannot set mode {change.mode:04o}")}')
+    lines.append(f'sync -- "${t}" 2>/dev/null || sync')
+    lines.append(
+        f'[ "$(sum "${t}")" = {change.after_sha256} ] || fail {i} \'the uploaded copy does not match the plan\''
+    )
+    for validator in change.validators:
+        if PATH_PLACEHOLDER in validator:
+            # The placeholder becomes a double-quoted reference to the temporary file's path: shell-quoted.
+            command = validator.replace(PATH_PLACEHOLDER, f'"${t}"')
+            lines.append(f'o=$( ( {command}\n) 2>&1 </dev/null) || {{ say invalid {i} "$o"; exit 4; }}')
+    return lines
+
+
+def _whole_config_validators(changes: Sequence[FileChange], backup_root: str, run_id: str) -> list[str]:
+    validators: dict[str, int] = {}
+    for i, change in enumerate(changes):
+        for validator in change.validators:
+            if PATH_PLACEHOLDER not in validator:
+                validators.setdefault(validator, i)
+    if not validators:
+        return []
+    lines = ["undo() {", "  u=0"]
+    for i, change in reversed(list(enumerate(changes))):
+        lines.append(f'  if [ -n "$r{i}" ]; then {_put_back(i, change, backup_root, run_id)} || u=1; fi')
+    lines += ["  return $u", "}"]
+    for validator, i in validators.items():
+        lines.append(
+            f'o=$( ( {validator}\n) 2>&1 </dev/null) || {{ say invalid {i} "$o";'
+            f" undo || {{ say undo-failed {i} 'could not put every original back'; exit 7; }}; exit 4; }}"
+        )
+    return lines
+
+
+def _put_back(i: int, change: FileChange, backup_root: str, run_id: str) -> str:
+    """Shell that restores one file as it was before this script: its backup, or its absence."""
+    q = shlex.quote
+    target = q(change.real_path)
+    if change.before is None:
+        return f"rm -f -- {target} && say restored {i} ''"
+    folder = q(posixpath.join(posixpath.dirname(change.real_path), ".remediate-XXXXXX"))
+    saved = q(backup_path(backup_root, run_id, change.real_path))
+    owner = f"{change.uid}:{change.gid}" if change.uid is not None else ""
+    chown = f'chown {owner} -- "$b" && ' if owner else ""
+    return (
+        f'b=$(mktemp -- {folder}) && cat -- {saved} > "$b" && {chown}chmod {change.before_mode or 0o644:04o} -- "$b"'
+        f' && mv -fT -- "$b" {target} && [ "$(sum {target})" = {change.before_sha256} ] && say restored {i} \'\''
+    )
 
 
 def _ownership(change: FileChange) -> str:
@@ -132,18 +211,32 @@ def _ownership(change: FileChange) -> str:
 
 @dataclass(frozen=True)
 class CommitOutcome:
-    completed: bool  # the script reached its end: every file replaced and read back
-    replaced: tuple[int, ...]  # indexes of files renamed into place
+    completed: bool  # the script reached its end: every file replaced and read back, every handler run
+    replaced: tuple[int, ...]  # indexes of files renamed into place (or removed)
     backups: dict[int, str]
     conflict: tuple[int, str] | None  # (index, what the file holds now)
     error: tuple[int, str] | None
+    locked_by: str | None = None  # the lock file's text: another run works on this host
+    invalid: tuple[int, str] | None = None  # (index, validator output): the live files are as before
+    restored: tuple[int, ...] = ()  # put back at once after a whole-config validator failed
+    undo_failed: bool = False
+    handler_failed: tuple[int, str] | None = None  # (handler index, output): the files stay replaced
+    handler_output: tuple[str, ...] = ()
+
+    @property
+    def live_changed(self) -> bool:
+        """Some file of the host may hold the new content now (so a failure calls for a rollback)."""
+        return bool(set(self.replaced) - set(self.restored))
 
 
 def parse_commit(output: bytes) -> CommitOutcome:
     replaced: list[int] = []
+    restored: list[int] = []
+    handler_output: list[str] = []
     backups: dict[int, str] = {}
-    conflict = error = None
-    completed = False
+    conflict = error = invalid = handler_failed = None
+    locked_by: str | None = None
+    completed = undo_failed = False
     for raw in output.decode("utf-8", errors="replace").splitlines():
         if raw == "done":
             completed = True
@@ -165,4 +258,19 @@ def parse_commit(output: bytes) -> CommitOutcome:
             conflict = (index, detail)
         elif word == "error":
             error = (index, detail)
-    return CommitOutcome(completed, tuple(replaced), backups, conflict, error)
+        elif word == "locked":
+            locked_by = detail.strip() or "another run"
+        elif word == "invalid":
+            invalid = (index, detail)
+        elif word == "restored":
+            restored.append(index)
+        elif word == "undo-failed":
+            undo_failed = True
+        elif word == "handler":
+            handler_output.append(detail)
+        elif word == "handler-failed":
+            handler_failed = (index, detail)
+    return CommitOutcome(
+        completed, tuple(replaced), backups, conflict, error, locked_by, invalid, tuple(restored), undo_failed,
+        handler_failed, tuple(handler_output),
+    )  # fmt: skip

@@ -278,6 +278,8 @@ class FileChange:
     owner: str | None = None
     group: str | None = None
     before_mode: int | None = None
+    validators: tuple[str, ...] = ()  # the validate commands of the steps that changed it
+    delete: bool = False  # undoing a created file: the file is removed (``after`` is unused)
 
     @property
     def before_sha256(self) -> str | None:
@@ -301,6 +303,8 @@ class Status(StrEnum):
     FAILED = "failed"
     UNREACHABLE = "unreachable"
     CONFLICT = "conflict"
+    ROLLED_BACK = "rolled_back"  # changed, then failed validation, a handler or a probe, and was restored
+    ROLLBACK_FAILED = "rollback_failed"  # the one state that needs a human
 
 
 OK_STATUSES = frozenset({Status.CHANGED, Status.UNCHANGED})
@@ -324,6 +328,8 @@ class HostPlan:
     noops: tuple[NoChange, ...] = ()
     failure: Status | None = None  # set when the host cannot be planned (unreachable, bad target, ...)
     error: str = ""
+    handlers: tuple[str, ...] = ()  # on_change commands of the changed steps, once each, in step order
+    probes: tuple[Probe, ...] = ()
 
     @property
     def status(self) -> Status:
@@ -335,8 +341,8 @@ class HostPlan:
 @dataclass(frozen=True)
 class Plan:
     run_id: str
-    playbook: Playbook
-    inventory: Inventory
+    playbook: str  # the playbook's name (for a rollback: what it rolls back)
+    inventory: str  # the inventory's path
     hosts: tuple[HostPlan, ...]
 
 
@@ -350,13 +356,15 @@ class HostResult:
     changes: tuple[FileChange, ...] = ()
     error: str = ""
     backup_dir: str = ""
+    probes: tuple[ProbeResult, ...] = ()  # health after the run (after the rollback, for rolled_back)
+    precheck: tuple[ProbeResult, ...] = ()  # health before any change, with --precheck
 
 
 @dataclass(frozen=True)
 class RunResult:
     run_id: str
-    playbook: Playbook
-    inventory: Inventory
+    playbook: str
+    inventory: str
     dry_run: bool
     hosts: tuple[HostResult, ...]
 

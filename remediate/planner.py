@@ -6,6 +6,7 @@ sees the first step's output; each file ends up as one ``FileChange`` holding it
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,7 @@ class _WorkingFile:
     mode: int
     owner: str | None = None
     group: str | None = None
-    steps: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)  # the steps that changed it
 
 
 def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed: Mapping[str, RemoteFile]) -> HostPlan:
@@ -62,11 +63,15 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
             if reason:
                 noops.append(NoChange(step.target, step.name, reason))
             else:
-                working.steps.append(step.name)
+                working.steps.append(step)
     except HostPlanError as e:
         return HostPlan(host, failure=Status.FAILED, error=str(e))
-    changes = tuple(change for working in files.values() if (change := _change(working)) is not None)
-    return HostPlan(host, changes=changes, noops=tuple(noops))
+    changed = [(working, change) for working in files.values() if (change := _change(working)) is not None]
+    changed_steps = sorted(
+        {s.index: s for working, _ in changed for s in working.steps}.values(), key=lambda s: s.index
+    )
+    handlers = tuple(dict.fromkeys(s.on_change for s in changed_steps if s.on_change))
+    return HostPlan(host, changes=tuple(c for _, c in changed), noops=tuple(noops), handlers=handlers)
 
 
 def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
@@ -140,7 +145,7 @@ def _change(working: _WorkingFile) -> FileChange | None:
     return FileChange(
         path=remote.path,
         real_path=remote.real_path or remote.path,
-        steps=tuple(working.steps),
+        steps=tuple(s.name for s in working.steps),
         before=remote.content if exists else None,
         after=after,
         mode=working.mode,
@@ -149,6 +154,7 @@ def _change(working: _WorkingFile) -> FileChange | None:
         owner=working.owner if working.owner != (remote.owner if exists else None) else None,
         group=working.group if working.group != (remote.group if exists else None) else None,
         before_mode=remote.mode if exists else None,
+        validators=tuple(dict.fromkeys(s.validate for s in working.steps if s.validate)),
     )
 
 
@@ -163,10 +169,12 @@ def build_plan(
     for target in targets:
         seen = observed[target.host.name]
         if isinstance(seen, HostFailure):
-            hosts.append(HostPlan(target.host, failure=seen.status, error=seen.error))
+            hosts.append(HostPlan(target.host, failure=seen.status, error=seen.error, probes=target.probes))
         else:
-            hosts.append(plan_host(playbook, target.host, target.steps, seen))
-    return Plan(run_id, playbook, inventory, tuple(hosts))
+            hosts.append(
+                dataclasses.replace(plan_host(playbook, target.host, target.steps, seen), probes=target.probes)
+            )
+    return Plan(run_id, playbook.name, str(inventory.path), tuple(hosts))
 
 
 def render_targets(

@@ -91,8 +91,8 @@ def _detail(host: HostResult, dry_run: bool) -> str:
 def result_document(result: RunResult) -> dict[str, Any]:
     return {
         "run_id": result.run_id,
-        "playbook": result.playbook.name,
-        "inventory": str(result.inventory.path),
+        "playbook": result.playbook,
+        "inventory": result.inventory,
         "dry_run": result.dry_run,
         "hosts": {
             host.host: {

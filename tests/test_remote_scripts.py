@@ -6,9 +6,13 @@ real SSH on lab hosts.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import signal
 import stat
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,8 @@ import pytest
 from remediate.commit import commit_script, parse_commit
 from remediate.gather import gather_script, parse_gather
 from remediate.model import FileChange, FileKind, sha256_hex
+
+LOCK = str(Path(tempfile.gettempdir()) / "remediate-test-commit.lock")
 
 
 def run_sh(script: bytes) -> subprocess.CompletedProcess[bytes]:
@@ -81,7 +87,7 @@ def test_commit_replaces_atomically_keeps_mode_and_owner_and_backs_up(tmp_path: 
     os.chown(target, 33, 33)
     backups = tmp_path / "backups"
     change = change_for(target, b"old.php\n")
-    result = run_sh(commit_script("RUN1", [change], str(backups)))
+    result = run_sh(commit_script("RUN1", [change], backup_root=str(backups), lock_path=LOCK))
     outcome = parse_commit(result.stdout)
     assert result.returncode == 0 and outcome.completed, result.stderr
     assert target.read_bytes() == b"old.php\n"
@@ -104,7 +110,7 @@ def test_commit_refuses_a_file_changed_since_the_plan(tmp_path: Path) -> None:
     second.write_bytes(b"b1\n")
     changes = [change_for(first, b"a2\n"), change_for(second, b"b2\n")]
     second.write_bytes(b"edited by hand\n")
-    result = run_sh(commit_script("RUN2", changes, str(tmp_path / "backups")))
+    result = run_sh(commit_script("RUN2", changes, backup_root=str(tmp_path / "backups"), lock_path=LOCK))
     outcome = parse_commit(result.stdout)
     assert not outcome.completed and outcome.conflict == (1, sha256_hex(b"edited by hand\n"))
     # Nothing of the host was written: not even the first, unconflicted file.
@@ -115,10 +121,14 @@ def test_commit_refuses_a_file_changed_since_the_plan(tmp_path: Path) -> None:
 def test_commit_creates_a_new_file_only_if_still_absent(tmp_path: Path) -> None:
     target = tmp_path / "new.conf"
     change = FileChange(str(target), str(target), ("s",), None, b"hello\n", 0o600, None, None)
-    outcome = parse_commit(run_sh(commit_script("RUN3", [change], str(tmp_path / "b"))).stdout)
+    outcome = parse_commit(
+        run_sh(commit_script("RUN3", [change], backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+    )
     assert outcome.completed and target.read_bytes() == b"hello\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    outcome = parse_commit(run_sh(commit_script("RUN4", [change], str(tmp_path / "b"))).stdout)
+    outcome = parse_commit(
+        run_sh(commit_script("RUN4", [change], backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+    )
     assert outcome.conflict == (0, "the file now exists")
 
 
@@ -128,7 +138,7 @@ def test_commit_failure_cleans_its_temporary_file(tmp_path: Path) -> None:
     change = FileChange(
         str(target), str(target), ("s",), b"1\n", b"2\n", 0o644, 0, 0, owner="no-such-user-here", before_mode=0o644
     )
-    result = run_sh(commit_script("RUN5", [change], str(tmp_path / "b")))
+    result = run_sh(commit_script("RUN5", [change], backup_root=str(tmp_path / "b"), lock_path=LOCK))
     outcome = parse_commit(result.stdout)
     assert outcome.error is not None and "cannot set owner no-such-user-here" in outcome.error[1]
     assert target.read_bytes() == b"1\n"
@@ -140,5 +150,130 @@ def test_commit_transfers_any_bytes_exactly(tmp_path: Path, size: int) -> None:
     target = tmp_path / "f"
     target.write_bytes(b"old")
     after = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
-    outcome = parse_commit(run_sh(commit_script("RUN6", [change_for(target, after)], str(tmp_path / "b"))).stdout)
+    outcome = parse_commit(
+        run_sh(
+            commit_script("RUN6", [change_for(target, after)], backup_root=str(tmp_path / "b"), lock_path=LOCK)
+        ).stdout
+    )
     assert outcome.completed and target.read_bytes() == after
+
+
+def test_path_validator_checks_the_temporary_file_and_a_failure_leaves_the_live_file(tmp_path: Path) -> None:
+    target = tmp_path / "site.php"
+    target.write_bytes(b"<?php echo 1;\n")
+    seen = tmp_path / "validated"
+    good = dataclasses.replace(
+        change_for(target, b"<?php echo 2;\n"), validators=(f"cp {{path}} {seen} && grep -q 'echo 2' {{path}}",)
+    )
+    outcome = parse_commit(
+        run_sh(commit_script("RUN7", [good], backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+    )
+    assert outcome.completed and seen.read_bytes() == b"<?php echo 2;\n"  # the validator saw the candidate
+
+    bad = dataclasses.replace(
+        change_for(target, b"<?php echo(;\n"), validators=("echo 'Parse error in' {path}; exit 255",)
+    )
+    result = run_sh(commit_script("RUN8", [bad], backup_root=str(tmp_path / "b"), lock_path=LOCK))
+    outcome = parse_commit(result.stdout)
+    assert outcome.invalid is not None and outcome.invalid[1].startswith(f"Parse error in {target.parent}/.remediate-")
+    assert target.read_bytes() == b"<?php echo 2;\n" and not outcome.replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "site.php", "validated"]  # temp file gone
+
+
+def test_whole_config_validator_failure_puts_every_original_back_at_once(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.conf", tmp_path / "b.conf"
+    first.write_bytes(b"A1\n")
+    second.write_bytes(b"B1\n")
+    os.chmod(second, 0o640)
+    os.chown(second, 33, 34)
+    created = tmp_path / "new.conf"
+    check = f"grep -q A2 {first} && ! grep -q BROKEN {second}"  # sees the candidates in place
+    changes = [
+        dataclasses.replace(change_for(first, b"A2\n"), validators=(check,)),
+        dataclasses.replace(change_for(second, b"BROKEN\n"), validators=(check,)),
+        FileChange(str(created), str(created), ("s",), None, b"N\n", 0o644, None, None, validators=(check,)),
+    ]
+    handler_ran = tmp_path / "handler-ran"
+    result = run_sh(
+        commit_script("RUN9", changes, [f"touch {handler_ran}"], backup_root=str(tmp_path / "b"), lock_path=LOCK)
+    )
+    outcome = parse_commit(result.stdout)
+    assert outcome.invalid is not None and outcome.invalid[0] == 0
+    assert sorted(outcome.restored) == [0, 1, 2] and not outcome.live_changed
+    assert (first.read_bytes(), second.read_bytes(), created.exists()) == (b"A1\n", b"B1\n", False)
+    st = second.stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o640, 33, 34)
+    assert not handler_ran.exists()  # no reload of a configuration that failed its check
+
+
+def test_handlers_run_once_each_after_the_files_and_a_failing_one_is_reported(tmp_path: Path) -> None:
+    target = tmp_path / "x.conf"
+    target.write_bytes(b"1\n")
+    log = tmp_path / "log"
+    handlers = [f"echo reload >> {log}; echo reloaded", f"echo restart >> {log}"]
+    outcome = parse_commit(
+        run_sh(
+            commit_script(
+                "RUN10", [change_for(target, b"2\n")], handlers, backup_root=str(tmp_path / "b"), lock_path=LOCK
+            )
+        ).stdout
+    )
+    assert outcome.completed and log.read_text() == "reload\nrestart\n"
+    assert outcome.handler_output[0] == "reloaded\n" or outcome.handler_output[0] == "reloaded"
+
+    failing = [f"cat {target} >> {log}; echo 'Job for apache2.service failed' >&2; exit 1"]
+    outcome = parse_commit(
+        run_sh(
+            commit_script(
+                "RUN11", [change_for(target, b"3\n")], failing, backup_root=str(tmp_path / "b"), lock_path=LOCK
+            )
+        ).stdout
+    )
+    assert outcome.handler_failed == (0, "Job for apache2.service failed")
+    assert target.read_bytes() == b"3\n" and outcome.live_changed  # left for the controller to roll back
+    assert log.read_text().endswith("3\n")  # the handler ran with the new file in place
+
+
+def test_a_held_lock_refuses_the_host_and_names_the_holder(tmp_path: Path) -> None:
+    lock = tmp_path / "remediate.lock"
+    target = tmp_path / "x"
+    target.write_bytes(b"1\n")
+    # flock's child holds the lock too: it gets a session of its own, and the whole group is stopped.
+    holder = subprocess.Popen(
+        ["flock", str(lock), "sh", "-c", f"echo 'RUN-OTHER since 2026-11-21T06:00:00Z' > {lock}; sleep 30"],
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            if lock.exists() and lock.read_text():
+                break
+            time.sleep(0.02)
+        outcome = parse_commit(
+            run_sh(
+                commit_script(
+                    "RUN12", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_path=str(lock)
+                )
+            ).stdout
+        )
+        assert outcome.locked_by == "RUN-OTHER since 2026-11-21T06:00:00Z"
+        assert target.read_bytes() == b"1\n"
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+    outcome = parse_commit(
+        run_sh(
+            commit_script("RUN13", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_path=str(lock))
+        ).stdout
+    )
+    assert outcome.completed and lock.read_text().startswith("RUN13 since ")  # a dead holder blocks nothing
+
+
+def test_a_delete_change_removes_the_file_it_created(tmp_path: Path) -> None:
+    target = tmp_path / "created.conf"
+    target.write_bytes(b"N\n")
+    removal = FileChange(str(target), str(target), ("undo",), b"N\n", b"", 0o644, 0, 0, before_mode=0o644, delete=True)
+    outcome = parse_commit(
+        run_sh(commit_script("RUN14", [removal], backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+    )
+    assert outcome.completed and not target.exists()
+    assert (tmp_path / "b" / "RUN14" / str(target).lstrip("/")).read_bytes() == b"N\n"  # backed up first
