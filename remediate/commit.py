@@ -19,6 +19,9 @@ files of the host, each stage for every file before the next stage starts:
    once from its backup, before any reload;
 6. the handlers (``on_change``), each once, in order.
 
+Validators and handlers run with the lock's descriptor closed: a handler that starts a daemon must not
+hand the lock to it, or the host would stay locked for as long as the daemon lives.
+
 Every answer line is ``WORD INDEX DETAIL_B64``; the last line is ``done``.
 """
 
@@ -121,7 +124,7 @@ def commit_script(
 
     lines += _whole_config_validators(changes, backup_root, run_id)
     for k, handler in enumerate(handlers):
-        lines.append(f'o=$( ( {handler}\n) 2>&1 </dev/null) || {{ say handler-failed {k} "$o"; exit 6; }}')
+        lines.append(f'o=$( ( {handler}\n) 9>&- 2>&1 </dev/null) || {{ say handler-failed {k} "$o"; exit 6; }}')
         lines.append(f'say handler {k} "$o"')
     lines.append("echo done")
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
@@ -158,7 +161,7 @@ def _upload(i: int, t: str, change: FileChange) -> list[str]:
         if PATH_PLACEHOLDER in validator:
             # The placeholder becomes a double-quoted reference to the temporary file's path: shell-quoted.
             command = validator.replace(PATH_PLACEHOLDER, f'"${t}"')
-            lines.append(f'o=$( ( {command}\n) 2>&1 </dev/null) || {{ say invalid {i} "$o"; exit 4; }}')
+            lines.append(f'o=$( ( {command}\n) 9>&- 2>&1 </dev/null) || {{ say invalid {i} "$o"; exit 4; }}')
     return lines
 
 
@@ -176,7 +179,7 @@ def _whole_config_validators(changes: Sequence[FileChange], backup_root: str, ru
     lines += ["  return $u", "}"]
     for validator, i in validators.items():
         lines.append(
-            f'o=$( ( {validator}\n) 2>&1 </dev/null) || {{ say invalid {i} "$o";'
+            f'o=$( ( {validator}\n) 9>&- 2>&1 </dev/null) || {{ say invalid {i} "$o";'
             f" undo || {{ say undo-failed {i} 'could not put every original back'; exit 7; }}; exit 4; }}"
         )
     return lines
