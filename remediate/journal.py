@@ -8,6 +8,7 @@ needed to put every file back even when the host's own backup is gone.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import os
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .model import FileChange
+from .model import CommandProbe, FileChange, FileProbe, HostPlan, HttpProbe, Probe, TcpProbe
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -48,6 +49,8 @@ CREATE TABLE IF NOT EXISTS hosts (
     backup_dir TEXT NOT NULL DEFAULT '',
     started REAL,
     finished REAL,
+    handlers TEXT NOT NULL DEFAULT '[]',  -- JSON: the rendered on_change commands, for a later rollback
+    probes TEXT NOT NULL DEFAULT '[]',    -- JSON: the rendered verify probes, for a later rollback
     PRIMARY KEY (run_id, host)
 );
 CREATE TABLE IF NOT EXISTS files (
@@ -99,6 +102,23 @@ class HostRecord:
     status: str
     error: str
     backup_dir: str
+    handlers: tuple[str, ...]
+    probes: tuple[Probe, ...]
+
+
+_PROBE_TYPES: dict[str, type[Probe]] = {
+    "http": HttpProbe, "tcp": TcpProbe, "command": CommandProbe, "file": FileProbe,
+}  # fmt: skip
+
+
+def probe_to_json(probe: Probe) -> dict[str, Any]:
+    kind = next(name for name, cls in _PROBE_TYPES.items() if isinstance(probe, cls))
+    return {"kind": kind, **dataclasses.asdict(probe)}
+
+
+def probe_from_json(data: Mapping[str, Any]) -> Probe:
+    fields = dict(data)
+    return _PROBE_TYPES[fields.pop("kind")](**fields)
 
 
 @dataclass(frozen=True)
@@ -131,8 +151,7 @@ class Journal:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         path.chmod(0o600)
         self._lock = threading.Lock()
-        with self._write():
-            self._db.executescript(SCHEMA)
+        self._db.executescript(SCHEMA)  # it manages its own transaction
         self._db.execute("PRAGMA journal_mode=WAL")
 
     def close(self) -> None:
@@ -194,19 +213,35 @@ class Journal:
                 (run_id, host, address, status, error, backup_dir, now, now),
             )
 
-    def record_planned_files(
-        self, run_id: str, host: str, changes: Sequence[FileChange], backup_paths: Mapping[str, str]
-    ) -> None:
+    def record_host_plan(self, run_id: str, host_plan: HostPlan, status: str, backup_paths: Mapping[str, str]) -> None:
+        """The host's row, its handlers and probes, and every file it is about to get, in one transaction."""
+        host = host_plan.host
         with self._write() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,
-                     c.uid, c.gid, backup_paths.get(c.path, ""),
-                     None if c.before is None else zlib.compress(c.before), zlib.compress(c.after))
-                    for c in changes
-                ],
+            db.execute(
+                "INSERT OR REPLACE INTO hosts (run_id, host, address, status, error, backup_dir, started,"
+                " handlers, probes) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)",
+                (run_id, host.name, host.address, status, host_plan.error, time.time(),
+                 json.dumps(list(host_plan.handlers)), json.dumps([probe_to_json(p) for p in host_plan.probes])),
             )  # fmt: skip
+            self._insert_files(db, run_id, host.name, host_plan.changes, backup_paths)
+
+    def _insert_files(
+        self,
+        db: sqlite3.Connection,
+        run_id: str,
+        host: str,
+        changes: Sequence[FileChange],
+        backup_paths: Mapping[str, str],
+    ) -> None:
+        db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,
+                 c.uid, c.gid, backup_paths.get(c.path, ""),
+                 None if c.before is None else zlib.compress(c.before), zlib.compress(c.after))
+                for c in changes
+            ],
+        )  # fmt: skip
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -228,9 +263,22 @@ class Journal:
 
     def hosts(self, run_id: str) -> list[HostRecord]:
         rows = self._db.execute(
-            "SELECT host, address, status, error, backup_dir FROM hosts WHERE run_id = ? ORDER BY rowid", (run_id,)
+            "SELECT host, address, status, error, backup_dir, handlers, probes FROM hosts WHERE run_id = ?"
+            " ORDER BY rowid",
+            (run_id,),
         ).fetchall()
-        return [HostRecord(*row) for row in rows]
+        return [
+            HostRecord(
+                host,
+                address,
+                status,
+                error,
+                backup_dir,
+                tuple(json.loads(handlers)),
+                tuple(probe_from_json(p) for p in json.loads(probes)),
+            )
+            for host, address, status, error, backup_dir, handlers, probes in rows
+        ]
 
     def files(self, run_id: str) -> list[FileRecord]:
         rows = self._db.execute(

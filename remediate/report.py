@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .diff import file_diff
-from .model import HostPlan, HostResult, Plan, RunResult, Status
+from .model import FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
 
 STATUS_STYLE = {
     Status.CHANGED: "yellow",
@@ -17,6 +17,8 @@ STATUS_STYLE = {
     Status.FAILED: "bold red",
     Status.UNREACHABLE: "bold red",
     Status.CONFLICT: "bold magenta",
+    Status.ROLLED_BACK: "bold yellow",
+    Status.ROLLBACK_FAILED: "bold white on red",
 }
 
 
@@ -45,8 +47,12 @@ def _print_host_plan(console: Console, host_plan: HostPlan) -> None:
     count = len(host_plan.changes)
     console.print(title + Text(f"{count} file{'s' if count > 1 else ''} to change", style="yellow"))
     for change in host_plan.changes:
-        for line in file_diff(change).splitlines():
-            console.print(_diff_line(line), soft_wrap=True, highlight=False)
+        print_diff(console, change)
+
+
+def print_diff(console: Console, change: FileChange) -> None:
+    for line in file_diff(change).splitlines():
+        console.print(_diff_line(line), soft_wrap=True, highlight=False)
 
 
 def _diff_line(line: str) -> Text:
@@ -66,17 +72,37 @@ def print_summary(console: Console, result: RunResult) -> None:
     table.add_column("host")
     table.add_column("status")
     table.add_column("files", justify="right")
+    table.add_column("health", overflow="fold")
     table.add_column("detail", overflow="fold")
     for host in result.hosts:
         table.add_row(
             host.host,
             Text(status_label(host.status, result.dry_run), style=STATUS_STYLE[host.status]),
             str(len(host.changes)),
-            _detail(host, result.dry_run),
+            _health(host),
+            _detail(host, result.dry_run).partition("\n")[0],
         )
     console.print(table)
     totals = ", ".join(f"{count} {status_label(Status(s), result.dry_run)}" for s, count in result.summary().items())
     console.print(Text(f"run {result.run_id}: {totals}", style="bold" if result.ok else "bold red"))
+    stuck = [h.host for h in result.hosts if h.status == Status.ROLLBACK_FAILED]
+    if stuck:
+        console.print(
+            Text(
+                f"NEEDS A HUMAN: the rollback failed on {', '.join(stuck)}; see the detail above",
+                style="bold white on red",
+            )
+        )
+
+
+def _health(host: HostResult) -> str:
+    """Probe results, e.g. "http http://web1/: HTTP 500 -> HTTP 200" with --precheck."""
+    before = {p.probe: p.detail for p in host.precheck}
+    parts = []
+    for probe in host.probes:
+        seen = f"{before[probe.probe]} -> {probe.detail}" if probe.probe in before else probe.detail
+        parts.append(f"{'ok' if probe.ok else 'FAIL'} {probe.probe}: {seen}")
+    return "\n".join(parts)
 
 
 def _detail(host: HostResult, dry_run: bool) -> str:
@@ -99,11 +125,18 @@ def result_document(result: RunResult) -> dict[str, Any]:
                 "status": host.status.value,
                 "changes": [{"path": c.path, "diff": file_diff(c)} for c in host.changes],
                 "error": host.error or None,
+                "backup_dir": host.backup_dir or None,
+                "probes": [_probe_document(p) for p in host.probes],
+                "precheck": [_probe_document(p) for p in host.precheck],
             }
             for host in result.hosts
         },
         "summary": result.summary(),
     }
+
+
+def _probe_document(result: ProbeResult) -> dict[str, Any]:
+    return {"probe": result.probe, "ok": result.ok, "detail": result.detail}
 
 
 def dry_run_result(plan: Plan) -> RunResult:

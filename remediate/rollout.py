@@ -12,10 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TypeVar
 
-from .commit import DEFAULT_BACKUP_ROOT, commit_script, parse_commit
+from .commit import DEFAULT_BACKUP_ROOT
 from .errors import HostError
 from .gather import DEFAULT_MAX_FILE_SIZE, gather_script, parse_gather
-from .model import Host, HostFailure, HostPlan, HostResult, HostTarget, Observed, Plan, Status
+from .host_apply import ApplyOptions, apply_host
+from .journal import Journal
+from .model import Host, HostFailure, HostPlan, HostResult, Observed, Plan, Status
 from .transport import Transport
 
 T = TypeVar("T")
@@ -54,19 +56,19 @@ class Fleet:
     def __exit__(self, *exc: object | TracebackType) -> None:
         self.close()
 
-    def survey(self, targets: Iterable[HostTarget]) -> dict[str, Observed]:
-        """Connects to every host and reads all its target files in one command."""
+    def survey(self, targets: Iterable[tuple[Host, tuple[str, ...]]]) -> dict[str, Observed]:
+        """Connects to every host and reads all its target files (host, paths) in one command."""
         targets = list(targets)
         observed = parallel_map(self._survey_host, targets, self._forks)
-        return {t.host.name: o for t, o in zip(targets, observed, strict=True)}
+        return {host.name: o for (host, _), o in zip(targets, observed, strict=True)}
 
-    def _survey_host(self, target: HostTarget) -> Observed:
+    def _survey_host(self, target: tuple[Host, tuple[str, ...]]) -> Observed:
+        host, paths = target
         try:
-            transport = self._connect(target.host)
+            transport = self._connect(host)
         except HostError as e:
             return HostFailure(Status(e.status), str(e))
-        self._transports[target.host.name] = transport
-        paths = target.paths
+        self._transports[host.name] = transport
         try:
             result = transport.run("sh -s", gather_script(paths, self._max_file_size))
             if result.exit_status != 0:
@@ -75,50 +77,19 @@ class Fleet:
         except HostError as e:
             return HostFailure(Status(e.status), str(e))
 
-    def apply(self, plan: Plan) -> tuple[HostResult, ...]:
-        """Writes every host's planned changes, exactly as planned."""
-        return tuple(parallel_map(lambda hp: self._apply_host(plan.run_id, hp), plan.hosts, self._forks))
+    def apply(
+        self, plan: Plan, journal: Journal | None = None, options: ApplyOptions | None = None
+    ) -> tuple[HostResult, ...]:
+        """Writes every host's planned changes, exactly as planned, then verifies (and rolls back) each."""
+        options = options or ApplyOptions(backup_root=self._backup_root)
 
-    def _apply_host(self, run_id: str, host_plan: HostPlan) -> HostResult:
-        name = host_plan.host.name
-        if host_plan.failure is not None:
-            return HostResult(name, host_plan.failure, error=host_plan.error)
-        if not host_plan.changes:
-            return HostResult(name, Status.UNCHANGED)
-        transport = self._transports[name]
-        try:
-            result = transport.run("sh -s", commit_script(run_id, host_plan.changes, self._backup_root))
-        except HostError as e:
-            return HostResult(name, Status(e.status), error=str(e))
-        outcome = parse_commit(result.stdout)
-        backup_dir = f"{self._backup_root}/{run_id}" if outcome.backups else ""
-        if outcome.completed and result.exit_status == 0:
-            return HostResult(name, Status.CHANGED, host_plan.changes, backup_dir=backup_dir)
-        replaced = [host_plan.changes[i].path for i in outcome.replaced]
-        already = f" (already replaced: {', '.join(replaced)})" if replaced else ""
-        if outcome.conflict is not None:
-            index, now = outcome.conflict
-            change = host_plan.changes[index]
-            return HostResult(
-                name,
-                Status.CONFLICT,
-                error=f"{change.path} changed since the plan was made (sha256 {change.before_sha256} "
-                f"planned, now {now}); nothing written",
-            )
-        if outcome.error is not None:
-            index, message = outcome.error
-            return HostResult(
-                name,
-                Status.FAILED,
-                error=f"{host_plan.changes[index].path}: {message}{already}",
-                backup_dir=backup_dir,
-            )
-        return HostResult(
-            name,
-            Status.FAILED,
-            error=f"writing stopped (exit {result.exit_status}): {_tail(result.stderr)}{already}",
-            backup_dir=backup_dir,
-        )
+        def one(host_plan: HostPlan) -> HostResult:
+            transport = self._transports.get(host_plan.host.name)
+            if transport is None:  # never connected: the plan already says why
+                return HostResult(host_plan.host.name, host_plan.failure or Status.FAILED, error=host_plan.error)
+            return apply_host(transport, plan.run_id, host_plan, journal, options)
+
+        return tuple(parallel_map(one, plan.hosts, self._forks))
 
     def close(self) -> None:
         transports, self._transports = self._transports, {}

@@ -15,49 +15,22 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
+from labtools import REPO, WP, http_status, run_json, snapshot
 
-from remediate.cli import main
-from remediate.lab import Lab, LabHost
+from remediate.lab import Lab
 
 pytestmark = pytest.mark.lab
 
-WP = "/var/www/html/wp-settings.php"
-REPO = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playbook names such as fix-phpp resolve against the working directory, as for an operator."""
+def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Playbook names such as fix-phpp resolve against the working directory, as for an operator;
+    the journal goes to a folder of the test's own."""
     monkeypatch.chdir(REPO)
-
-
-def http_status(host: LabHost) -> int:
-    try:
-        with urllib.request.urlopen(host.url, timeout=5) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as e:
-        return e.code
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    code = main([*argv, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out)
-
-
-def snapshot(lab: Lab, path: str = WP) -> dict[str, tuple[bytes, int, int, int]]:
-    result = {}
-    for host in lab.hosts:
-        local = host.local_path(path)
-        st = local.stat()
-        result[host.name] = (local.read_bytes(), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
-    return result
+    monkeypatch.setenv("REMEDIATE_STATE", str(tmp_path / "state"))
 
 
 def test_dry_run_shows_every_host_and_touches_nothing(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:

@@ -277,3 +277,18 @@ def test_a_delete_change_removes_the_file_it_created(tmp_path: Path) -> None:
     )
     assert outcome.completed and not target.exists()
     assert (tmp_path / "b" / "RUN14" / str(target).lstrip("/")).read_bytes() == b"N\n"  # backed up first
+
+
+def test_a_daemon_started_by_a_handler_does_not_inherit_the_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "remediate.lock"
+    target = tmp_path / "x"
+    target.write_bytes(b"1\n")
+    pid_file = tmp_path / "daemon.pid"
+    handler = f"sleep 30 >/dev/null 2>&1 & echo $! > {pid_file}"  # like `apache2ctl start`: it stays behind
+    script = commit_script("RUN15", [change_for(target, b"2\n")], [handler], backup_root=str(tmp_path / "b"), lock_path=str(lock))
+    try:
+        assert parse_commit(run_sh(script).stdout).completed
+        free = subprocess.run(["flock", "-n", str(lock), "true"], check=False)
+        assert free.returncode == 0, "the handler's daemon holds the host's lock"
+    finally:
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)

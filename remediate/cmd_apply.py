@@ -1,0 +1,69 @@
+"""``remediate apply``: plan, show, confirm, write, verify, roll back; every step in the journal."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from .errors import UserError
+from .host_apply import ApplyOptions
+from .inventory import load_inventory
+from .journal import Journal, state_dir
+from .model import RunResult
+from .planner import build_plan, render_targets
+from .playbook import load_playbook
+from .report import dry_run_result, print_plan
+from .session import (
+    EXIT_HOST_FAILED,
+    check_can_confirm,
+    check_identity_files,
+    confirm,
+    finish,
+    make_console,
+    new_run_id,
+    open_fleet,
+)
+
+
+def parse_vars(items: Sequence[str]) -> dict[str, str]:
+    result = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise UserError(f"--var {item!r}: expected NAME=VALUE with NAME a variable name")
+        result[name.strip()] = value
+    return result
+
+
+def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    json_mode: bool = args.json
+    console = make_console(stderr=json_mode)
+    playbook = load_playbook(args.playbook)
+    inventory = load_inventory(args.inventory)
+    targets = render_targets(playbook, inventory, args.limit, parse_vars(args.var))
+    check_identity_files([t.host for t in targets], str(inventory.path))
+    check_can_confirm(args.dry_run, args.yes, "apply")
+    fleet = open_fleet(args.forks, args.timeout, args.command_timeout)
+
+    run_id = new_run_id()
+    with Journal(state_dir()) as journal, fleet:
+        journal.start_run(
+            run_id, "dry-run" if args.dry_run else "apply", playbook.name, str(playbook.path), playbook.sha256,
+            str(inventory.path), argv,
+        )  # fmt: skip
+        observed = fleet.survey((t.host, t.paths) for t in targets)
+        plan = build_plan(run_id, playbook, inventory, targets, observed)
+        if not json_mode or (not args.dry_run and not args.yes):
+            print_plan(console, plan)
+        if args.dry_run:
+            for host_plan in plan.hosts:
+                journal.record_host_plan(run_id, host_plan, host_plan.status.value, {})
+            return finish(console, journal, dry_run_result(plan), json_mode)
+        pending = sum(1 for hp in plan.hosts if hp.changes)
+        if pending and not args.yes and not confirm(f"Apply these changes to {pending} host(s)? [y/N] "):
+            console.print("Not confirmed: nothing was applied.")
+            journal.finish_run(run_id, "not confirmed")
+            return EXIT_HOST_FAILED
+        options = ApplyOptions(rollback=not args.no_rollback, precheck=args.precheck)
+        result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
+        return finish(console, journal, result, json_mode)

@@ -1,0 +1,80 @@
+"""``remediate rollback RUN``: put back every file a run changed, from the journal, as a plan of its own."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from .errors import UserError
+from .host_apply import ApplyOptions
+from .inventory import load_inventory
+from .journal import Journal, state_dir
+from .model import Plan, RunResult
+from .report import dry_run_result, print_plan
+from .session import (
+    EXIT_HOST_FAILED,
+    EXIT_OK,
+    check_can_confirm,
+    check_identity_files,
+    confirm,
+    finish,
+    make_console,
+    new_run_id,
+    open_fleet,
+)
+from .undo import files_by_host, rollback_host_plan
+
+
+def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    json_mode: bool = args.json
+    console = make_console(stderr=json_mode)
+    with Journal(state_dir()) as journal:
+        record = journal.run(args.run)
+        if record.kind not in ("apply", "rollback"):
+            raise UserError(f"run {record.run_id} was a {record.kind}: it changed nothing to roll back")
+        files = files_by_host(journal.files(record.run_id))
+        touched = [h for h in journal.hosts(record.run_id) if files.get(h.host)]
+        if not touched:
+            console.print(f"run {record.run_id} changed no file: nothing to roll back")
+            return EXIT_OK
+        inventory = load_inventory(args.inventory or record.inventory)
+        known = {h.name: h for h in inventory.hosts}
+        reachable = [known[h.host] for h in touched if h.host in known]
+        check_identity_files(reachable, str(inventory.path))
+        check_can_confirm(args.dry_run, args.yes, "roll back")
+        fleet = open_fleet(args.forks, args.timeout, args.command_timeout)
+
+        run_id = new_run_id()
+        kind = "rollback-dry-run" if args.dry_run else "rollback"
+        journal.start_run(
+            run_id, kind, record.playbook, record.playbook_path, record.playbook_sha256, str(inventory.path), argv,
+            rollback_of=record.run_id,
+        )  # fmt: skip
+        with fleet:
+            observed = fleet.survey((host, tuple(f.path for f in files[host.name])) for host in reachable)
+            plan = Plan(
+                run_id,
+                f"rollback of {record.run_id} ({record.playbook})",
+                str(inventory.path),
+                tuple(
+                    rollback_host_plan(
+                        known.get(h.host), h, files[h.host], observed.get(h.host), args.force, str(inventory.path)
+                    )
+                    for h in touched
+                ),
+            )
+            if not json_mode or (not args.dry_run and not args.yes):
+                print_plan(console, plan)
+            if args.dry_run:
+                for host_plan in plan.hosts:
+                    journal.record_host_plan(run_id, host_plan, host_plan.status.value, {})
+                return finish(console, journal, dry_run_result(plan), json_mode)
+            pending = sum(1 for hp in plan.hosts if hp.changes)
+            if pending and not args.yes and not confirm(f"Roll back {pending} host(s)? [y/N] "):
+                console.print("Not confirmed: nothing was rolled back.")
+                journal.finish_run(run_id, "not confirmed")
+                return EXIT_HOST_FAILED
+            # A rollback that fails its probes is not undone again: that would re-apply the change.
+            options = ApplyOptions(rollback=False, kept_note="the files stay as the rollback put them")
+            result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
+            return finish(console, journal, result, json_mode)

@@ -1,0 +1,166 @@
+"""One host's apply, from its plan to a final status: write, verify, and put things back when it fails.
+
+The order on a host: (optional) probes before anything, the journal row with every file about to be
+written, one remote command that writes, validates and runs the handlers, the probes, and, when a
+validator, a handler or a probe failed after a file was replaced, the rollback: the reverse plan
+through the same remote command, the handlers again, the probes again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .commit import DEFAULT_BACKUP_ROOT, CommitOutcome, backup_path, commit_script, parse_commit
+from .errors import HostError
+from .journal import Journal
+from .model import FileChange, HostPlan, HostResult, ProbeResult, Status
+from .probes import run_probes
+from .transport import Transport
+from .undo import reverse
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    rollback: bool = True  # --no-rollback keeps a failed host's changes for debugging
+    precheck: bool = False  # also probe before changing anything
+    backup_root: str = DEFAULT_BACKUP_ROOT
+    kept_note: str = "changes kept (--no-rollback)"  # what a failed host without rollback reports
+
+
+def apply_host(
+    transport: Transport, run_id: str, plan: HostPlan, journal: Journal | None, options: ApplyOptions
+) -> HostResult:
+    result = _apply(transport, run_id, plan, journal, options)
+    if journal is not None:
+        journal.record_host(run_id, plan.host.name, plan.host.address, result.status, result.error, result.backup_dir)
+    return result
+
+
+def _apply(
+    transport: Transport, run_id: str, plan: HostPlan, journal: Journal | None, options: ApplyOptions
+) -> HostResult:
+    name = plan.host.name
+    if plan.failure is not None:
+        return HostResult(name, plan.failure, error=plan.error)
+    precheck = run_probes(transport, plan.probes, plan.host.address) if options.precheck else ()
+    if not plan.changes:
+        probes = run_probes(transport, plan.probes, plan.host.address)
+        if not all(p.ok for p in probes):
+            return HostResult(name, Status.FAILED, error=_unhealthy(probes), probes=probes, precheck=precheck)
+        return HostResult(name, Status.UNCHANGED, probes=probes, precheck=precheck)
+
+    backups = {
+        c.path: backup_path(options.backup_root, run_id, c.real_path) for c in plan.changes if c.before is not None
+    }
+    backup_dir = f"{options.backup_root}/{run_id}"
+    if journal is not None:
+        journal.record_host_plan(run_id, plan, "writing", backups)
+    try:
+        answer = transport.run("sh -s", commit_script(run_id, plan.changes, plan.handlers, options.backup_root))
+    except HostError as e:
+        return HostResult(
+            name, Status.FAILED, plan.changes, backup_dir=backup_dir, precheck=precheck,
+            error=f"{e}; files may have been replaced: `remediate rollback {run_id}` puts back what it changed",
+        )  # fmt: skip
+    outcome = parse_commit(answer.stdout)
+
+    def failed(status: Status, error: str, changes: tuple[FileChange, ...] = ()) -> HostResult:
+        return HostResult(name, status, changes, error, backup_dir if outcome.backups else "", precheck=precheck)
+
+    if outcome.locked_by is not None:
+        return failed(Status.FAILED, f"locked by run {outcome.locked_by}; not touched")
+    if outcome.conflict is not None:
+        index, now = outcome.conflict
+        change = plan.changes[index]
+        return failed(
+            Status.CONFLICT,
+            f"{change.path} changed since the plan was made (sha256 {change.before_sha256} planned, now {now});"
+            " nothing written",
+        )
+    if outcome.invalid is not None:
+        index, output = outcome.invalid
+        problem = f"validation of {plan.changes[index].path} failed: {_tail(output)}"
+        if outcome.undo_failed:
+            return failed(
+                Status.ROLLBACK_FAILED,
+                f"{problem}; putting the originals back FAILED: {_left(plan, outcome, backup_dir)}",
+            )
+        return failed(Status.FAILED, f"{problem}; the live files were left as they were")
+
+    if outcome.completed:
+        probes = run_probes(transport, plan.probes, plan.host.address)
+        if all(p.ok for p in probes):
+            return HostResult(name, Status.CHANGED, plan.changes, "", backup_dir, probes, precheck)
+        reason = _unhealthy(probes)
+    elif outcome.handler_failed is not None:
+        index, output = outcome.handler_failed
+        reason, probes = f"handler `{plan.handlers[index]}` failed: {_tail(output)}", ()
+    else:
+        where = (
+            f"{plan.changes[outcome.error[0]].path}: {outcome.error[1]}" if outcome.error else _stopped(answer.stderr)
+        )
+        if not outcome.live_changed:
+            return failed(Status.FAILED, f"{where}; nothing was replaced")
+        reason, probes = where, ()
+
+    replaced = tuple(plan.changes[i] for i in outcome.replaced)
+    if not options.rollback:
+        kept = f"{reason}; {options.kept_note}"
+        return HostResult(name, Status.FAILED, replaced, kept, backup_dir, probes, precheck)
+    return _roll_back(transport, run_id, plan, replaced, reason, precheck, backup_dir, options)
+
+
+def _roll_back(
+    transport: Transport,
+    run_id: str,
+    plan: HostPlan,
+    replaced: tuple[FileChange, ...],
+    reason: str,
+    precheck: tuple[ProbeResult, ...],
+    backup_dir: str,
+    options: ApplyOptions,
+) -> HostResult:
+    name = plan.host.name
+    undo = tuple(reverse(change) for change in replaced)
+    left = f"the new files are still in place; originals in {backup_dir}"
+
+    def rollback_failed(problem: str) -> HostResult:
+        error = f"{reason}; rollback FAILED: {problem}"
+        return HostResult(name, Status.ROLLBACK_FAILED, replaced, error, backup_dir, precheck=precheck)
+
+    try:
+        answer = transport.run("sh -s", commit_script(f"{run_id}.undo", undo, plan.handlers, options.backup_root))
+    except HostError as e:
+        return rollback_failed(f"{e}; {left}")
+    outcome = parse_commit(answer.stdout)
+    if outcome.handler_failed is not None:
+        index, output = outcome.handler_failed
+        return rollback_failed(f"files restored, but handler `{plan.handlers[index]}` failed: {_tail(output)}")
+    if outcome.conflict is not None:
+        return rollback_failed(f"{undo[outcome.conflict[0]].path} changed again meanwhile; {left}")
+    if not outcome.completed:
+        return rollback_failed(f"{outcome.error[1] if outcome.error else _stopped(answer.stderr)}; {left}")
+    probes = run_probes(transport, plan.probes, plan.host.address)
+    after = "" if all(p.ok for p in probes) else f"; after the rollback: {_unhealthy(probes)}"
+    return HostResult(name, Status.ROLLED_BACK, replaced, f"{reason}; rolled back{after}", backup_dir, probes, precheck)
+
+
+def _unhealthy(probes: tuple[ProbeResult, ...]) -> str:
+    return "verification failed: " + "; ".join(f"{p.probe}: {p.detail}" for p in probes if not p.ok)
+
+
+def _left(plan: HostPlan, outcome: CommitOutcome, backup_dir: str) -> str:
+    still = [plan.changes[i].path for i in outcome.replaced if i not in outcome.restored]
+    return f"new content still in {', '.join(still)}; originals in {backup_dir}"
+
+
+def _stopped(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", errors="replace").strip()
+    return f"the remote command stopped: {_tail(text) if text else 'no error output'}"
+
+
+def _tail(text: str, limit: int = 400) -> str:
+    text = text.strip()
+    if not text:
+        return "(no output)"
+    return (text if len(text) <= limit else "..." + text[-limit:]).replace("\n", " | ")

@@ -1,0 +1,65 @@
+"""What every command that touches hosts shares: run ids, confirmation, the fleet, and the final output."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from .errors import UserError
+from .journal import Journal
+from .model import Host, RunResult
+from .report import print_summary, result_document
+from .rollout import Fleet
+from .transport import ConnectOptions, SshTransport
+
+EXIT_OK, EXIT_HOST_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A terminal gets its own width; a log or a pipe gets long lines rather than wrapped tables."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 200)
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def check_can_confirm(dry_run: bool, yes: bool, what: str) -> None:
+    """Refuses, before any host is touched, a run that would need an answer nobody can give."""
+    if not dry_run and not yes and not sys.stdin.isatty():
+        raise UserError(f"refusing to {what} without confirmation: standard input is not a terminal; pass --yes")
+
+
+def confirm(question: str) -> bool:
+    # The question goes to stderr so that stdout stays one JSON document under --json.
+    print(question, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def check_identity_files(hosts: Sequence[Host], inventory: str) -> None:
+    for host in hosts:
+        if host.identity_file and not Path(host.identity_file).is_file():
+            raise UserError(f"{inventory}: identity_file {host.identity_file} of host {host.name} not found")
+
+
+def open_fleet(forks: int, connect_timeout: float, command_timeout: float) -> Fleet:
+    if forks < 1:
+        raise UserError("--forks must be at least 1")
+    options = ConnectOptions(connect_timeout=connect_timeout, command_timeout=command_timeout)
+    return Fleet(lambda host: SshTransport.connect(host, options), forks=forks)
+
+
+def finish(console: Console, journal: Journal, result: RunResult, json_mode: bool) -> int:
+    journal.finish_run(result.run_id, "ok" if result.ok else "failed")
+    if json_mode:
+        print(json.dumps(result_document(result), indent=2))
+    else:
+        print_summary(console, result)
+    return EXIT_OK if result.ok else EXIT_HOST_FAILED

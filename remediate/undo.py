@@ -1,0 +1,101 @@
+"""Undoing changes, as plans: the reverse of a change, and the plan of ``remediate rollback RUN``. Pure.
+
+A rollback is a plan like any other, so it goes through the same compare-and-swap, backup, atomic
+rename and handlers as an apply: it only writes a file that still holds exactly what the run wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .diff import file_diff
+from .journal import FileRecord, HostRecord
+from .model import FileChange, FileKind, Host, HostFailure, HostPlan, NoChange, Observed, RemoteFile, Status, sha256_hex
+
+
+def reverse(change: FileChange) -> FileChange:
+    """The change that puts back what ``change`` replaced (or removes the file it created)."""
+    if change.before is None:
+        return FileChange(
+            change.path, change.real_path, change.steps, change.after, b"", change.mode, None, None,
+            before_mode=change.mode, delete=True,
+        )  # fmt: skip
+    return FileChange(
+        change.path, change.real_path, change.steps, change.after, change.before,
+        mode=change.before_mode if change.before_mode is not None else change.mode,
+        uid=change.uid, gid=change.gid, before_mode=change.mode,
+    )  # fmt: skip
+
+
+def rollback_host_plan(
+    host: Host | None,
+    record: HostRecord,
+    files: Sequence[FileRecord],
+    observed: Observed | None,
+    force: bool,
+    inventory: str,
+) -> HostPlan:
+    """Puts back every file the run changed on one host, refusing files changed since (unless ``force``)."""
+    if host is None:
+        return HostPlan(
+            Host(record.host, record.address), failure=Status.FAILED, error=f"not in the inventory {inventory}"
+        )
+    if isinstance(observed, HostFailure):
+        return HostPlan(host, failure=observed.status, error=observed.error)
+    assert observed is not None
+    changes: list[FileChange] = []
+    noops: list[NoChange] = []
+    conflicts: list[str] = []
+    for record_file in files:
+        current = observed[record_file.path]
+        change, problem = _restore(record_file, current, force)
+        if problem:
+            conflicts.append(problem)
+        elif change is None:
+            noops.append(NoChange(record_file.path, "rollback", "already as before the run"))
+        else:
+            changes.append(change)
+    if conflicts:
+        return HostPlan(host, failure=Status.CONFLICT, error="\n".join(conflicts), handlers=record.handlers)
+    # Handlers rerun only where something is put back; the probes run either way, to report health.
+    handlers = record.handlers if changes else ()
+    return HostPlan(host, tuple(changes), tuple(noops), handlers=handlers, probes=record.probes)
+
+
+def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[FileChange | None, str]:
+    now = current.content if current.kind == FileKind.FILE else None
+    now_sha = None if now is None else sha256_hex(now)
+    if now_sha == record.sha256_before:
+        return None, ""  # already as before (a created file: already absent)
+    if current.kind not in (FileKind.FILE, FileKind.MISSING):
+        return None, f"{record.path}: is no longer a regular file ({current.kind}); left alone"
+    if now_sha != record.sha256_after and not force:
+        return None, _conflict(record, now)
+    if record.original is None:  # the run created it: undoing means removing it
+        assert now is not None  # an absent file matched sha256_before (None) above
+        change = FileChange(record.path, current.real_path or record.path, ("rollback",), now, b"", current.mode,
+                            None, None, before_mode=current.mode, delete=True)  # fmt: skip
+        return change, ""
+    change = FileChange(
+        record.path, current.real_path or record.real_path, ("rollback",), now, record.original,
+        mode=record.mode_before if record.mode_before is not None else record.mode_after,
+        uid=record.uid, gid=record.gid, before_mode=current.mode if now is not None else None,
+    )  # fmt: skip
+    return change, ""
+
+
+def _conflict(record: FileRecord, now: bytes | None) -> str:
+    """What changed on the host since the run wrote the file, as a diff from the run's bytes to today's."""
+    if now is None:
+        return f"{record.path}: removed since the run; left alone (--force restores it)"
+    since = FileChange(record.path, record.real_path, (), record.written, now, record.mode_after, None, None)
+    diff = file_diff(since).replace(f"a{record.path}", f"{record.path} (as the run wrote it)")
+    diff = diff.replace(f"b{record.path}", f"{record.path} (now)")
+    return f"{record.path}: changed since the run; left alone (--force overwrites it):\n{diff.rstrip()}"
+
+
+def files_by_host(files: Sequence[FileRecord]) -> Mapping[str, list[FileRecord]]:
+    grouped: dict[str, list[FileRecord]] = {}
+    for record in files:
+        grouped.setdefault(record.host, []).append(record)
+    return grouped

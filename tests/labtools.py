@@ -1,0 +1,44 @@
+"""Helpers for tests that run remediate against the lab fleet and look at what the hosts really hold."""
+
+from __future__ import annotations
+
+import json
+import stat
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from remediate.cli import main
+from remediate.lab import Lab, LabHost
+
+WP = "/var/www/html/wp-settings.php"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def http_status(host: LabHost) -> int:
+    try:
+        with urllib.request.urlopen(host.url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    """Runs the CLI in this process with --json; returns the exit code and the parsed document."""
+    code = main([*argv, "--json"])
+    captured = capsys.readouterr()
+    assert captured.out, f"no JSON on stdout (exit {code}); stderr: {captured.err}"
+    return code, json.loads(captured.out)
+
+
+def snapshot(lab: Lab, path: str = WP) -> dict[str, tuple[bytes, int, int, int]]:
+    """Each host's bytes, mode, uid and gid of ``path``, read from the folder backing the host."""
+    result = {}
+    for host in lab.hosts:
+        local = host.local_path(path)
+        st = local.stat()
+        result[host.name] = (local.read_bytes(), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+    return result
