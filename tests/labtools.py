@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import urllib.error
 import urllib.request
@@ -42,3 +43,11 @@ def snapshot(lab: Lab, path: str = WP) -> dict[str, tuple[bytes, int, int, int]]
         st = local.stat()
         result[host.name] = (local.read_bytes(), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
     return result
+
+
+def give_distinct_ownership(lab: Lab, path: str = WP) -> None:
+    """www-data:www-data and 0640, unlike anything a careless write would produce (root, 0644 or 0600)."""
+    for host in lab.hosts:
+        local = host.local_path(path)
+        os.chown(local, 33, 33)
+        local.chmod(0o640)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, http_status, run_json, snapshot
+from labtools import REPO, WP, give_distinct_ownership, http_status, run_json, snapshot
 
 from remediate.lab import Lab
 
@@ -54,6 +54,7 @@ def test_dry_run_shows_every_host_and_touches_nothing(lab: Lab, capsys: pytest.C
 
 
 def test_apply_fixes_every_host_exactly_and_keeps_a_backup(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    give_distinct_ownership(lab)
     before = snapshot(lab)
     assert all(http_status(h) == 500 for h in lab.hosts)
     code, doc = run_json(capsys, "apply", "fix-phpp", "--inventory", str(lab.inventory_path), "--yes")

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, http_status, run_json, snapshot
+from labtools import REPO, WP, give_distinct_ownership, http_status, run_json, snapshot
 
 from remediate.cli import main
 from remediate.lab import Lab
@@ -99,8 +99,10 @@ def test_failing_whole_config_validator_puts_the_original_back_before_any_handle
 def test_probe_failure_rolls_back_bytes_mode_owner_and_reruns_handlers(
     lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    give_distinct_ownership(lab)
     fix_all(lab, capsys)
     healthy = snapshot(lab)
+    assert healthy["web1"][1:] == (0o640, 33, 33)
     assert all(http_status(h) == 200 for h in lab.hosts)
     pb = playbook(
         tmp_path,
@@ -223,6 +225,7 @@ def test_precheck_reports_health_before_and_after(lab: Lab, tmp_path: Path, caps
 def test_rollback_run_restores_every_host_even_without_host_backups(
     lab: Lab, capsys: pytest.CaptureFixture[str], in_repo: Path
 ) -> None:
+    give_distinct_ownership(lab)
     broken = snapshot(lab)
     run_id = fix_all(lab, capsys)
     assert all(http_status(h) == 200 for h in lab.hosts)
