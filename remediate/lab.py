@@ -13,8 +13,14 @@ Processes of one lab::
     reaper (python, child subreaper)
       sh launch.sh
         holder: unshare --mount --propagation private sh start.sh   (mounts, then `exec sleep infinity`)
-          sshd -D ...  \\ started by start.sh inside the namespace; a restart enters it with
-          php -S ...   /  `nsenter --mount=/proc/HOLDER/ns/mnt` under a fresh reaper
+          sshd -D ...               \\ started by start.sh inside the namespace; a restart
+          php -S ...                 | enters it with `nsenter --mount=/proc/HOLDER/ns/mnt`
+          apache2 -DFOREGROUND      /  under a fresh reaper (Apache only with ``apache=True``)
+
+With ``apache=True`` each host also runs Debian's Apache 2.4 with mod_php on its address, port 80,
+from its own ``/etc/apache2`` (a working config, see ``lab_docroot``), whose ``envvars`` keeps the pid
+file, run and lock directories and logs in the host's own ``/run/lock`` and ``/tmp``: ``apache2ctl``
+run over SSH on a host (configtest, graceful, stop, start) acts on that host's Apache only.
 
 Every process has a pid file in ``hosts/<name>/control/``; stopping re-checks that ``/proc/PID`` still
 is that process (its command line or environment carries a marker) and signals exactly that pid.
@@ -25,6 +31,7 @@ without it a stopped lab process could stay a zombie and hold its pid.
 from __future__ import annotations
 
 import contextlib
+import glob
 import http.client
 import json
 import os
@@ -43,16 +50,29 @@ from pathlib import Path
 from typing import Literal
 
 from remediate.errors import RemediateError, UserError
-from remediate.lab_docroot import BOUND_DIRS, DOCROOT, TreeEntry, pristine_tree
+from remediate.lab_docroot import (
+    APACHE_PID_FILE,
+    BOUND_DIRS,
+    DOCROOT,
+    ApacheBuild,
+    TreeEntry,
+    apache_host_files,
+    host_pristine_tree,
+    pristine_tree,
+)
 
 DEFAULT_LAB_DIR = Path(os.environ.get("REMEDIATE_LAB_DIR", "/var/lib/remediate/lab"))
 SSH_PORT = 2222
 HTTP_PORT = 8080
+APACHE_PORT = 80
 MAX_LAB_HOSTS = 254 * 255  # 127.0.1.1 .. 127.0.255.254
 INVENTORY_HEADER = "# Written by `remediate lab up`; removed by `remediate lab down`."
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SSHD = "/usr/sbin/sshd"  # absolute: sshd re-executes itself for every connection
+APACHE2 = "/usr/sbin/apache2"
+APACHE2CTL = "/usr/sbin/apache2ctl"
+PHP_APACHE_MODULES = "/usr/lib/apache2/modules/libphp*.so"  # libapache2-mod-php's, one per PHP version
 STOCK_BASHRC = Path("/usr/share/base-files/dot.bashrc")
 ROOT_BASHRC = Path("/root/.bashrc")
 _LAB_FILE = "lab.json"
@@ -66,8 +86,10 @@ _REQUIRED_COMMANDS = (
     ("util-linux", "nsenter"),
     ("mount", "mount"),
 )
+_REQUIRED_FOR_APACHE = (("apache2", APACHE2CTL), ("apache2", APACHE2), ("libapache2-mod-php", PHP_APACHE_MODULES))
 
-Service = Literal["sshd", "http"]
+Service = Literal["sshd", "http", "apache"]
+_SERVICES: tuple[Service, ...] = ("sshd", "http", "apache")
 
 
 class LabError(RemediateError):
@@ -96,6 +118,11 @@ class LabHost:
     def url(self) -> str:
         return f"http://{self.address}:{self.http_port}/"
 
+    @property
+    def apache_url(self) -> str:
+        """The site as the host's Apache serves it (labs started with ``apache=True``)."""
+        return f"http://{self.address}/"
+
 
 @dataclass(frozen=True)
 class Lab:
@@ -103,6 +130,7 @@ class Lab:
     inventory_path: Path
     hosts: tuple[LabHost, ...]
     http: bool = True
+    apache: bool = False
 
     @property
     def identity_file(self) -> Path:
@@ -125,6 +153,7 @@ class LabHostStatus:
     address: str
     sshd_running: bool
     http_running: bool
+    apache_running: bool = False
 
 
 def lab_address(index: int) -> str:
@@ -134,13 +163,30 @@ def lab_address(index: int) -> str:
     return f"127.0.{1 + index // 254}.{1 + index % 254}"
 
 
-def required_packages_missing() -> list[str]:
-    """Debian packages the lab needs whose commands are not installed, e.g. ``["php-cli"]``."""
+def required_packages_missing(apache: bool = False) -> list[str]:
+    """Debian packages the lab needs whose commands are not installed, e.g. ``["php-cli"]``.
+
+    Apache's packages only when ``apache`` (a lab with Apache on every host) is asked for.
+    """
     missing: list[str] = []
-    for package, command in _REQUIRED_COMMANDS:
-        if _find_command(command) is None and package not in missing:
+    for package, command in (*_REQUIRED_COMMANDS, *(_REQUIRED_FOR_APACHE if apache else ())):
+        found = _php_apache_module() if command == PHP_APACHE_MODULES else _find_command(command)
+        if found is None and package not in missing:
             missing.append(package)
     return missing
+
+
+def _php_apache_module() -> str | None:
+    """mod_php's shared object, the newest PHP version's when there are several."""
+    found = sorted(glob.glob(PHP_APACHE_MODULES))
+    return found[-1] if found else None
+
+
+def _apache_build() -> ApacheBuild:
+    module = _php_apache_module()
+    if module is None:  # check_lab_machine(apache=True) has said which package is missing
+        raise UserError(f"no mod_php ({PHP_APACHE_MODULES}): apt-get install -y libapache2-mod-php")
+    return ApacheBuild(module)
 
 
 # --- up ------------------------------------------------------------------------------------------
@@ -152,8 +198,12 @@ def lab_up(
     inventory_path: Path = Path("inventory/lab.yml"),
     first_index: int = 0,
     http: bool = True,
+    apache: bool = False,
 ) -> Lab:
     """Start ``count`` lab hosts, write the inventory, and return the running lab.
+
+    With ``apache``, every host also runs Apache with mod_php on its address, port 80 (Debian's
+    apache2 and libapache2-mod-php packages needed).
 
     Raises UserError for what the caller can fix (not root, missing packages, a lab already
     running, bad arguments) and LabError when a host does not come up (after stopping them all).
@@ -163,7 +213,7 @@ def lab_up(
     if first_index < 0 or first_index + count > MAX_LAB_HOSTS:
         last = first_index + count - 1
         raise UserError(f"lab host indexes {first_index}..{last} fall outside 0..{MAX_LAB_HOSTS - 1}")
-    check_lab_machine()
+    check_lab_machine(apache)
     lab_dir = Path(os.path.abspath(lab_dir))
     inventory_path = Path(os.path.abspath(inventory_path))
     _check_lab_dir_location(lab_dir)
@@ -174,8 +224,8 @@ def lab_up(
         LabHost(f"web{k + 1}", lab_address(first_index + k), SSH_PORT, HTTP_PORT, lab_dir / "hosts" / f"web{k + 1}")
         for k in range(count)
     )
-    _check_addresses_free(hosts, http)
-    lab = Lab(lab_dir, inventory_path, hosts, http)
+    _check_addresses_free(hosts, http, apache)
+    lab = Lab(lab_dir, inventory_path, hosts, http, apache)
     _make_lab_dir(lab_dir)
     _save_lab(lab)
     try:
@@ -196,13 +246,14 @@ def lab_up(
     return lab
 
 
-def check_lab_machine() -> None:
-    """Raise UserError (one line: what is wrong and how to fix it) unless this machine can run a lab."""
+def check_lab_machine(apache: bool = False) -> None:
+    """Raise UserError (one line: what is wrong and how to fix it) unless this machine can run a lab
+    (with Apache on its hosts when ``apache``)."""
     if sys.platform != "linux":
         raise UserError(f"the lab needs Linux (mount namespaces, loopback /8); this is {sys.platform}")
     if os.geteuid() != 0:
         raise UserError("the lab needs root (it creates mount namespaces and starts sshd): run it with sudo")
-    missing = required_packages_missing()
+    missing = required_packages_missing(apache)
     if missing:
         raise UserError(
             f"the lab needs Debian packages that are not installed ({', '.join(missing)}): "
@@ -240,10 +291,10 @@ def _clear_stale_lab(lab_dir: Path) -> None:
         raise UserError(f"{lab_dir} exists and is not a lab directory: choose another lab directory")
 
 
-def _check_addresses_free(hosts: Sequence[LabHost], http: bool) -> None:
+def _check_addresses_free(hosts: Sequence[LabHost], http: bool, apache: bool) -> None:
     listening = _listening_tcp()
     for host in hosts:
-        for port in (host.ssh_port, host.http_port) if http else (host.ssh_port,):
+        for port in (host.ssh_port, *((host.http_port,) if http else ()), *((APACHE_PORT,) if apache else ())):
             for address in (host.address, "0.0.0.0"):
                 if (address, port) in listening:
                     raise UserError(
@@ -283,7 +334,8 @@ def _unmount_hosts_tmpfs(lab_dir: Path) -> None:
 def _prepare_files(lab: Lab, php: str) -> None:
     directory = lab.directory
     template = directory / "pristine"
-    _write_tree(template, pristine_tree())
+    apache = _apache_build() if lab.apache else None
+    _write_tree(template, pristine_tree(apache))
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "remediate-lab", "-f", str(lab.identity_file)])
     public_key = lab.identity_file.with_suffix(".pub").read_text()
     _write_private(directory / "authorized_keys", public_key)
@@ -292,6 +344,8 @@ def _prepare_files(lab: Lab, php: str) -> None:
         control = _control_dir(host)
         control.mkdir(parents=True)
         _run(["cp", "-a", f"{template}/.", f"{host.root}/"])
+        if lab.apache:
+            _write_tree(host.root, apache_host_files(host.name, host.address))
         key = control / "ssh_host_ed25519_key"
         _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{host.name}-host-key", "-f", str(key)])
         (control / "sshd_config").write_text(_sshd_config(lab, host))
@@ -349,6 +403,8 @@ def _start_script(lab: Lab, host: LabHost, php: str) -> str:
     ]
     if lab.http:
         lines.append(f"({_service_command(host, 'http', [], php)})")
+    if lab.apache:
+        lines.append(f"({_service_command(host, 'apache', [], php)})")
     lines.append("exec sleep infinity")
     return "\n".join(lines) + "\n"
 
@@ -382,8 +438,12 @@ def _up_script(lab: Lab) -> Path:
 def _wait_until_serving(lab: Lab, timeout: float) -> list[str]:
     """Problems (``"web3 (127.0.1.3): ..."``) of hosts that did not come up; empty when all serve."""
     deadline = time.monotonic() + timeout
-    waiting: dict[Service, list[LabHost]] = {"sshd": list(lab.hosts), "http": list(lab.hosts) if lab.http else []}
-    while waiting["sshd"] or waiting["http"]:
+    waiting: dict[Service, list[LabHost]] = {
+        "sshd": list(lab.hosts),
+        "http": list(lab.hosts) if lab.http else [],
+        "apache": list(lab.hosts) if lab.apache else [],
+    }
+    while any(waiting.values()):
         listening = _listening_tcp()
         waiting = {
             service: [h for h in hosts if not _serving(h, service, listening)] for service, hosts in waiting.items()
@@ -404,10 +464,11 @@ def _wait_until_serving(lab: Lab, timeout: float) -> list[str]:
                 for host in hosts
             ]
         time.sleep(0.05)
-    if not lab.http:
+    web = [(host, service) for service in ("http", "apache") if getattr(lab, service) for host in lab.hosts]
+    if not web:
         return []
-    with ThreadPoolExecutor(max_workers=min(16, len(lab.hosts))) as pool:
-        return [problem for problem in pool.map(_http_problem, lab.hosts) if problem]
+    with ThreadPoolExecutor(max_workers=min(16, len(web))) as pool:
+        return [problem for problem in pool.map(lambda hs: _http_problem(*hs), web) if problem]
 
 
 def _startup_problem(host: LabHost, service: Service) -> str | None:
@@ -423,14 +484,15 @@ def _startup_problem(host: LabHost, service: Service) -> str | None:
     return None
 
 
-def _http_problem(host: LabHost) -> str | None:
-    connection = http.client.HTTPConnection(host.address, host.http_port, timeout=10)
+def _http_problem(host: LabHost, service: Service = "http") -> str | None:
+    connection = http.client.HTTPConnection(host.address, _port(host, service), timeout=10)
     try:
         connection.request("GET", "/")
         connection.getresponse().read()  # any status counts: a broken site answers 500
     except (OSError, http.client.HTTPException) as error:
-        log = _process(host, "http").log
-        return f"{host.name} ({host.address}): the web server does not answer: {error} (log: {log})"
+        log = _process(host, service).log
+        server = "Apache" if service == "apache" else "the web server"
+        return f"{host.name} ({host.address}): {server} does not answer: {error} (log: {log})"
     finally:
         connection.close()
     return None
@@ -495,6 +557,7 @@ def lab_status(lab_dir: Path = DEFAULT_LAB_DIR) -> tuple[LabHostStatus, ...]:
             host.address,
             sshd_running=_running_pid(_process(host, "sshd")) is not None,
             http_running=_running_pid(_process(host, "http")) is not None,
+            apache_running=lab.apache and bool(_apache_processes(host)),
         )
         for host in lab.hosts
     )
@@ -512,6 +575,7 @@ def load_lab(lab_dir: Path = DEFAULT_LAB_DIR) -> Lab:
                 for h in data["hosts"]
             ),
             http=bool(data["http"]),
+            apache=bool(data.get("apache", False)),  # absent in labs started before Apache existed
         )
     except FileNotFoundError:
         raise UserError(f"there is no lab in {lab_dir}: run `remediate lab up` first") from None
@@ -525,6 +589,7 @@ def _save_lab(lab: Lab) -> None:
         "directory": str(lab.directory),
         "inventory_path": str(lab.inventory_path),
         "http": lab.http,
+        "apache": lab.apache,
         "hosts": [
             {
                 "name": h.name,
@@ -549,13 +614,17 @@ def _stop_all(lab: Lab) -> int:
     running_hosts = 0
     for host in lab.hosts:
         running = _running_processes(host)
-        running_hosts += bool(running)
+        # The lab's Apache and one started on the host (its own pid file), found even when the holder,
+        # whose namespace the sweep below uses, is gone.
+        apache = _apache_processes(host)
+        running_hosts += bool(running or apache)
+        services.extend(apache)
         for name, (pid, check) in running.items():
             if name == "holder":
                 holders.append((pid, check))
                 if (namespace := _namespace(pid)) is not None:
                     namespaces.add(namespace)
-            else:
+            elif name != "apache":  # in `apache` above
                 services.append((pid, check))
     _stop_processes(services)
     # Sessions of a stopped sshd (and what they run) outlive it; they are lab processes because only
@@ -565,7 +634,7 @@ def _stop_all(lab: Lab) -> int:
     _stop_processes([(pid, lambda p: _namespace(p) in namespaces) for pid in leftovers])
     _stop_processes(holders)
     for host in lab.hosts:
-        for name in ("holder", "sshd", "http"):
+        for name in ("holder", *_SERVICES):
             with contextlib.suppress(FileNotFoundError):
                 _process(host, name).pid_file.unlink()
     return running_hosts
@@ -607,21 +676,84 @@ def start_http(lab: Lab, name: str) -> None:
     _start_service(lab, lab.host(name), "http")
 
 
+def stop_apache(lab: Lab, name: str) -> None:
+    """Stop the Apache of one host: the lab's, and one started on the host itself (its own pid file)."""
+    _stop_apache(lab.host(name))
+
+
+def start_apache(lab: Lab, name: str) -> None:
+    """Start the Apache of one host again (no-op when one runs) and wait until it answers."""
+    if not lab.apache:
+        raise UserError(f"the lab in {lab.directory} was started without Apache")
+    _start_service(lab, lab.host(name), "apache")
+
+
 def reset_host(lab: Lab, name: str) -> None:
     """Put back the pristine (broken) docroot and Apache config; empty /var/backups, /tmp and /run/lock.
 
     The bound folders are emptied and refilled in place: replacing one would leave the host's bind
-    mount pointing at the old, deleted folder.
+    mount pointing at the old, deleted folder. In a lab with Apache, Apache is stopped first (its pid
+    file, logs and lock directory are in the emptied /run/lock and /tmp) and started again afterwards,
+    so it runs, and with the pristine config, whatever state the host was left in.
     """
     host = lab.host(name)
+    apache = _apache_build() if lab.apache else None
+    if lab.apache:
+        _stop_apache(host)
     template = lab.directory / "pristine"
     if not template.is_dir():
-        _write_tree(template, pristine_tree())
+        _write_tree(template, pristine_tree(apache))
     for bound in BOUND_DIRS:
         folder = host.local_path(bound)
         folder.mkdir(parents=True, exist_ok=True)
         _empty_directory(folder)
     _run(["cp", "-a", f"{template}/.", f"{host.root}/"])
+    if lab.apache:
+        _write_tree(host.root, apache_host_files(host.name, host.address))
+        _start_service(lab, host, "apache")
+
+
+def pristine_host_tree(lab: Lab, host: LabHost) -> tuple[TreeEntry, ...]:
+    """Every file, folder and symlink ``lab up`` and ``reset_host`` give this host."""
+    return host_pristine_tree(host.name, host.address, _apache_build() if lab.apache else None)
+
+
+def _stop_apache(host: LabHost) -> None:
+    _stop_processes(_apache_processes(host))
+    with contextlib.suppress(FileNotFoundError):
+        _process(host, "apache").pid_file.unlink()
+
+
+def _apache_processes(host: LabHost) -> list[tuple[int, _Check]]:
+    """The Apache master the lab started, and one named by the host's own pid file (someone ran
+    ``apache2ctl start`` on the host) if that pid is an apache2 that sees this host's folders."""
+    found: list[tuple[int, _Check]] = []
+    process = _process(host, "apache")
+    ours = _running_pid(process)
+    if ours is not None:
+        found.append((ours, process.is_running))
+    own = _read_pid(host.local_path(APACHE_PID_FILE))
+    if own is not None and own != ours:
+
+        def is_hosts_apache(pid: int) -> bool:
+            return _exists(pid) and _executable(pid) == APACHE2 and _sees_host_folders(pid, host)
+
+        if is_hosts_apache(own):
+            found.append((own, is_hosts_apache))
+    return found
+
+
+def _sees_host_folders(pid: int, host: LabHost) -> bool:
+    """The process lives in this host's mount namespace: its /var/www is this host's folder on this
+    lab's tmpfs (device and path). Unlike comparing namespaces, this works when the holder is gone."""
+    try:
+        device = host.root.stat().st_dev
+        mounts = Path(f"/proc/{pid}/mountinfo").read_text()
+    except OSError:
+        return False
+    # Fields 3 to 5 of a line: major:minor, root within that file system, mount point.
+    wanted = f" {os.major(device)}:{os.minor(device)} /{host.root.name}/var/www /var/www "
+    return any(wanted in line for line in mounts.splitlines())
 
 
 def _stop_service(host: LabHost, service: Service) -> None:
@@ -635,7 +767,7 @@ def _stop_service(host: LabHost, service: Service) -> None:
 
 def _start_service(lab: Lab, host: LabHost, service: Service) -> None:
     process = _process(host, service)
-    if _running_pid(process) is not None:
+    if _running_pid(process) is not None or (service == "apache" and _apache_processes(host)):
         return
     holder = _running_pid(_process(host, "holder"))
     if holder is None:
@@ -655,7 +787,7 @@ def _start_service(lab: Lab, host: LabHost, service: Service) -> None:
         time.sleep(0.02)
     # PHP's server can reset the first connections it accepts right after it starts listening: ready
     # means answering, as for `lab up`.
-    while service == "http" and (problem := _http_problem(host)):
+    while service != "sshd" and (problem := _http_problem(host, service)):
         if time.monotonic() > deadline:
             raise LabError(problem)
         time.sleep(0.02)
@@ -667,6 +799,19 @@ def _service_command(host: LabHost, service: Service, prefix: list[str], php: st
     environment = [f"{_PROCESS_MARKER}={shlex.quote(process.env_value)}"]
     if service == "sshd":
         argv = [SSHD, "-D", "-f", str(_control_dir(host) / "sshd_config"), "-E", str(process.log)]
+    elif service == "apache":
+        # What apache2ctl does before it starts Apache (with the host's own envvars; the lock directory
+        # is www-data's, as apache2ctl refuses one owned by anybody else), then Apache in the foreground
+        # so that the recorded pid is its master's. In a session of its own: prefork's master signals
+        # its whole process group on graceful (SIGUSR1) and stop (SIGTERM), which would otherwise be
+        # every process of the lab. setsid execs in place (same pid): a background job of sh is never
+        # a process group leader. -DNO_DETACH would setsid too, but sends stderr (bind errors) to
+        # /dev/null.
+        setup = (
+            '. /etc/apache2/envvars && mkdir -p "$APACHE_RUN_DIR" "$APACHE_LOCK_DIR" "$APACHE_LOG_DIR"'
+            f' && chown "$APACHE_RUN_USER" "$APACHE_LOCK_DIR" && exec setsid {APACHE2} -DFOREGROUND'
+        )
+        argv = ["/bin/sh", "-c", setup]
     else:
         environment.append(f"LAB_HOST_NAME={shlex.quote(host.name)}")
         # display_errors=0 turns a fatal error into HTTP 500. OPcache is off so that a fixed (or
@@ -713,7 +858,7 @@ def _process(host: LabHost, name: str) -> _Process:
 
 def _running_processes(host: LabHost) -> dict[str, tuple[int, _Check]]:
     running: dict[str, tuple[int, _Check]] = {}
-    for name in ("holder", "sshd", "http"):
+    for name in ("holder", *_SERVICES):
         process = _process(host, name)
         pid = _running_pid(process)
         if pid is not None:
@@ -752,6 +897,13 @@ def _is_ours(pid: int, marker: bytes) -> bool:
         return marker in (proc / "cmdline").read_bytes() or marker in (proc / "environ").read_bytes()
     except OSError:
         return False
+
+
+def _executable(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
 
 
 def _namespace(pid: int) -> str | None:
@@ -830,8 +982,7 @@ def _launch(script: Path, log: Path, timeout: float) -> None:
 
 def _serving(host: LabHost, service: Service, listening: dict[tuple[str, int], str]) -> bool:
     """The service's own process listens on its port (not merely someone, such as another lab)."""
-    port = host.ssh_port if service == "sshd" else host.http_port
-    inode = listening.get((host.address, port))
+    inode = listening.get((host.address, _port(host, service)))
     pid = _read_pid(_process(host, service).pid_file)
     if inode is None or pid is None:
         return False
@@ -839,6 +990,10 @@ def _serving(host: LabHost, service: Service, listening: dict[tuple[str, int], s
         return any(os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]" for fd in os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return False
+
+
+def _port(host: LabHost, service: Service) -> int:
+    return {"sshd": host.ssh_port, "http": host.http_port, "apache": APACHE_PORT}[service]
 
 
 def _listening_tcp() -> dict[tuple[str, int], str]:

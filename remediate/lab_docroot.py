@@ -6,6 +6,15 @@ A lab host serves a small WordPress-like site whose ``wp-settings.php`` carries 
 :data:`GREETING` and the host name. Next to the docroot each host gets a minimal Debian-style
 ``/etc/apache2`` and empty ``/var/backups``, ``/tmp`` and ``/run/lock``.
 
+A lab with Apache (:class:`ApacheBuild`) gets instead a complete, working Debian Apache 2.4 config,
+modelled on the files of Debian's apache2 and libapache2-mod-php packages but with only the modules the
+site needs (prefork, mod_php, authz_core, dir, mime, headers), and a static :data:`HEALTH_FILE` in the
+docroot that answers 200 whatever PHP does. Three of its files differ per host
+(:func:`apache_host_files`): ``ports.conf`` listens on the host's own address only, ``envvars`` names
+the host, and ``conf-available/servername.conf`` sets its ServerName. ``envvars`` keeps Apache's run
+directory, pid file, lock directory and logs in the host's own ``/run/lock`` and ``/tmp``: ``/run`` and
+``/var/log`` are shared by every lab host, so ``apache2ctl`` run on a host must not look there.
+
 Everything here is pure: :func:`pristine_tree` returns values; ``remediate.lab`` writes them.
 """
 
@@ -13,6 +22,7 @@ from __future__ import annotations
 
 import grp
 import pwd
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -25,6 +35,14 @@ WP_SETTINGS = f"{DOCROOT}/wp-settings.php"
 BROKEN_LINE = "require ABSPATH . WPINC . '/class-wp-locale.phpp';"
 FIXED_LINE = "require ABSPATH . WPINC . '/class-wp-locale.php';"
 GREETING = "Hello from WORDPRESS-LIKE lab"
+HEALTH_FILE = f"{DOCROOT}/health.txt"  # only in labs with Apache
+HEALTH_TEXT = "ok\n"
+
+# Where a lab host's Apache keeps its state (see _ENVVARS_APACHE); Debian's own places are shared.
+APACHE_RUN_DIR = "/run/lock/apache2-run"
+APACHE_PID_FILE = f"{APACHE_RUN_DIR}/apache2.pid"
+APACHE_LOCK_DIR = "/run/lock/apache2"
+APACHE_LOG_DIR = "/tmp/apache2-log"
 
 EntryKind = Literal["dir", "file", "symlink"]
 
@@ -1182,13 +1200,189 @@ def _apache() -> list[TreeEntry]:
     ]
 
 
-@cache
-def pristine_tree() -> tuple[TreeEntry, ...]:
-    """Every entry under :data:`BOUND_DIRS`, the bound folders first, parents before children."""
+# --- /etc/apache2 of a lab with Apache --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApacheBuild:
+    """What the working Apache config needs from this machine: mod_php's shared object."""
+
+    php_module: str  # e.g. /usr/lib/apache2/modules/libphp8.2.so (libapache2-mod-php)
+
+    @property
+    def php_module_name(self) -> str:
+        """Debian's name for the module's files: libphp8.2.so -> php8.2 (mods-available/php8.2.load)."""
+        match = re.fullmatch(r"lib(php[0-9.]*)\.so", self.php_module.rsplit("/", 1)[-1])
+        return match.group(1) if match else "php"
+
+
+_MODULES_DIR = "/usr/lib/apache2/modules"
+
+# name -> (.load text, .conf text or None), as Debian ships them (mpm_prefork tuned down, see below).
+_MPM_PREFORK_CONF = """# prefork MPM (lab host: few processes, since a lab runs many hosts on a small machine)
+# StartServers: number of server processes to start
+# MinSpareServers: minimum number of server processes which are kept spare
+# MaxSpareServers: maximum number of server processes which are kept spare
+# MaxRequestWorkers: maximum number of server processes allowed to start
+# MaxConnectionsPerChild: maximum number of requests a server process serves
+
+StartServers            1
+MinSpareServers         1
+MaxSpareServers         2
+MaxRequestWorkers       10
+MaxConnectionsPerChild  0
+"""
+_DIR_CONF = """<IfModule mod_dir.c>
+	DirectoryIndex index.html index.cgi index.pl index.php index.xhtml index.htm
+</IfModule>
+"""
+_MIME_CONF = """<IfModule mod_mime.c>
+	# TypesConfig points to the file containing the list of mappings from
+	# filename extension to MIME-type.
+	TypesConfig /etc/mime.types
+
+	AddType application/x-compress .Z
+	AddType application/x-gzip .gz .tgz
+	AddType application/x-bzip2 .bz2
+	AddCharset UTF-8 .utf8
+	AddType text/html .shtml
+</IfModule>
+"""
+_PHP_CONF = """# Using (?:pattern) instead of (pattern) is a small optimization that
+# avoid capturing the matching pattern (as $1) which isn't used here
+<FilesMatch ".+\\.ph(?:ar|p|tml)$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+<FilesMatch ".+\\.phps$">
+    SetHandler application/x-httpd-php-source
+    # Deny access to raw php sources by default
+    # To re-enable it's recommended to enable access to the files
+    # only in specific virtual host or directory
+    Require all denied
+</FilesMatch>
+# Deny access to files without filename (e.g. '.php')
+<FilesMatch "^\\.ph(?:ar|p|ps|tml)$">
+    Require all denied
+</FilesMatch>
+
+# Lab host: no OPcache, so that a fixed (or restored) PHP file takes effect on the next request rather
+# than up to opcache.revalidate_freq seconds later (the lab's PHP server runs without it too).
+php_admin_flag opcache.enable Off
+"""
+
+
+def _apache_modules(build: ApacheBuild) -> tuple[tuple[str, str, str | None], ...]:
+    """(Debian name, .load text, .conf text or None) of every module the lab's Apache loads."""
+
+    def load(module: str, so: str, note: str = "") -> str:
+        return f"{note}LoadModule {module}_module {_MODULES_DIR}/{so}\n"
+
     return (
-        *_docroot(),
-        *_apache(),
+        ("mpm_prefork", load("mpm_prefork", "mod_mpm_prefork.so", "# Conflicts: mpm_event mpm_worker\n"),
+         _MPM_PREFORK_CONF),
+        ("authz_core", load("authz_core", "mod_authz_core.so"), None),
+        ("dir", load("dir", "mod_dir.so"), _DIR_CONF),
+        ("mime", load("mime", "mod_mime.so"), _MIME_CONF),
+        ("headers", load("headers", "mod_headers.so"), None),
+        (build.php_module_name,
+         f"# Conflicts: php5\n# Depends: mpm_prefork\nLoadModule php_module {build.php_module}\n", _PHP_CONF),
+    )  # fmt: skip
+
+
+def _envvars(host_name: str) -> str:
+    return f"""# envvars - default environment variables for apache2ctl (lab host {host_name})
+
+# this won't be correct after changing uid
+unset HOME
+
+# Lab host: /run and /var/log are shared by every lab host, its /run/lock and /tmp are its own. So the
+# pid file, run and lock directories and logs live there, and apache2ctl on this host acts on this
+# host's Apache only.
+export APACHE_RUN_USER=www-data
+export APACHE_RUN_GROUP=www-data
+export APACHE_PID_FILE={APACHE_PID_FILE}
+export APACHE_RUN_DIR={APACHE_RUN_DIR}
+export APACHE_LOCK_DIR={APACHE_LOCK_DIR}
+export APACHE_LOG_DIR={APACHE_LOG_DIR}
+# The site greets with this name (PHP's getenv falls back to the server's environment).
+export LAB_HOST_NAME={host_name}
+
+## The locale used by some modules like mod_dav
+export LANG=C
+
+export LANG
+"""
+
+
+def _ports_conf(address: str) -> str:
+    return f"""# If you just change the port or add more ports here, you will likely also
+# have to change the VirtualHost statement in /etc/apache2/sites-enabled/000-default.conf
+
+# Lab host: its own loopback address only; the other lab hosts listen on theirs.
+Listen {address}:80
+"""
+
+
+def apache_host_files(host_name: str, address: str) -> tuple[TreeEntry, ...]:
+    """The files of a lab host with Apache that differ from host to host (not in the shared tree)."""
+    return (
+        _file("/etc/apache2/envvars", _envvars(host_name)),
+        _file("/etc/apache2/ports.conf", _ports_conf(address)),
+        _file("/etc/apache2/conf-available/servername.conf", f"ServerName {host_name}\n"),
+    )
+
+
+def _link(path: str, target: str) -> TreeEntry:
+    return TreeEntry(path, "symlink", 0o777, data=target.encode())
+
+
+def _apache_working(build: ApacheBuild) -> list[TreeEntry]:
+    entries = [
+        _dir("/etc/apache2"),
+        _file("/etc/apache2/apache2.conf", _APACHE2_CONF),
+        _dir("/etc/apache2/conf-available"),
+        _dir("/etc/apache2/conf-enabled"),
+        _dir("/etc/apache2/mods-available"),
+        _dir("/etc/apache2/mods-enabled"),
+        _dir("/etc/apache2/sites-available"),
+        _dir("/etc/apache2/sites-enabled"),
+        _file("/etc/apache2/conf-available/security.conf", _SECURITY_CONF),
+        _link("/etc/apache2/conf-enabled/security.conf", "../conf-available/security.conf"),
+        _link("/etc/apache2/conf-enabled/servername.conf", "../conf-available/servername.conf"),
+        _file("/etc/apache2/sites-available/000-default.conf", _DEFAULT_SITE),
+        _link("/etc/apache2/sites-enabled/000-default.conf", "../sites-available/000-default.conf"),
+    ]
+    for name, load, conf in _apache_modules(build):
+        entries.append(_file(f"/etc/apache2/mods-available/{name}.load", load))
+        entries.append(_link(f"/etc/apache2/mods-enabled/{name}.load", f"../mods-available/{name}.load"))
+        if conf is not None:
+            entries.append(_file(f"/etc/apache2/mods-available/{name}.conf", conf))
+            entries.append(_link(f"/etc/apache2/mods-enabled/{name}.conf", f"../mods-available/{name}.conf"))
+    # Parents before children, as _write_tree needs.
+    return sorted(entries, key=lambda entry: (entry.path.count("/"), entry.kind != "dir", entry.path))
+
+
+@cache
+def pristine_tree(apache: ApacheBuild | None = None) -> tuple[TreeEntry, ...]:
+    """Every entry under :data:`BOUND_DIRS`, the bound folders first, parents before children.
+
+    With ``apache``: the working Apache config and the health file, without the files of
+    :func:`apache_host_files`; this is the part every host shares, :func:`host_pristine_tree` is one
+    host's whole tree.
+    """
+    docroot = _docroot()
+    if apache is not None:
+        docroot.append(_file(HEALTH_FILE, HEALTH_TEXT))
+    return (
+        *docroot,
+        *(_apache() if apache is None else _apache_working(apache)),
         _dir("/var/backups"),
         _dir("/tmp", 0o1777),
         _dir("/run/lock", 0o1777),
     )
+
+
+def host_pristine_tree(host_name: str, address: str, apache: ApacheBuild | None = None) -> tuple[TreeEntry, ...]:
+    """One host's whole pristine tree: the shared tree with the host's own files in place."""
+    shared = pristine_tree(apache)
+    return shared if apache is None else (*shared, *apache_host_files(host_name, address))
