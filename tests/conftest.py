@@ -7,6 +7,12 @@ a skipped integration test would hide exactly what these tests exist to show.
 
 ``lab`` (function): the same lab with every host reset to its pristine (broken) files and its sshd and
 web server running, whatever the previous test did.
+
+``apache_lab`` (function): a second lab of 2 hosts (global indexes 1004 and 1005 of the worker's 20,
+127.0.4.243 ..) whose hosts also run Apache with mod_php on ADDR:80 (``LabHost.apache_url``), serving
+the same broken site (500 until the typo is fixed) and a static ``/health.txt``; started at the first
+use in a session (needs Debian's apache2 and libapache2-mod-php), and before every test reset like
+``lab``: pristine files, Apache restarted with the pristine config, sshd and PHP server running.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from remediate.lab import (
 LAB_PARENT = Path("/var/lib/remediate")
 FLEET_SIZE = 4
 FLEET_FIRST_INDEX = 1000
+APACHE_LAB_SIZE = 2
+APACHE_LAB_OFFSET = 4  # after the fleet; tests that start labs of their own use offsets 10..19
 
 
 def _worker_offset() -> int:
@@ -102,11 +110,46 @@ def lab_fleet(lab_parent_dir: Path, lab_first_index: int, tmp_path_factory: pyte
 
 @pytest.fixture
 def lab(lab_fleet: Lab) -> Lab:
-    running = {status.name: status for status in lab_status(lab_fleet.directory)}
-    for host in lab_fleet.hosts:
-        reset_host(lab_fleet, host.name)
+    return _reset_lab(lab_fleet)
+
+
+@pytest.fixture(scope="session")
+def apache_lab_session(
+    lab_parent_dir: Path, lab_first_index: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Lab]:
+    inventory = tmp_path_factory.mktemp("apache-lab-inventory") / "lab.yml"
+    lab: Lab | None = None
+    problem = ""
+    try:
+        lab = lab_up(
+            APACHE_LAB_SIZE,
+            lab_dir=lab_parent_dir / "apache",
+            inventory_path=inventory,
+            first_index=lab_first_index + APACHE_LAB_OFFSET,
+            apache=True,
+        )
+    except RemediateError as error:
+        problem = str(error)
+    if lab is None:
+        pytest.fail(f"cannot start the lab with Apache: {problem}", pytrace=False)
+    try:
+        yield lab
+    finally:
+        lab_down(lab.directory)
+
+
+@pytest.fixture
+def apache_lab(apache_lab_session: Lab) -> Lab:
+    return _reset_lab(apache_lab_session)
+
+
+def _reset_lab(lab: Lab) -> Lab:
+    """Every host pristine, with each of its services running (reset_host restarts Apache itself)."""
+    running = {status.name: status for status in lab_status(lab.directory)}
+    for host in lab.hosts:
+        reset_host(lab, host.name)
         if not running[host.name].sshd_running:
-            start_sshd(lab_fleet, host.name)
-        if lab_fleet.http and not running[host.name].http_running:
-            start_http(lab_fleet, host.name)
-    return lab_fleet
+            start_sshd(lab, host.name)
+        if lab.http and not running[host.name].http_running:
+            start_http(lab, host.name)
+    return lab

@@ -6,9 +6,11 @@ import os
 import re
 import stat
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import uuid
+from email.message import Message
 from pathlib import Path
 
 import paramiko
@@ -18,8 +20,11 @@ from pytest_mock import MockerFixture
 
 from remediate import lab as lab_module
 from remediate.errors import UserError
+from remediate.inventory import load_inventory
 from remediate.lab import (
+    APACHE_PORT,
     MAX_LAB_HOSTS,
+    SSHD,
     STOCK_BASHRC,
     Lab,
     LabError,
@@ -30,23 +35,41 @@ from remediate.lab import (
     lab_status,
     lab_up,
     load_lab,
+    pristine_host_tree,
     required_packages_missing,
     reset_host,
+    start_apache,
     start_http,
     start_sshd,
+    stop_apache,
     stop_http,
     stop_sshd,
 )
 from remediate.lab_docroot import (
+    APACHE_LOCK_DIR,
+    APACHE_LOG_DIR,
+    APACHE_PID_FILE,
+    APACHE_RUN_DIR,
     BOUND_DIRS,
     BROKEN_LINE,
     FIXED_LINE,
     GREETING,
+    HEALTH_FILE,
+    HEALTH_TEXT,
     WP_SETTINGS,
+    ApacheBuild,
+    host_pristine_tree,
     include_files,
     pristine_tree,
     wp_settings_php,
 )
+from remediate.model import HttpProbe, RenderedTemplate
+from remediate.playbook import load_playbook
+from remediate.render import render_host
+
+REPO = Path(__file__).resolve().parent.parent
+VHOST = "/etc/apache2/sites-available/000-default.conf"  # sites-enabled/000-default.conf links to it
+APACHE_RUNTIME = (APACHE_RUN_DIR, APACHE_LOCK_DIR, APACHE_LOG_DIR)  # made by a running Apache, not by the lab
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -54,11 +77,42 @@ _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # lab 
 
 
 def http_get(host: LabHost) -> tuple[int, str]:
+    return fetch(host.url)[:2]
+
+
+def fetch(url: str) -> tuple[int, str, Message]:
+    """Status, body and headers; an error status is an answer too (the broken site answers 500)."""
     try:
-        with _NO_PROXY.open(host.url, timeout=5) as response:
-            return int(response.status), response.read().decode()
+        with _NO_PROXY.open(url, timeout=5) as response:
+            return int(response.status), response.read().decode(), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+        return error.code, error.read().decode(), error.headers
+
+
+def wait_for_header(url: str, name: str, value: str | None) -> None:
+    """Until ``url`` answers with header ``name`` = ``value`` (None: without it), 10 s at most: a
+    graceful restart replaces Apache's workers after apache2ctl has returned."""
+    deadline = time.monotonic() + 10
+    while (seen := fetch(url)[2].get(name)) != value:
+        assert time.monotonic() < deadline, f"{url}: {name} is {seen!r}, not {value!r}"
+        time.sleep(0.05)
+
+
+def add_to_vhost(host: LabHost, line: str) -> None:
+    vhost = host.local_path(VHOST)
+    vhost.write_text(vhost.read_text().replace("</VirtualHost>", f"\t{line}\n</VirtualHost>"))
+
+
+# Stop the host's Apache and start it again as an operator would; prints the new master's pid.
+RESTART_BY_HAND = (
+    f"apache2ctl -k stop && while [ -e {APACHE_PID_FILE} ]; do sleep 0.05; done"
+    f" && apache2ctl start && while [ ! -s {APACHE_PID_FILE} ]; do sleep 0.05; done && cat {APACHE_PID_FILE}"
+)
+
+
+def apache_master(host: LabHost) -> int:
+    """Pid of the Apache the lab started on the host (its own record, not Apache's pid file)."""
+    return int((host.root / "control" / "apache.pid").read_text())
 
 
 def connect(lab: Lab, host: LabHost, known_hosts: Path | None = None) -> paramiko.SSHClient:
@@ -105,9 +159,10 @@ def alive(pid: int) -> bool:
     return state != b"Z"
 
 
-def assert_pristine(host: LabHost) -> None:
-    """Every entry of the pristine tree with its bytes, mode and owner, and nothing else."""
-    expected = {entry.path: entry for entry in pristine_tree()}
+def assert_pristine(lab: Lab, host: LabHost) -> None:
+    """Every entry of the pristine tree with its bytes, mode and owner, and nothing else (but what a
+    running Apache makes)."""
+    expected = {entry.path: entry for entry in pristine_host_tree(lab, host)}
     for path, entry in expected.items():
         local = host.local_path(path)
         info = local.lstat()
@@ -126,6 +181,8 @@ def assert_pristine(host: LabHost) -> None:
         for folder, dirs, files in os.walk(host.local_path(bound)):
             remote = "/" + str(Path(folder).relative_to(host.root))
             found.update(f"{remote}/{name}" for name in [*dirs, *files])
+    if lab.apache:
+        found = {path for path in found if not any(path == d or path.startswith(d + "/") for d in APACHE_RUNTIME)}
     assert found == set(expected)
 
 
@@ -233,6 +290,86 @@ def test_up_names_missing_packages_and_how_to_install_them(mocker: MockerFixture
         lab_up(1)
     assert str(caught.value).endswith(": apt-get install -y openssh-server php-cli")
     assert "\n" not in str(caught.value)
+
+
+def test_only_a_lab_with_apache_needs_apaches_packages(mocker: MockerFixture) -> None:
+    mocker.patch("os.geteuid", return_value=0)
+    present = {SSHD, "ssh-keygen", "php", "unshare", "nsenter", "mount"}
+    mocker.patch.object(lab_module, "_find_command", side_effect=lambda c: c if c in present else None)
+    mocker.patch.object(lab_module, "_php_apache_module", return_value=None)
+    assert required_packages_missing() == []
+    assert required_packages_missing(apache=True) == ["apache2", "libapache2-mod-php"]
+    with pytest.raises(UserError) as caught:
+        lab_up(1, apache=True)
+    assert str(caught.value).endswith(": apt-get install -y apache2 libapache2-mod-php")
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("/usr/lib/apache2/modules/libphp8.2.so", "php8.2"),
+        ("/usr/lib/apache2/modules/libphp7.4.so", "php7.4"),
+        ("/usr/lib/apache2/modules/libphp.so", "php"),
+    ],
+)
+def test_mod_php_files_are_named_as_debian_names_them(module: str, name: str) -> None:
+    assert ApacheBuild(module).php_module_name == name
+
+
+BUILD = ApacheBuild("/usr/lib/apache2/modules/libphp8.2.so")
+
+
+def test_apache_config_differs_between_hosts_only_in_their_own_three_files() -> None:
+    one = {entry.path: entry for entry in host_pristine_tree("web1", "127.0.1.1", BUILD)}
+    two = {entry.path: entry for entry in host_pristine_tree("web2", "127.0.1.2", BUILD)}
+    assert one.keys() == two.keys()
+    assert {path for path in one if one[path] != two[path]} == {
+        "/etc/apache2/envvars",
+        "/etc/apache2/ports.conf",
+        "/etc/apache2/conf-available/servername.conf",
+    }
+    ports = one["/etc/apache2/ports.conf"].data.decode()
+    assert [line for line in ports.splitlines() if "Listen" in line and not line.startswith("#")] == [
+        "Listen 127.0.1.1:80"
+    ]
+    envvars = one["/etc/apache2/envvars"].data.decode()
+    for name, value in [
+        ("APACHE_PID_FILE", APACHE_PID_FILE),
+        ("APACHE_RUN_DIR", APACHE_RUN_DIR),
+        ("APACHE_LOCK_DIR", APACHE_LOCK_DIR),
+        ("APACHE_LOG_DIR", APACHE_LOG_DIR),
+        ("LAB_HOST_NAME", "web1"),
+    ]:
+        assert f"\nexport {name}={value}\n" in envvars
+    # The shared /run and /var/log would make apache2ctl on one host act on another's Apache.
+    assert all(path.startswith(("/run/lock/", "/tmp/")) for path in (*APACHE_RUNTIME, APACHE_PID_FILE))
+    assert one["/etc/apache2/conf-available/servername.conf"].data == b"ServerName web1\n"
+    enabled = sorted(path.rsplit("/", 1)[1] for path in one if path.startswith("/etc/apache2/mods-enabled/"))
+    assert enabled == [
+        "authz_core.load", "dir.conf", "dir.load", "headers.load", "mime.conf", "mime.load",
+        "mpm_prefork.conf", "mpm_prefork.load", "php8.2.conf", "php8.2.load",
+    ]  # fmt: skip
+    assert (
+        b"LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n"
+        in one["/etc/apache2/mods-available/php8.2.load"].data
+    )
+    for path, entry in one.items():  # every enabled file exists
+        if entry.kind == "symlink":
+            assert posix_join(path, entry.data.decode()) in one, path
+    assert one[HEALTH_FILE].data == HEALTH_TEXT.encode()
+
+
+def test_a_lab_without_apache_keeps_its_tree() -> None:
+    plain = pristine_tree()
+    assert host_pristine_tree("web1", "127.0.1.1") == plain
+    paths = {entry.path for entry in plain}
+    assert HEALTH_FILE not in paths
+    assert not any(path.startswith("/etc/apache2/mods-enabled/") for path in paths)
+    assert next(e for e in plain if e.path == "/etc/apache2/ports.conf").data.startswith(b"# If you just")
+
+
+def posix_join(link: str, target: str) -> str:
+    return os.path.normpath(os.path.join(os.path.dirname(link), target))
 
 
 @pytest.mark.parametrize("lab_dir", ["/tmp/lab", "/var/www/lab", "/run/lock/x"])
@@ -347,7 +484,7 @@ def test_reset_host_restores_files_modes_and_owners_in_place(lab: Lab) -> None:
 
     reset_host(lab, web1.name)
 
-    assert_pristine(web1)
+    assert_pristine(lab, web1)
     # The bound folders were refilled in place, so the host sees the pristine files too.
     assert ssh(lab, web1, f"cat {WP_SETTINGS}") == (0, wp_settings_php())
     assert ssh(lab, web1, "ls -A /var/backups /run/lock /tmp") == (0, b"/run/lock:\n\n/tmp:\n\n/var/backups:\n")
@@ -389,7 +526,7 @@ def test_down_stops_exactly_its_own_processes_and_removes_its_files(
     inventory = tmp_path / "inventory" / "lab.yml"
     small = lab_up(2, lab_dir=lab_parent_dir / "down", inventory_path=inventory, first_index=lab_first_index + 10)
     assert inventory.read_text().startswith("# Written by `remediate lab up`")
-    assert_pristine(small.hosts[1])  # as `lab up` made it; the `lab` fixture would have reset it
+    assert_pristine(small, small.hosts[1])  # as `lab up` made it; the `lab` fixture would have reset it
     with pytest.raises(UserError, match=r"already running in .*: run `remediate lab down` first"):
         lab_up(1, lab_dir=small.directory, inventory_path=inventory, first_index=lab_first_index + 15)
     pids = pids_of(small)
@@ -457,3 +594,164 @@ def test_up_refuses_to_overwrite_an_inventory_it_did_not_write(
         lab_up(1, lab_dir=lab_parent_dir / "refused", inventory_path=inventory, first_index=lab_first_index + 15)
     assert inventory.read_text() == "hosts: {}\n"
     assert not (lab_parent_dir / "refused").exists()
+
+
+# --- a real lab with Apache ----------------------------------------------------------------------
+
+
+@pytest.mark.lab
+def test_apache_serves_the_site_on_its_own_address_only(apache_lab: Lab, lab_first_index: int) -> None:
+    web1, web2 = apache_lab.hosts
+    assert fetch(web1.apache_url)[0] == 500  # the outage shows through Apache and mod_php too
+    assert fetch(web1.apache_url + HEALTH_FILE.rsplit("/", 1)[1])[:2] == (200, HEALTH_TEXT)
+    settings = web1.local_path(WP_SETTINGS)
+    settings.write_bytes(settings.read_bytes().replace(BROKEN_LINE.encode(), FIXED_LINE.encode()))
+    status, body, headers = fetch(web1.apache_url)
+    assert status == 200 and f"{GREETING} host {web1.name}:" in body
+    assert headers["Server"].startswith("Apache/2.4")
+    assert fetch(web2.apache_url)[0] == 500  # its own docroot
+    assert http_get(web1)[0] == 200  # the PHP server on 8080 serves the same docroot
+    listening = {address for address, port in lab_module._listening_tcp() if port == APACHE_PORT}
+    assert {web1.address, web2.address} <= listening and "0.0.0.0" not in listening
+    unused = lab_address(lab_first_index + 6)  # in this worker's range, used by no lab
+    with pytest.raises(urllib.error.URLError):
+        fetch(f"http://{unused}/")
+    assert all(status.apache_running for status in lab_status(apache_lab.directory))
+
+
+@pytest.mark.lab
+def test_configtest_over_ssh_passes_the_pristine_config_and_names_a_broken_line(apache_lab: Lab) -> None:
+    web1, web2 = apache_lab.hosts
+    assert ssh(apache_lab, web1, "apache2ctl configtest 2>&1") == (0, b"Syntax OK\n")
+    add_to_vhost(web1, "RewriteEngine On")  # mod_rewrite is not enabled on the lab hosts
+    line = web1.local_path(VHOST).read_text().splitlines().index("\tRewriteEngine On") + 1
+    code, output = ssh(apache_lab, web1, "apache2ctl configtest 2>&1")
+    assert code == 1
+    assert f"Syntax error on line {line} of /etc/apache2/sites-enabled/000-default.conf".encode() in output
+    assert b"Invalid command 'RewriteEngine'" in output
+    assert ssh(apache_lab, web2, "apache2ctl configtest 2>&1") == (0, b"Syntax OK\n")  # its own config
+    # apache2ctl graceful tests first and refuses; the running Apache keeps serving the old config.
+    master = apache_master(web1)
+    assert ssh(apache_lab, web1, "apache2ctl graceful 2>&1")[0] != 0
+    assert fetch(web1.apache_url + "health.txt")[0] == 200
+    assert apache_master(web1) == master and alive(master)
+
+
+@pytest.mark.lab
+def test_graceful_over_ssh_reloads_that_hosts_apache_only(apache_lab: Lab) -> None:
+    web1, web2 = apache_lab.hosts
+    masters = [apache_master(host) for host in apache_lab.hosts]
+    for host in apache_lab.hosts:
+        add_to_vhost(host, "Header always set X-Lab-Config reloaded")
+    assert ssh(apache_lab, web1, "apache2ctl graceful")[0] == 0
+    wait_for_header(web1.apache_url + "health.txt", "X-Lab-Config", "reloaded")
+    assert fetch(web2.apache_url + "health.txt")[2].get("X-Lab-Config") is None
+    assert [apache_master(host) for host in apache_lab.hosts] == masters and all(map(alive, masters))
+    assert b"Graceful restart requested" in web1.local_path(f"{APACHE_LOG_DIR}/error.log").read_bytes()
+    assert b"Graceful restart requested" not in web2.local_path(f"{APACHE_LOG_DIR}/error.log").read_bytes()
+    # prefork signals its whole process group: Apache has a session of its own, so the rest of the lab
+    # (sshd, PHP server, namespace holder) did not get the SIGUSR1.
+    statuses = lab_status(apache_lab.directory)
+    assert all(s.sshd_running and s.http_running and s.apache_running for s in statuses)
+    assert ssh(apache_lab, web1, "true") == (0, b"")
+
+
+@pytest.mark.lab
+def test_the_apache_vhost_playbook_renders_a_vhost_that_passes_configtest(apache_lab: Lab) -> None:
+    playbook = load_playbook(str(REPO / "playbooks" / "apache-vhost.yml"))
+    web1 = apache_lab.hosts[0]
+    target = render_host(playbook, load_inventory(str(apache_lab.inventory_path)).host(web1.name), {})
+    (step,) = target.steps
+    assert isinstance(step.action, RenderedTemplate)
+    assert (step.validate, step.on_change) == ("apache2ctl configtest", "apache2ctl graceful")
+    vhost = web1.local_path(step.action.dest)
+    assert web1.local_path("/etc/apache2/sites-enabled/000-default.conf").resolve() == vhost  # the enabled one
+    assert "\tServerName www.example.com\n" in step.action.content
+    assert "\tDocumentRoot /var/www/html\n" in step.action.content  # the inventory's docroot
+    vhost.write_text(step.action.content)
+    assert ssh(apache_lab, web1, f"{step.validate} 2>&1") == (0, b"Syntax OK\n")
+    assert ssh(apache_lab, web1, step.on_change)[0] == 0
+    (probe,) = target.probes
+    assert isinstance(probe, HttpProbe) and probe.url == f"http://{web1.address}/health.txt"
+    wait_for_header(probe.url, "X-Content-Type-Options", "nosniff")
+    assert fetch(probe.url)[:2] == (probe.expect_status, HEALTH_TEXT)
+    code, names = ssh(apache_lab, web1, "apache2ctl -S 2>&1")
+    assert code == 0 and b" www.example.com (/etc/apache2/sites-enabled/000-default.conf:" in names
+
+
+@pytest.mark.lab
+def test_stop_and_start_apache_of_one_host(apache_lab: Lab) -> None:
+    web1, web2 = apache_lab.hosts
+    stop_apache(apache_lab, web1.name)
+    try:
+        with pytest.raises(urllib.error.URLError):
+            fetch(web1.apache_url)
+        statuses = {status.name: status for status in lab_status(apache_lab.directory)}
+        assert not statuses[web1.name].apache_running and statuses[web1.name].sshd_running
+        assert statuses[web2.name].apache_running
+        assert fetch(web2.apache_url)[0] == 500
+        stop_apache(apache_lab, web1.name)  # already stopped: nothing to do
+    finally:
+        start_apache(apache_lab, web1.name)
+    assert fetch(web1.apache_url)[0] == 500
+    start_apache(apache_lab, web1.name)  # already running: nothing to do
+
+
+@pytest.mark.lab
+def test_reset_restores_the_apache_config_and_the_labs_own_apache(apache_lab: Lab) -> None:
+    """Someone stopped Apache on the host, changed the vhost and started it by hand: reset undoes it all."""
+    web1 = apache_lab.hosts[0]
+    add_to_vhost(web1, "Header always set X-Lab-Config by-hand")
+    code, output = ssh(apache_lab, web1, RESTART_BY_HAND)
+    assert code == 0
+    by_hand = int(output)
+    assert by_hand != apache_master(web1) and alive(by_hand)
+    wait_for_header(web1.apache_url + "health.txt", "X-Lab-Config", "by-hand")
+    assert lab_status(apache_lab.directory)[0].apache_running  # Apache's own pid file counts
+
+    reset_host(apache_lab, web1.name)
+
+    assert not alive(by_hand)
+    assert_pristine(apache_lab, web1)
+    assert fetch(web1.apache_url + "health.txt")[2].get("X-Lab-Config") is None
+    assert fetch(web1.apache_url)[0] == 500
+    assert int(web1.local_path(APACHE_PID_FILE).read_text()) == apache_master(web1)
+
+
+@pytest.mark.lab
+def test_down_stops_every_apache_of_the_lab(
+    lab_parent_dir: Path, lab_first_index: int, apache_lab: Lab, tmp_path: Path
+) -> None:
+    small = lab_up(
+        2, lab_dir=lab_parent_dir / "apache-down", inventory_path=tmp_path / "lab.yml",
+        first_index=lab_first_index + 7, apache=True,
+    )  # fmt: skip
+    assert load_lab(small.directory) == small and small.apache
+    web1, web2 = small.hosts
+    ours = apache_master(web1)
+    # On web2 someone restarted Apache by hand: that one is not the lab's, only its pid file names it.
+    code, output = ssh(small, web2, RESTART_BY_HAND)
+    assert code == 0, output
+    by_hand = int(output)
+    apaches = [ours, by_hand, *children(ours), *children(by_hand)]
+    assert len(apaches) >= 4 and all(map(alive, apaches))  # masters and prefork workers
+
+    assert lab_down(small.directory) == 2
+
+    assert not any(map(alive, apaches))
+    listening = lab_module._listening_tcp()
+    assert not any((host.address, APACHE_PORT) in listening for host in small.hosts)
+    assert all(status.apache_running for status in lab_status(apache_lab.directory))
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat_line = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            if int(stat_line.rsplit(b")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
