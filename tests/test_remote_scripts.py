@@ -285,7 +285,9 @@ def test_a_daemon_started_by_a_handler_does_not_inherit_the_lock(tmp_path: Path)
     target.write_bytes(b"1\n")
     pid_file = tmp_path / "daemon.pid"
     handler = f"sleep 30 >/dev/null 2>&1 & echo $! > {pid_file}"  # like `apache2ctl start`: it stays behind
-    script = commit_script("RUN15", [change_for(target, b"2\n")], [handler], backup_root=str(tmp_path / "b"), lock_path=str(lock))
+    script = commit_script(
+        "RUN15", [change_for(target, b"2\n")], [handler], backup_root=str(tmp_path / "b"), lock_path=str(lock)
+    )
     try:
         assert parse_commit(run_sh(script).stdout).completed
         free = subprocess.run(["flock", "-n", str(lock), "true"], check=False)
