@@ -191,8 +191,15 @@ def test_hand_written_inventory_and_playbook_with_template(
     assert stat.S_IMODE(vhost.stat().st_mode) == 0o640
     assert http_status(first) == 200 and http_status(second) == 200
     assert http_status(lab.hosts[2]) == 500  # not in the inventory: untouched
+    run_id = doc["run_id"]
     code, doc = run_json(capsys, "apply", "fix-wordpress", "--inventory", "prod", "--yes")
     assert code == 0 and doc["summary"] == {"unchanged": 2}
+
+    # The rollback finds the hosts through the same hand-written inventory, recorded in the journal.
+    code, doc = run_json(capsys, "rollback", run_id, "--yes")
+    assert code == 0 and doc["summary"] == {"changed": 2}
+    assert not vhost.exists()  # the template created it, so the rollback removes it
+    assert http_status(first) == 500 and http_status(second) == 500
 
 
 def test_expect_matches_fails_only_the_host_that_differs(
