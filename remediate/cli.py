@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = lab_commands.add_parser("up", help="start N lab hosts and write inventory/lab.yml")
     up.add_argument("--hosts", type=int, default=3, help="how many hosts (default 3)")
     up.add_argument("--inventory-file", default="inventory/lab.yml", help="where to write the lab's inventory")
+    up.add_argument(
+        "--apache", action="store_true", help="also run a real Apache with mod_php on port 80 of every host"
+    )
     for sub in (up, lab_commands.add_parser("down", help="stop the lab and remove its files"),
                 lab_commands.add_parser("status", help="show the lab's hosts")):  # fmt: skip
         sub.add_argument("--dir", help="lab folder (default $REMEDIATE_LAB_DIR or /var/lib/remediate/lab)")

@@ -26,9 +26,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
     lab_dir = Path(args.dir) if args.dir else lab.DEFAULT_LAB_DIR
     console = make_console()
     if args.lab_command == "up":
-        started = lab.lab_up(args.hosts, lab_dir=lab_dir, inventory_path=Path(args.inventory_file))
+        started = lab.lab_up(args.hosts, lab_dir=lab_dir, inventory_path=Path(args.inventory_file), apache=args.apache)
         for host in started.hosts:
-            console.print(f"{host.name}  ssh {host.address}:{host.ssh_port}  http {host.url}")
+            apache = f"  apache {host.apache_url}" if started.apache else ""
+            console.print(f"{host.name}  ssh {host.address}:{host.ssh_port}  http {host.url}{apache}")
         count = len(started.hosts)
         console.print(f"lab of {count} host(s) up in {started.directory}; inventory: {started.inventory_path}")
         return EXIT_OK
@@ -44,5 +45,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
     for s in statuses:
         sshd = "up" if s.sshd_running else "DOWN"
         http = _http_answer(hosts[s.name].url) if s.http_running else "DOWN"
-        console.print(f"{s.name}  {s.address}  sshd {sshd}  {hosts[s.name].url} {http}")
+        line = f"{s.name}  {s.address}  sshd {sshd}  {hosts[s.name].url} {http}"
+        if s.apache_running:
+            line += f"  apache {hosts[s.name].apache_url} {_http_answer(hosts[s.name].apache_url)}"
+        console.print(line)
     return EXIT_OK if all(s.sshd_running for s in statuses) else EXIT_HOST_FAILED
