@@ -29,7 +29,7 @@ def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--dry-run", action="store_true", help=f"show the diff per host and file; {verb} nothing")
     parser.add_argument("-y", "--yes", action="store_true", help="do it without asking for confirmation")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    parser.add_argument("--forks", type=int, default=50, help="hosts worked on at once (default 50)")
+    parser.add_argument("--forks", type=int, default=None, help="hosts worked on at once (default 50)")
     parser.add_argument("--timeout", type=float, default=10.0, help="SSH connect timeout in seconds (default 10)")
     parser.add_argument(
         "--command-timeout", type=float, default=120.0, help="time limit of one remote command (default 120)"
@@ -52,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--precheck", action="store_true", help="also run the verify probes before changing anything")
     apply.add_argument(
         "--no-rollback", action="store_true", help="keep a host's changes when its verification fails (debugging)"
+    )
+    rollout = apply.add_argument_group("rollout (each also settable in the playbook's rollout:, which flags override)")
+    rollout.add_argument("--canary", type=int, help="apply to the first N hosts first, verify them, then go on")
+    rollout.add_argument("--canary-group", help="the canary is this group's hosts (at most --canary of them)")
+    rollout.add_argument("--batch", metavar="SIZES", help="waves after the canary, e.g. 10%%,50%%,100%% or 1,5,10")
+    rollout.add_argument(
+        "--max-fail", metavar="N|N%", help="halt once more hosts than this failed (default 0: the first failure)"
+    )
+    rollout.add_argument(
+        "--rollback-on-halt", action="store_true", help="when the run halts, also roll back every host it changed"
     )
 
     rollback = commands.add_parser("rollback", help="put back every file a run changed, on every host")

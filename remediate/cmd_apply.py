@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
+
+from rich.console import Console
 
 from .errors import UserError
 from .host_apply import ApplyOptions
@@ -12,9 +19,11 @@ from .journal import Journal, state_dir
 from .model import RunResult
 from .planner import build_plan, render_targets
 from .playbook import load_playbook
+from .progress import RolloutProgress
 from .report import dry_run_result, print_plan
 from .session import (
     EXIT_HOST_FAILED,
+    EXIT_INTERRUPTED,
     check_can_confirm,
     check_identity_files,
     confirm,
@@ -23,6 +32,7 @@ from .session import (
     new_run_id,
     open_fleet,
 )
+from .waves import plan_waves, resolve_policy
 
 
 def parse_vars(items: Sequence[str]) -> dict[str, str]:
@@ -43,7 +53,11 @@ def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
     targets = render_targets(playbook, inventory, args.limit, parse_vars(args.var))
     check_identity_files([t.host for t in targets], str(inventory.path))
     check_can_confirm(args.dry_run, args.yes, "apply")
-    fleet = open_fleet(args.forks, args.timeout, args.command_timeout)
+    policy = resolve_policy(
+        playbook.rollout, args.canary, args.canary_group, args.batch, args.max_fail, args.forks, args.rollback_on_halt
+    )
+    plan_waves([t.host.name for t in targets], policy, inventory.groups)  # a bad --canary-group fails here
+    fleet = open_fleet(policy.forks, args.timeout, args.command_timeout)
 
     run_id = new_run_id()
     with Journal(state_dir()) as journal, fleet:
@@ -65,5 +79,37 @@ def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
             journal.finish_run(run_id, "not confirmed")
             return EXIT_HOST_FAILED
         options = ApplyOptions(rollback=not args.no_rollback, precheck=args.precheck)
-        result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
+        waves = plan_waves([hp.host.name for hp in plan.hosts], policy, inventory.groups)
+        stop = threading.Event()
+        with (
+            _graceful_interruption(console, stop),
+            RolloutProgress(console, bool(policy.canary or policy.canary_group)) as progress,
+        ):
+            outcome = fleet.rollout(plan, waves, policy, journal, options, stop, progress)
+        result = RunResult(
+            run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
+        )
         return finish(console, journal, result, json_mode)
+
+
+@contextlib.contextmanager
+def _graceful_interruption(console: Console, stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C (or SIGTERM) stops starting hosts and lets the ones in flight finish; the second
+    ends the process at once. Even then no file is half-written (every replacement is a rename) and the
+    journal already says which hosts were being written, for `remediate rollback RUN`."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            console.print("remediate: aborted; `remediate runs` and `remediate rollback RUN` know what was touched")
+            os._exit(EXIT_INTERRUPTED)
+        stop.set()
+        console.print(
+            "remediate: interrupted: no new host starts; the hosts in flight finish (interrupt again to abort at once)"
+        )
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

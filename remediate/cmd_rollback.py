@@ -42,7 +42,7 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
         reachable = [known[h.host] for h in touched if h.host in known]
         check_identity_files(reachable, str(inventory.path))
         check_can_confirm(args.dry_run, args.yes, "roll back")
-        fleet = open_fleet(args.forks, args.timeout, args.command_timeout)
+        fleet = open_fleet(args.forks or 50, args.timeout, args.command_timeout)
 
         run_id = new_run_id()
         kind = "rollback-dry-run" if args.dry_run else "rollback"
@@ -74,7 +74,8 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 console.print("Not confirmed: nothing was rolled back.")
                 journal.finish_run(run_id, "not confirmed")
                 return EXIT_HOST_FAILED
-            # A rollback that fails its probes is not undone again: that would re-apply the change.
-            options = ApplyOptions(rollback=False, kept_note="the files stay as the rollback put them")
+            # The probes report health after the rollback without judging it: what it puts back may be the
+            # outage itself. And a rollback is never undone in turn: that would re-apply the change.
+            options = ApplyOptions(rollback=False, probes_decide=False)
             result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
             return finish(console, journal, result, json_mode)

@@ -24,7 +24,9 @@ class ApplyOptions:
     rollback: bool = True  # --no-rollback keeps a failed host's changes for debugging
     precheck: bool = False  # also probe before changing anything
     backup_root: str = DEFAULT_BACKUP_ROOT
-    kept_note: str = "changes kept (--no-rollback)"  # what a failed host without rollback reports
+    # Whether failing probes fail the host. Not after a rollback: the state it puts back may itself be
+    # the outage, so there the probes report health without judging the rollback.
+    probes_decide: bool = True
 
 
 def apply_host(
@@ -45,7 +47,7 @@ def _apply(
     precheck = run_probes(transport, plan.probes, plan.host.address) if options.precheck else ()
     if not plan.changes:
         probes = run_probes(transport, plan.probes, plan.host.address)
-        if not all(p.ok for p in probes):
+        if options.probes_decide and not all(p.ok for p in probes):
             return HostResult(name, Status.FAILED, error=_unhealthy(probes), probes=probes, precheck=precheck)
         return HostResult(name, Status.UNCHANGED, probes=probes, precheck=precheck)
 
@@ -89,7 +91,7 @@ def _apply(
 
     if outcome.completed:
         probes = run_probes(transport, plan.probes, plan.host.address)
-        if all(p.ok for p in probes):
+        if all(p.ok for p in probes) or not options.probes_decide:
             return HostResult(name, Status.CHANGED, plan.changes, "", backup_dir, probes, precheck)
         reason = _unhealthy(probes)
     elif outcome.handler_failed is not None:
@@ -105,7 +107,7 @@ def _apply(
 
     replaced = tuple(plan.changes[i] for i in outcome.replaced)
     if not options.rollback:
-        kept = f"{reason}; {options.kept_note}"
+        kept = f"{reason}; changes kept (--no-rollback)"
         return HostResult(name, Status.FAILED, replaced, kept, backup_dir, probes, precheck)
     return _roll_back(transport, run_id, plan, replaced, reason, precheck, backup_dir, options)
 

@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .waves import RolloutSettings
+
 Vars = Mapping[str, Any]
 
 
@@ -212,6 +214,7 @@ class Playbook:
     steps: tuple[Step, ...]
     sha256: str  # of the playbook file, for the journal
     verify: tuple[Probe, ...] = ()
+    rollout: RolloutSettings = field(default_factory=RolloutSettings)
 
 
 # --- what a host holds -----------------------------------------------------------------------------------
@@ -305,6 +308,8 @@ class Status(StrEnum):
     CONFLICT = "conflict"
     ROLLED_BACK = "rolled_back"  # changed, then failed validation, a handler or a probe, and was restored
     ROLLBACK_FAILED = "rollback_failed"  # the one state that needs a human
+    SKIPPED = "skipped"  # not started: the run halted at its failure threshold
+    INTERRUPTED = "interrupted"  # not started: the operator interrupted the run
 
 
 OK_STATUSES = frozenset({Status.CHANGED, Status.UNCHANGED})
@@ -358,6 +363,9 @@ class HostResult:
     backup_dir: str = ""
     probes: tuple[ProbeResult, ...] = ()  # health after the run (after the rollback, for rolled_back)
     precheck: tuple[ProbeResult, ...] = ()  # health before any change, with --precheck
+    wave: int = 0  # 0 is the canary when there is one
+    started: float | None = None  # wall-clock times of the host's write-verify sequence
+    finished: float | None = None
 
 
 @dataclass(frozen=True)
@@ -367,6 +375,8 @@ class RunResult:
     inventory: str
     dry_run: bool
     hosts: tuple[HostResult, ...]
+    halted: str = ""  # why the rollout stopped starting hosts, when it did
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:

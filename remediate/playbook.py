@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .errors import UserError
 from .inventory import find_named_file
 from .model import (
     AbsentLines,
@@ -25,6 +26,7 @@ from .model import (
 )
 from .render import check_template_syntax, has_template_syntax
 from .sed import SedError, parse_sed
+from .waves import RolloutSettings, parse_amount, parse_batches
 from .yamlnode import Node, display_path, load_yaml
 
 STEP_TYPES = ("line_patch", "template")
@@ -45,7 +47,7 @@ def load_playbook(name_or_path: str) -> Playbook:
     path = find_named_file(name_or_path, "playbooks", "playbook")
     document = load_yaml(path)
     root = Node(path, "", document)
-    top = root.mapping(("name", "description", "hosts", "vars", "steps", "verify"), required=("steps",))
+    top = root.mapping(("name", "description", "hosts", "vars", "steps", "verify", "rollout"), required=("steps",))
     steps_node = top["steps"]
     step_nodes = steps_node.items()
     if not step_nodes:
@@ -59,7 +61,31 @@ def load_playbook(name_or_path: str) -> Playbook:
         steps=tuple(_step(i, node, path.parent) for i, node in enumerate(step_nodes)),
         sha256=sha256_hex(path.read_bytes()),
         verify=tuple(_probe(node) for node in top["verify"].items()) if "verify" in top else (),
+        rollout=_rollout(top["rollout"]) if "rollout" in top else RolloutSettings(),
     )
+
+
+def _rollout(node: Node) -> RolloutSettings:
+    f = node.mapping(("canary", "canary_group", "batches", "max_fail", "forks"))
+
+    def text(key: str) -> str:
+        value = f[key].value
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value)
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            return str(value)
+        raise f[key].error("expected a number, a percentage such as 25%, or a list of them")
+
+    try:
+        return RolloutSettings(
+            canary=f["canary"].integer(0) if "canary" in f else None,
+            canary_group=f["canary_group"].string() if "canary_group" in f else None,
+            batches=parse_batches(text("batches"), "batches") if "batches" in f else None,
+            max_fail=parse_amount(text("max_fail"), "max_fail") if "max_fail" in f else None,
+            forks=f["forks"].integer(1, 10000) if "forks" in f else None,
+        )
+    except UserError as e:
+        raise node.error(str(e)) from None
 
 
 def _step(index: int, node: Node, base_dir: Path) -> Step:

@@ -19,6 +19,8 @@ STATUS_STYLE = {
     Status.CONFLICT: "bold magenta",
     Status.ROLLED_BACK: "bold yellow",
     Status.ROLLBACK_FAILED: "bold white on red",
+    Status.SKIPPED: "dim",
+    Status.INTERRUPTED: "bold red",
 }
 
 
@@ -85,6 +87,10 @@ def print_summary(console: Console, result: RunResult) -> None:
     console.print(table)
     totals = ", ".join(f"{count} {status_label(Status(s), result.dry_run)}" for s, count in result.summary().items())
     console.print(Text(f"run {result.run_id}: {totals}", style="bold" if result.ok else "bold red"))
+    if result.halted:
+        console.print(Text(f"halted: {result.halted}; hosts not started are skipped", style="bold red"))
+    if result.interrupted:
+        console.print(Text("interrupted: hosts not started are reported interrupted", style="bold red"))
     stuck = [h.host for h in result.hosts if h.status == Status.ROLLBACK_FAILED]
     if stuck:
         console.print(
@@ -128,10 +134,15 @@ def result_document(result: RunResult) -> dict[str, Any]:
                 "backup_dir": host.backup_dir or None,
                 "probes": [_probe_document(p) for p in host.probes],
                 "precheck": [_probe_document(p) for p in host.precheck],
+                "wave": host.wave,
+                "started": host.started,
+                "finished": host.finished,
             }
             for host in result.hosts
         },
         "summary": result.summary(),
+        "halted": result.halted or None,
+        "interrupted": result.interrupted,
     }
 
 

@@ -52,14 +52,19 @@ def check_identity_files(hosts: Sequence[Host], inventory: str) -> None:
 def open_fleet(forks: int, connect_timeout: float, command_timeout: float) -> Fleet:
     if forks < 1:
         raise UserError("--forks must be at least 1")
+    if connect_timeout <= 0 or command_timeout <= 0:
+        raise UserError("--timeout and --command-timeout must be more than 0 seconds")
     options = ConnectOptions(connect_timeout=connect_timeout, command_timeout=command_timeout)
     return Fleet(lambda host: SshTransport.connect(host, options), forks=forks)
 
 
 def finish(console: Console, journal: Journal, result: RunResult, json_mode: bool) -> int:
-    journal.finish_run(result.run_id, "ok" if result.ok else "failed")
+    status = "interrupted" if result.interrupted else "halted" if result.halted else "ok" if result.ok else "failed"
+    journal.finish_run(result.run_id, status)
     if json_mode:
         print(json.dumps(result_document(result), indent=2))
     else:
         print_summary(console, result)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_HOST_FAILED

@@ -113,6 +113,30 @@ def lab(lab_fleet: Lab) -> Lab:
     return _reset_lab(lab_fleet)
 
 
+BIG_FLEET_SIZE = 20
+BIG_FLEET_FIRST_INDEX = 1500  # 127.0.6.x: clear of the small fleets' range above, for every worker
+
+
+@pytest.fixture(scope="session")
+def big_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """20 hosts, for rollout behaviour: forks, canary, batches, thresholds, interruption."""
+    inventory = tmp_path_factory.mktemp("big-lab-inventory") / "lab.yml"
+    first = BIG_FLEET_FIRST_INDEX + 2 * _worker_offset()
+    try:
+        lab = lab_up(BIG_FLEET_SIZE, lab_dir=lab_parent_dir / "big", inventory_path=inventory, first_index=first)
+    except RemediateError as error:
+        pytest.fail(f"cannot start the 20-host lab fleet: {error}", pytrace=False)
+    try:
+        yield lab
+    finally:
+        lab_down(lab.directory)
+
+
+@pytest.fixture
+def big_lab(big_fleet: Lab) -> Lab:
+    return _reset_lab(big_fleet)
+
+
 @pytest.fixture(scope="session")
 def apache_lab_session(
     lab_parent_dir: Path, lab_first_index: int, tmp_path_factory: pytest.TempPathFactory

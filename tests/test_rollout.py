@@ -1,0 +1,264 @@
+"""Emergency rollout on a 20-host lab fleet: forks, canary, batches, threshold, unreachable, interruption, locks."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from labtools import REPO, WP, http_status, run_json, snapshot
+
+from remediate.lab import Lab, stop_sshd
+
+pytestmark = pytest.mark.lab
+
+FIXED = b"require ABSPATH . WPINC . '/class-wp-locale.php';"
+BROKEN = b"require ABSPATH . WPINC . '/class-wp-locale.phpp';"
+
+
+@pytest.fixture(autouse=True)
+def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.chdir(REPO)
+    state = tmp_path / "state"
+    monkeypatch.setenv("REMEDIATE_STATE", str(state))
+    return state
+
+
+def fix_playbook(tmp_path: Path, handler: str = "", verify: bool = False, name: str = "fix.yml") -> str:
+    """fix-phpp, with an optional handler and an optional probe that the site answers 200."""
+    text = textwrap.dedent("""\
+        name: fix-phpp
+        steps:
+          - name: fix the require line
+            line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php'}
+        """)
+    if handler:
+        text += f"    on_change: {json.dumps(handler)}\n"
+    if verify:
+        text += "verify:\n  - http: {url: 'http://{{ host.address }}:8080/', expect_status: 200, retries: 1}\n"
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def untouched(lab: Lab, name: str) -> bool:
+    host = lab.host(name)
+    return BROKEN in host.local_path(WP).read_bytes() and not any(host.local_path("/var/backups").iterdir())
+
+
+def test_forks_bounds_how_many_hosts_are_worked_on_at_once(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each host's handler records when it ran, in the host's own /tmp; the intervals show the overlap.
+    pb = fix_playbook(tmp_path, handler="date +%s.%N > /tmp/began; sleep 0.4; date +%s.%N > /tmp/ended")
+    code, doc = run_json(capsys, "apply", pb, "-i", str(big_lab.inventory_path), "--yes", "--forks", "5")
+    assert code == 0 and doc["summary"] == {"changed": 20}
+    spans = [
+        (float(h.local_path("/tmp/began").read_text()), float(h.local_path("/tmp/ended").read_text()))
+        for h in big_lab.hosts
+    ]
+    most = max(sum(1 for b, e in spans if b <= t < e) for t, _ in spans)
+    assert most == 5  # never more than 5, and the 5 were really used
+
+
+def test_a_failing_canary_stops_the_run_before_any_other_host(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The canary's locale file is gone: after the fix its site still answers 500, so its probe fails.
+    canary = big_lab.hosts[0]
+    canary.local_path("/var/www/html/wp-includes/class-wp-locale.php").unlink()
+    pb = fix_playbook(tmp_path, verify=True)
+    code, doc = run_json(
+        capsys, "apply", pb, "-i", str(big_lab.inventory_path), "--yes", "--canary", "1", "--batch", "50%"
+    )
+    assert code == 1
+    assert doc["hosts"][canary.name]["status"] == "rolled_back" and doc["hosts"][canary.name]["wave"] == 0
+    assert doc["halted"] == "1 host(s) failed, more than --max-fail 0 allows (0 of 20)"
+    assert doc["summary"] == {"rolled_back": 1, "skipped": 19}
+    assert BROKEN in canary.local_path(WP).read_bytes()
+    for host in big_lab.hosts[1:]:
+        entry = doc["hosts"][host.name]
+        assert entry["status"] == "skipped" and entry["error"].startswith(
+            "not started: the run halted: 1 host(s) failed"
+        )
+        assert entry["wave"] in (1, 2)
+        assert untouched(big_lab, host.name)
+
+
+def test_max_fail_halts_and_skips_the_rest(big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("web2", "web3", "web4"):  # each gets a second match: expect_matches 1 fails it at plan time
+        local = big_lab.host(name).local_path(WP)
+        local.write_bytes(local.read_bytes() + b"// class-wp-locale.phpp again\n")
+    pb = tmp_path / "strict.yml"
+    pb.write_text(
+        "steps:\n  - line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php', expect_matches: 1}\n"
+    )
+    code, doc = run_json(
+        capsys, "apply", str(pb), "-i", str(big_lab.inventory_path), "--yes", "--max-fail", "1", "--forks", "1"
+    )
+    assert code == 1
+    statuses = [doc["hosts"][h.name]["status"] for h in big_lab.hosts]
+    assert statuses == ["changed", "failed", "failed"] + ["skipped"] * 17
+    assert doc["halted"] == "2 host(s) failed, more than --max-fail 1 allows (1 of 20)"
+    assert all(untouched(big_lab, h.name) for h in big_lab.hosts[4:])
+    assert FIXED in big_lab.hosts[0].local_path(WP).read_bytes()
+
+
+def test_max_fail_percent_and_rollback_on_halt_leave_the_fleet_as_found(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(big_lab)
+    for name in ("web5", "web6"):  # their sites stay broken after the fix: their probes fail
+        big_lab.host(name).local_path("/var/www/html/wp-includes/class-wp-locale.php").unlink()
+    pb = fix_playbook(tmp_path, verify=True)
+    code, doc = run_json(
+        capsys, "apply", pb, "-i", str(big_lab.inventory_path), "--yes",
+        "--canary", "2", "--max-fail", "5%", "--rollback-on-halt",
+    )  # fmt: skip
+    assert code == 1
+    assert doc["halted"].startswith("2 host(s) failed, more than --max-fail 5% allows (1 of 20)")
+    for host in big_lab.hosts:
+        status = doc["hosts"][host.name]["status"]
+        assert status in ("rolled_back", "skipped"), (host.name, status)
+    assert doc["hosts"]["web1"]["status"] == "rolled_back"  # the canary was fine, and still put back
+    assert "rolled back because the run halted" in doc["hosts"]["web1"]["error"]
+    after = snapshot(big_lab)
+    assert {n: v[0] for n, v in after.items()} == {n: v[0] for n, v in before.items()}
+
+
+def test_an_unreachable_host_fails_alone(big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stop_sshd(big_lab, "web7")
+    code, doc = run_json(capsys, "apply", "fix-phpp", "-i", str(big_lab.inventory_path), "--yes", "--max-fail", "1")
+    assert code == 1
+    web7 = doc["hosts"]["web7"]
+    assert web7["status"] == "unreachable" and web7["error"].startswith("connection refused by 127.0.")
+    assert doc["summary"] == {"unreachable": 1, "changed": 19}
+    assert all(http_status(h) == 200 for h in big_lab.hosts if h.name != "web7")
+
+
+def test_a_hung_host_does_not_hold_up_the_others(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big_lab.host("web3").local_path("/tmp/hang").write_text("")
+    pb = fix_playbook(tmp_path, handler="test -e /tmp/hang && sleep 20; true")
+    started = time.monotonic()
+    code, doc = run_json(
+        capsys, "apply", pb, "-i", str(big_lab.inventory_path), "--yes", "--command-timeout", "2", "--max-fail", "1"
+    )
+    assert time.monotonic() - started < 15  # not held up by the 20 s handler
+    assert code == 1
+    web3 = doc["hosts"]["web3"]
+    assert web3["status"] == "failed" and "command timed out after 2s" in web3["error"]
+    assert doc["summary"] == {"failed": 1, "changed": 19}
+
+
+def test_interrupt_mid_wave_leaves_every_file_whole_and_the_journal_consistent(
+    big_lab: Lab, tmp_path: Path, in_repo: Path
+) -> None:
+    pb = fix_playbook(tmp_path, handler="sleep 0.5")
+    controller = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "remediate.cli",
+            "apply",
+            pb,
+            "-i",
+            str(big_lab.inventory_path),
+            "--yes",
+            "--forks",
+            "2",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while sum(FIXED in h.local_path(WP).read_bytes() for h in big_lab.hosts) < 3:
+        assert time.monotonic() < deadline and controller.poll() is None
+        time.sleep(0.05)
+    controller.send_signal(signal.SIGINT)
+    out, err = controller.communicate(timeout=60)
+    assert controller.returncode == 130, err
+    assert "interrupted: no new host starts" in err
+    doc = json.loads(out)
+    assert doc["interrupted"] is True
+    fixed = {h.name for h in big_lab.hosts if FIXED in h.local_path(WP).read_bytes()}
+    for host in big_lab.hosts:
+        content = host.local_path(WP).read_bytes()
+        assert (FIXED in content) != (BROKEN in content)  # whole: the original or the fix, never a mix
+        status = doc["hosts"][host.name]["status"]
+        assert status == ("changed" if host.name in fixed else "interrupted"), host.name
+    assert 3 <= len(fixed) < 20
+    db = sqlite3.connect(in_repo / "journal.sqlite")
+    assert db.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
+    journal = dict(db.execute("SELECT host, status FROM hosts").fetchall())
+    assert journal == {h.name: doc["hosts"][h.name]["status"] for h in big_lab.hosts}
+
+
+def test_two_concurrent_runs_never_both_write_a_host(big_lab: Lab, tmp_path: Path) -> None:
+    pb = fix_playbook(tmp_path, handler="sleep 0.3")
+    command = [
+        sys.executable,
+        "-m",
+        "remediate.cli",
+        "apply",
+        pb,
+        "-i",
+        str(big_lab.inventory_path),
+        "--yes",
+        "--json",
+        "--max-fail",
+        "100%",
+    ]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    docs = [json.loads(run.communicate(timeout=120)[0]) for run in runs]
+    for host in big_lab.hosts:
+        statuses = sorted(doc["hosts"][host.name]["status"] for doc in docs)
+        assert statuses.count("changed") == 1, (host.name, statuses)
+        other = next(doc["hosts"][host.name] for doc in docs if doc["hosts"][host.name]["status"] != "changed")
+        assert other["status"] in ("conflict", "failed", "unchanged"), other
+        if other["status"] == "failed":
+            assert other["error"].startswith("locked by run ")
+        backups = list(host.local_path("/var/backups/remediate").iterdir())
+        assert len(backups) == 1  # written by exactly one run
+        assert FIXED in host.local_path(WP).read_bytes()
+
+
+def test_rollout_settings_come_from_the_playbook_and_flags_win(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pb = tmp_path / "fix.yml"
+    pb.write_text(
+        Path(fix_playbook(tmp_path, name="base.yml")).read_text()
+        + "rollout: {canary: 2, batches: [50%, 100%], max_fail: 1, forks: 4}\n"
+    )
+    code, doc = run_json(capsys, "apply", str(pb), "-i", str(big_lab.inventory_path), "--yes")
+    assert code == 0
+    waves = [doc["hosts"][h.name]["wave"] for h in big_lab.hosts]
+    assert waves == [0, 0] + [1] * 9 + [2] * 9
+    assert all(doc["hosts"][h.name]["started"] <= doc["hosts"][h.name]["finished"] for h in big_lab.hosts)
+    code, doc = run_json(
+        capsys, "apply", str(pb), "-i", str(big_lab.inventory_path), "--yes", "--canary", "0", "--batch", "100%"
+    )
+    assert code == 0 and {doc["hosts"][h.name]["wave"] for h in big_lab.hosts} == {0}
+
+
+def test_plain_progress_lines_without_a_terminal(big_lab: Lab, tmp_path: Path) -> None:
+    big_lab.host("web4").local_path(WP).write_bytes(b"<?php // nothing to fix\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "remediate.cli", "apply", "fix-phpp", "-i", str(big_lab.inventory_path), "--yes", "--canary", "1"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "canary: 1 host(s)" in lines and "wave 1/1: 19 host(s)" in lines
+    assert "web1: changed" in lines and "web4: unchanged" in lines
+    assert lines.index("canary: 1 host(s)") < lines.index("web1: changed") < lines.index("wave 1/1: 19 host(s)")
