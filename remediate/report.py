@@ -75,6 +75,7 @@ def print_summary(console: Console, result: RunResult) -> None:
     table.add_column("status")
     table.add_column("files", justify="right")
     table.add_column("health", overflow="fold")
+    table.add_column("time", justify="right")
     table.add_column("detail", overflow="fold")
     for host in result.hosts:
         table.add_row(
@@ -82,6 +83,7 @@ def print_summary(console: Console, result: RunResult) -> None:
             Text(status_label(host.status, result.dry_run), style=STATUS_STYLE[host.status]),
             str(len(host.changes)),
             _health(host),
+            f"{host.finished - host.started:.1f}s" if host.started is not None and host.finished is not None else "",
             _detail(host, result.dry_run).partition("\n")[0],
         )
     console.print(table)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import select
 import stat
+import struct
+import sys
+import termios
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -51,3 +58,32 @@ def give_distinct_ownership(lab: Lab, path: str = WP) -> None:
         local = host.local_path(path)
         os.chown(local, 33, 33)
         local.chmod(0o640)
+
+
+def run_on_terminal(argv: list[str], answer: bytes = b"") -> tuple[int, str]:
+    """Runs remediate with a real terminal (a pty) as its stdin, answers its question, returns (exit, output)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: remediate itself, on the pty, 50 rows by 250 columns
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 250, 0, 0))
+        os.environ.update(COLUMNS="250", LINES="50")  # in case the caller's environment names a size
+        os.execv(sys.executable, [sys.executable, "-m", "remediate.cli", *argv])
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if answer and not answered and b"[y/N]" in output:
+            os.write(fd, answer)
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")

@@ -7,18 +7,14 @@ maps a path on the host to the file backing it, so the assertions read the bytes
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import stat
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, give_distinct_ownership, http_status, run_json, snapshot
+from labtools import REPO, WP, give_distinct_ownership, http_status, run_json, run_on_terminal, snapshot
 
 from remediate.lab import Lab
 
@@ -257,33 +253,6 @@ def test_bad_input_is_one_line_exit_2_and_no_traceback(lab: Lab, tmp_path: Path)
         assert result.stderr.startswith(expected), (argv, result.stderr)
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
         assert result.stdout == ""
-
-
-def run_on_terminal(argv: list[str], answer: bytes) -> tuple[int, str]:
-    """Runs remediate with a real terminal (a pty) as its stdin, answers its question, returns (exit, output)."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: remediate itself, on the pty
-        os.execv(sys.executable, [sys.executable, "-m", "remediate.cli", *argv])
-    output = b""
-    answered = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 1.0)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        output += chunk
-        if not answered and b"[y/N]" in output:
-            os.write(fd, answer)
-            answered = True
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
 
 def test_terminal_confirmation_is_asked_and_respected(lab: Lab) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, http_status, run_json, snapshot
+from labtools import REPO, WP, http_status, run_json, run_on_terminal, snapshot
 
 from remediate.lab import Lab, stop_sshd
 
@@ -262,3 +263,77 @@ def test_plain_progress_lines_without_a_terminal(big_lab: Lab, tmp_path: Path) -
     assert "canary: 1 host(s)" in lines and "wave 1/1: 19 host(s)" in lines
     assert "web1: changed" in lines and "web4: unchanged" in lines
     assert lines.index("canary: 1 host(s)") < lines.index("web1: changed") < lines.index("wave 1/1: 19 host(s)")
+
+
+def test_a_second_interrupt_aborts_at_once_and_rollback_still_works(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = snapshot(big_lab)
+    pb = fix_playbook(tmp_path, handler="sleep 2")
+    controller = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "remediate.cli",
+            "apply",
+            pb,
+            "-i",
+            str(big_lab.inventory_path),
+            "--yes",
+            "--forks",
+            "4",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not any(FIXED in h.local_path(WP).read_bytes() for h in big_lab.hosts):
+        assert time.monotonic() < deadline and controller.poll() is None
+        time.sleep(0.02)
+    controller.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    controller.send_signal(signal.SIGINT)
+    out, _ = controller.communicate(timeout=10)  # at once: not after the 2 s handlers
+    assert controller.returncode == 130
+    assert "aborted; `remediate runs` and `remediate rollback RUN` know what was touched" in out
+    for host in big_lab.hosts:  # the remote commands finish on their own: whole files only
+        subprocess.run(["flock", "-w", "30", str(host.local_path("/run/lock/remediate.lock")), "true"], check=True)
+        content = host.local_path(WP).read_bytes()
+        assert (FIXED in content) != (BROKEN in content)
+    (run,) = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "remediate.cli", "runs", "--json"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert run["status"] == "running"
+    code, doc = run_json(capsys, "rollback", run["run_id"], "--yes")
+    assert code == 0, doc
+    assert {n: v[0] for n, v in snapshot(big_lab).items()} == {n: v[0] for n, v in broken.items()}
+
+
+def test_progress_bar_per_wave_on_a_terminal(big_lab: Lab) -> None:
+    big_lab.host("web9").local_path(WP).write_bytes(
+        b"<?php require 'class-wp-locale.phpp'; require 'class-wp-locale.phpp';\n"
+    )
+    code, output = run_on_terminal(
+        [
+            "apply",
+            "fix-phpp",
+            "-i",
+            str(big_lab.inventory_path),
+            "--yes",
+            "--canary",
+            "1",
+            "--max-fail",
+            "1",
+            "--batch",
+            "50%",
+        ]
+    )
+    output = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)  # the terminal's colours and cursor moves
+    assert code == 1, output  # web9 has two matches where fix-phpp expects at most one
+    assert "canary" in output and "wave 1/2" in output and "wave 2/2" in output
+    assert "changed 1  unchanged 0  failed 0  rolled back 0" in output  # the canary's bar
+    assert "failed 1" in output  # web9's wave
+    assert "web9: failed: steps[0] (fix the require line): /var/www/html/wp-settings.php has 2 match(es)" in output
