@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sqlite3
@@ -337,3 +338,26 @@ def test_progress_bar_per_wave_on_a_terminal(big_lab: Lab) -> None:
     assert "changed 1  unchanged 0  failed 0  rolled back 0" in output  # the canary's bar
     assert "failed 1" in output  # web9's wave
     assert "web9: failed: steps[0] (fix the require line): /var/www/html/wp-settings.php has 2 match(es)" in output
+
+
+def test_a_host_locked_by_another_run_is_reported_and_left_alone(
+    big_lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock = big_lab.host("web2").local_path("/run/lock/remediate.lock")
+    lock.write_text("20261121T060000Z-abcdef since 2026-11-21T06:00:00Z\n")
+    holder = subprocess.Popen(["flock", str(lock), "sleep", "60"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while subprocess.run(["flock", "-n", str(lock), "true"], check=False).returncode == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        code, doc = run_json(capsys, "apply", "fix-phpp", "-i", str(big_lab.inventory_path), "--yes", "--max-fail", "1")
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+    assert code == 1
+    web2 = doc["hosts"]["web2"]
+    assert web2["status"] == "failed"
+    assert web2["error"] == "locked by run 20261121T060000Z-abcdef since 2026-11-21T06:00:00Z; not touched"
+    assert untouched(big_lab, "web2")
+    assert doc["summary"] == {"failed": 1, "changed": 19}
