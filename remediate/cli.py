@@ -34,6 +34,11 @@ def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument(
         "--command-timeout", type=float, default=120.0, help="time limit of one remote command (default 120)"
     )
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="add unknown host keys to the inventory's known_hosts (a changed key is always refused)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

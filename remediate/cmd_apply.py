@@ -21,6 +21,7 @@ from .planner import build_plan, render_targets
 from .playbook import load_playbook
 from .progress import RolloutProgress
 from .report import dry_run_result, print_plan
+from .secret_vars import Masker
 from .session import (
     EXIT_HOST_FAILED,
     EXIT_INTERRUPTED,
@@ -57,10 +58,11 @@ def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
         playbook.rollout, args.canary, args.canary_group, args.batch, args.max_fail, args.forks, args.rollback_on_halt
     )
     plan_waves([t.host.name for t in targets], policy, inventory.groups)  # a bad --canary-group fails here
-    fleet = open_fleet(policy.forks, args.timeout, args.command_timeout)
+    fleet = open_fleet(policy.forks, args.timeout, args.command_timeout, args.accept_new_host_keys)
 
+    masker = Masker(inventory.secrets | playbook.secrets)
     run_id = new_run_id()
-    with Journal(state_dir()) as journal, fleet:
+    with Journal(state_dir(), masker) as journal, fleet:
         journal.start_run(
             run_id, "dry-run" if args.dry_run else "apply", playbook.name, str(playbook.path), playbook.sha256,
             str(inventory.path), argv,
@@ -68,11 +70,11 @@ def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
         observed = fleet.survey((t.host, t.paths) for t in targets)
         plan = build_plan(run_id, playbook, inventory, targets, observed)
         if not json_mode or (not args.dry_run and not args.yes):
-            print_plan(console, plan)
+            print_plan(console, plan, masker)
         if args.dry_run:
             for host_plan in plan.hosts:
                 journal.record_host_plan(run_id, host_plan, host_plan.status.value, {})
-            return finish(console, journal, dry_run_result(plan), json_mode)
+            return finish(console, journal, dry_run_result(plan), json_mode, masker)
         pending = sum(1 for hp in plan.hosts if hp.changes)
         if pending and not args.yes and not confirm(f"Apply these changes to {pending} host(s)? [y/N] "):
             console.print("Not confirmed: nothing was applied.")
@@ -83,13 +85,13 @@ def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
         stop = threading.Event()
         with (
             _graceful_interruption(console, stop),
-            RolloutProgress(console, bool(policy.canary or policy.canary_group)) as progress,
+            RolloutProgress(console, bool(policy.canary or policy.canary_group), masker) as progress,
         ):
             outcome = fleet.rollout(plan, waves, policy, journal, options, stop, progress)
         result = RunResult(
             run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
         )
-        return finish(console, journal, result, json_mode)
+        return finish(console, journal, result, json_mode, masker)
 
 
 @contextlib.contextmanager

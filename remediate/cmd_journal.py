@@ -12,6 +12,7 @@ from rich.text import Text
 from .journal import FileRecord, Journal, RunRecord, state_dir
 from .model import FileChange
 from .report import print_diff
+from .secret_vars import Masker
 from .session import EXIT_OK, make_console
 
 
@@ -20,7 +21,7 @@ def _when(timestamp: float | None) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    with Journal(state_dir()) as journal:
+    with Journal(state_dir(), Masker()) as journal:
         runs = journal.runs(args.last)
         summaries = {run.run_id: _host_summary(journal, run) for run in runs}
     if args.json:
@@ -65,7 +66,7 @@ def _as_change(record: FileRecord) -> FileChange:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with Journal(state_dir()) as journal:
+    with Journal(state_dir(), Masker()) as journal:
         run = journal.run(args.run)
         hosts = journal.hosts(run.run_id)
         files = journal.files(run.run_id)
@@ -105,5 +106,5 @@ def cmd_show(args: argparse.Namespace) -> int:
         for record in (f for f in files if f.host == host.host):
             if record.backup_path:
                 console.print(f"  backup of {record.path} on the host: {record.backup_path}")
-            print_diff(console, _as_change(record))
+            print_diff(console, _as_change(record), Masker())
     return EXIT_OK

@@ -11,6 +11,7 @@ from .inventory import load_inventory
 from .journal import Journal, state_dir
 from .model import Plan, RunResult
 from .report import dry_run_result, print_plan
+from .secret_vars import Masker
 from .session import (
     EXIT_HOST_FAILED,
     EXIT_OK,
@@ -28,7 +29,7 @@ from .undo import files_by_host, rollback_host_plan
 def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
     json_mode: bool = args.json
     console = make_console(stderr=json_mode)
-    with Journal(state_dir()) as journal:
+    with Journal(state_dir(), Masker()) as journal:
         record = journal.run(args.run)
         if record.kind not in ("apply", "rollback"):
             raise UserError(f"run {record.run_id} was a {record.kind}: it changed nothing to roll back")
@@ -38,11 +39,13 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
             console.print(f"run {record.run_id} changed no file: nothing to roll back")
             return EXIT_OK
         inventory = load_inventory(args.inventory or record.inventory)
+        masker = Masker(inventory.secrets)
+        journal.masker = masker
         known = {h.name: h for h in inventory.hosts}
         reachable = [known[h.host] for h in touched if h.host in known]
         check_identity_files(reachable, str(inventory.path))
         check_can_confirm(args.dry_run, args.yes, "roll back")
-        fleet = open_fleet(args.forks or 50, args.timeout, args.command_timeout)
+        fleet = open_fleet(args.forks or 50, args.timeout, args.command_timeout, args.accept_new_host_keys)
 
         run_id = new_run_id()
         kind = "rollback-dry-run" if args.dry_run else "rollback"
@@ -64,11 +67,11 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 ),
             )
             if not json_mode or (not args.dry_run and not args.yes):
-                print_plan(console, plan)
+                print_plan(console, plan, masker)
             if args.dry_run:
                 for host_plan in plan.hosts:
                     journal.record_host_plan(run_id, host_plan, host_plan.status.value, {})
-                return finish(console, journal, dry_run_result(plan), json_mode)
+                return finish(console, journal, dry_run_result(plan), json_mode, masker)
             pending = sum(1 for hp in plan.hosts if hp.changes)
             if pending and not args.yes and not confirm(f"Roll back {pending} host(s)? [y/N] "):
                 console.print("Not confirmed: nothing was rolled back.")
@@ -78,4 +81,4 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
             # outage itself. And a rollback is never undone in turn: that would re-apply the change.
             options = ApplyOptions(rollback=False, probes_decide=False)
             result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
-            return finish(console, journal, result, json_mode)
+            return finish(console, journal, result, json_mode, masker)

@@ -147,9 +147,12 @@ def _upload(i: int, t: str, change: FileChange) -> list[str]:
     lines = [
         f"{t}=$(mktemp -- {q(posixpath.join(folder, '.remediate-XXXXXX'))})"
         f" || fail {i} {q('cannot create a temporary file in ' + folder)}",
-        f"base64 -d > \"${t}\" <<'{_EOF}' || fail {i} {q('cannot write a temporary file in ' + folder)}",
-        base64.encodebytes(change.after).decode("ascii") + _EOF,
     ]
+    if change.source is not None:  # the bytes are on the host already (a backup)
+        lines.append(f'cat -- {q(change.source)} > "${t}" || fail {i} {q("cannot read " + change.source)}')
+    else:
+        lines.append(f"base64 -d > \"${t}\" <<'{_EOF}' || fail {i} {q('cannot write a temporary file in ' + folder)}")
+        lines.append(base64.encodebytes(change.after).decode("ascii") + _EOF)
     if owner:
         lines.append(f'chown {q(owner)} -- "${t}" || fail {i} {q("cannot set owner " + owner)}')
     lines.append(f'chmod {change.mode:04o} -- "${t}" || fail {i} {q(f"cannot set mode {change.mode:04o}")}')

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import UserError
 from .model import Host, Inventory
+from .secret_vars import read_vars
 from .yamlnode import Node, display_path, load_yaml
 
 CONNECTION_KEYS = ("user", "port", "identity_file", "known_hosts")
@@ -36,8 +37,15 @@ def load_inventory(name_or_path: str) -> Inventory:
     if "hosts" not in top or not top["hosts"].value:
         raise root.error("no hosts: an inventory needs a 'hosts' mapping with at least one host")
     defaults = _connection_settings(top["defaults"]) if "defaults" in top else {}
-    common_vars = _vars(top["vars"]) if "vars" in top else {}
-    groups = _groups(top["groups"]) if "groups" in top else {}
+    secrets: set[str] = set()
+
+    def variables(node: Node) -> dict[str, Any]:
+        values, secret = read_vars(node)
+        secrets.update(secret)
+        return values
+
+    common_vars = variables(top["vars"]) if "vars" in top else {}
+    groups = _groups(top["groups"], variables) if "groups" in top else {}
 
     host_nodes = top["hosts"].entries()
     for group, (members_node, members, _) in groups.items():
@@ -56,7 +64,7 @@ def load_inventory(name_or_path: str) -> Inventory:
         for group in member_of:
             merged.update(groups[group][2])
         if "vars" in fields:
-            merged.update(_vars(fields["vars"]))
+            merged.update(variables(fields["vars"]))
         address = fields["address"].string() if "address" in fields else name
         hosts.append(
             Host(
@@ -74,6 +82,7 @@ def load_inventory(name_or_path: str) -> Inventory:
         path=path,
         hosts=tuple(hosts),
         groups={name: members for name, (_, members, _) in groups.items()},
+        secrets=frozenset(secrets),
     )
 
 
@@ -89,11 +98,9 @@ def _connection_settings_from(fields: Mapping[str, Node]) -> dict[str, Any]:
     return settings
 
 
-def _vars(node: Node) -> dict[str, Any]:
-    return {key: child.value for key, child in node.entries().items()}
-
-
-def _groups(node: Node) -> dict[str, tuple[Node, tuple[str, ...], dict[str, Any]]]:
+def _groups(
+    node: Node, variables: Callable[[Node], dict[str, Any]]
+) -> dict[str, tuple[Node, tuple[str, ...], dict[str, Any]]]:
     groups = {}
     for name, group_node in node.entries().items():
         if name == "all":
@@ -101,7 +108,7 @@ def _groups(node: Node) -> dict[str, tuple[Node, tuple[str, ...], dict[str, Any]
         fields = group_node.mapping(("hosts", "vars"))
         members_node = fields.get("hosts", group_node.child("hosts", []))
         members = tuple(member.string() for member in members_node.items())
-        groups[name] = (members_node, members, _vars(fields["vars"]) if "vars" in fields else {})
+        groups[name] = (members_node, members, variables(fields["vars"]) if "vars" in fields else {})
     return groups
 
 

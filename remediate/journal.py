@@ -24,6 +24,7 @@ from typing import Any
 
 from .errors import UserError
 from .model import CommandProbe, FileChange, FileProbe, HostPlan, HttpProbe, Probe, TcpProbe
+from .secret_vars import Masker
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -66,7 +67,8 @@ CREATE TABLE IF NOT EXISTS files (
     gid INTEGER,
     backup_path TEXT NOT NULL DEFAULT '',
     original BLOB,                   -- zlib of the bytes before; NULL for a created file
-    written BLOB NOT NULL,           -- zlib of the bytes the run wrote
+    written BLOB NOT NULL,           -- zlib of the bytes the run wrote, secrets masked
+    original_masked INTEGER NOT NULL DEFAULT 0,  -- 1: the original held a secret and is kept masked
     PRIMARY KEY (run_id, host, path)
 );
 """
@@ -133,15 +135,17 @@ class FileRecord:
     uid: int | None
     gid: int | None
     backup_path: str
-    original: bytes | None
-    written: bytes
+    original: bytes | None  # masked when original_masked: then the host's backup holds the true bytes
+    written: bytes  # secrets masked: for showing, never for writing
+    original_masked: bool = False
 
 
 class Journal:
     """One SQLite database; safe to use from the worker threads of a run (one lock, commit per write)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, masker: Masker) -> None:
         self.directory = directory
+        self.masker = masker  # secrets never reach the database: errors, diffs and contents are masked
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             directory.chmod(0o700)  # the journal holds file contents: private even if the folder existed
@@ -210,7 +214,7 @@ class Journal:
                 "status = excluded.status, error = excluded.error, "
                 "backup_dir = CASE WHEN excluded.backup_dir != '' THEN excluded.backup_dir ELSE backup_dir END, "
                 "finished = ?",
-                (run_id, host, address, status, error, backup_dir, now, now),
+                (run_id, host, address, status, self.masker.text(error), backup_dir, now, now),
             )
 
     def record_host_plan(self, run_id: str, host_plan: HostPlan, status: str, backup_paths: Mapping[str, str]) -> None:
@@ -220,7 +224,7 @@ class Journal:
             db.execute(
                 "INSERT OR REPLACE INTO hosts (run_id, host, address, status, error, backup_dir, started,"
                 " handlers, probes) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)",
-                (run_id, host.name, host.address, status, host_plan.error, time.time(),
+                (run_id, host.name, host.address, status, self.masker.text(host_plan.error), time.time(),
                  json.dumps(list(host_plan.handlers)), json.dumps([probe_to_json(p) for p in host_plan.probes])),
             )  # fmt: skip
             self._insert_files(db, run_id, host.name, host_plan.changes, backup_paths)
@@ -233,15 +237,16 @@ class Journal:
         changes: Sequence[FileChange],
         backup_paths: Mapping[str, str],
     ) -> None:
-        db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        rows = []
+        for c in changes:
+            masked = c.before is not None and self.masker.holds_secret(c.before)
+            original = None if c.before is None else zlib.compress(self.masker.data(c.before))
+            rows.append(
                 (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,
-                 c.uid, c.gid, backup_paths.get(c.path, ""),
-                 None if c.before is None else zlib.compress(c.before), zlib.compress(c.after))
-                for c in changes
-            ],
-        )  # fmt: skip
+                 c.uid, c.gid, backup_paths.get(c.path, ""), original, zlib.compress(self.masker.data(c.after)),
+                 int(masked))
+            )  # fmt: skip
+        db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -283,7 +288,7 @@ class Journal:
     def files(self, run_id: str) -> list[FileRecord]:
         rows = self._db.execute(
             "SELECT host, path, real_path, sha256_before, sha256_after, mode_before, mode_after, uid, gid, "
-            "backup_path, original, written FROM files WHERE run_id = ? ORDER BY rowid",
+            "backup_path, original, written, original_masked FROM files WHERE run_id = ? ORDER BY rowid",
             (run_id,),
         ).fetchall()
         return [_file(row) for row in rows]
@@ -296,10 +301,10 @@ def _run(row: Sequence[Any]) -> RunRecord:
 
 
 def _file(row: Sequence[Any]) -> FileRecord:
-    host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup, original, written = row
+    host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup, original, written, masked = row
     return FileRecord(
         host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup,
-        None if original is None else zlib.decompress(original), zlib.decompress(written),
+        None if original is None else zlib.decompress(original), zlib.decompress(written), bool(masked),
     )  # fmt: skip
 
 

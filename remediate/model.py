@@ -42,6 +42,7 @@ class Inventory:
     path: Path
     hosts: tuple[Host, ...]
     groups: Mapping[str, tuple[str, ...]]
+    secrets: frozenset[str] = frozenset()  # values of secret variables, masked in every output
 
     def host(self, name: str) -> Host:
         return next(h for h in self.hosts if h.name == name)
@@ -215,6 +216,7 @@ class Playbook:
     sha256: str  # of the playbook file, for the journal
     verify: tuple[Probe, ...] = ()
     rollout: RolloutSettings = field(default_factory=RolloutSettings)
+    secrets: frozenset[str] = frozenset()
 
 
 # --- what a host holds -----------------------------------------------------------------------------------
@@ -283,6 +285,10 @@ class FileChange:
     before_mode: int | None = None
     validators: tuple[str, ...] = ()  # the validate commands of the steps that changed it
     delete: bool = False  # undoing a created file: the file is removed (``after`` is unused)
+    # Restoring an original the journal keeps masked (it holds a secret): the bytes are copied from this
+    # file on the host (its backup) and must have ``source_sha256``; ``after`` is only for showing.
+    source: str | None = None
+    source_sha256: str | None = None
 
     @property
     def before_sha256(self) -> str | None:
@@ -290,7 +296,7 @@ class FileChange:
 
     @property
     def after_sha256(self) -> str:
-        return sha256_hex(self.after)
+        return self.source_sha256 if self.source_sha256 is not None else sha256_hex(self.after)
 
 
 @dataclass(frozen=True)

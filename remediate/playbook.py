@@ -25,6 +25,7 @@ from .model import (
     sha256_hex,
 )
 from .render import check_template_syntax, has_template_syntax
+from .secret_vars import read_vars
 from .sed import SedError, parse_sed
 from .waves import RolloutSettings, parse_amount, parse_batches
 from .yamlnode import Node, display_path, load_yaml
@@ -50,6 +51,7 @@ def load_playbook(name_or_path: str) -> Playbook:
     top = root.mapping(("name", "description", "hosts", "vars", "steps", "verify", "rollout"), required=("steps",))
     steps_node = top["steps"]
     step_nodes = steps_node.items()
+    variables, secrets = read_vars(top["vars"]) if "vars" in top else ({}, frozenset[str]())
     if not step_nodes:
         raise steps_node.error("a playbook needs at least one step")
     return Playbook(
@@ -57,11 +59,12 @@ def load_playbook(name_or_path: str) -> Playbook:
         name=top["name"].string() if "name" in top else path.stem,
         description=top["description"].string() if "description" in top else "",
         hosts=top["hosts"].string() if "hosts" in top else "all",
-        vars={k: v.value for k, v in top["vars"].entries().items()} if "vars" in top else {},
+        vars=variables,
         steps=tuple(_step(i, node, path.parent) for i, node in enumerate(step_nodes)),
         sha256=sha256_hex(path.read_bytes()),
         verify=tuple(_probe(node) for node in top["verify"].items()) if "verify" in top else (),
         rollout=_rollout(top["rollout"]) if "rollout" in top else RolloutSettings(),
+        secrets=secrets,
     )
 
 

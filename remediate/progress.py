@@ -16,6 +16,7 @@ from rich.text import Text
 
 from .model import HostResult, Status
 from .report import STATUS_STYLE
+from .secret_vars import Masker
 from .waves import FAILED_STATUSES
 
 _COUNTED = (Status.CHANGED, Status.UNCHANGED, Status.FAILED, Status.ROLLED_BACK)
@@ -32,8 +33,9 @@ def wave_label(index: int, count: int, has_canary: bool) -> str:
 class RolloutProgress:
     """Use as a context manager around the rollout; it is the rollout's observer."""
 
-    def __init__(self, console: Console, has_canary: bool) -> None:
+    def __init__(self, console: Console, has_canary: bool, masker: Masker) -> None:
         self._console = console
+        self._masker = masker
         self._has_canary = has_canary
         self._lock = threading.Lock()
         self._counts: Counter[Status] = Counter()
@@ -73,7 +75,7 @@ class RolloutProgress:
             failed = result.status.value in FAILED_STATUSES
             line = Text(f"{result.host}: ", style="bold") + Text(result.status.value, style=STATUS_STYLE[result.status])
             if result.error:
-                line += Text(f": {result.error.splitlines()[0]}")
+                line += Text(f": {self._masker.text(result.error.splitlines()[0])}")
             if self._bar is not None and self._task is not None:
                 counts = "  ".join(f"{s.value.replace('_', ' ')} {self._counts[s]}" for s in _COUNTED)
                 self._bar.update(self._task, advance=1, counts=counts)

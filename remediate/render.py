@@ -7,7 +7,9 @@ host, never an empty string silently written into a config file.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 import re
+import shlex
 import traceback
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -38,7 +40,9 @@ def has_template_syntax(value: str) -> bool:
     return bool(_TEMPLATE_MARKERS.search(value))
 
 
-def _environment(loader: jinja2.BaseLoader | None = None) -> ImmutableSandboxedEnvironment:
+def _environment(
+    loader: jinja2.BaseLoader | None = None, finalize: Callable[[Any], Any] | None = None
+) -> ImmutableSandboxedEnvironment:
     # The sandbox keeps templates away from Python internals, files and commands; StrictUndefined turns a
     # missing variable into an error instead of an empty string.
     return ImmutableSandboxedEnvironment(
@@ -46,15 +50,23 @@ def _environment(loader: jinja2.BaseLoader | None = None) -> ImmutableSandboxedE
         keep_trailing_newline=True,
         autoescape=False,
         loader=loader,
+        finalize=finalize,
     )
 
 
+def _shell_quoted(value: Any) -> str:
+    return shlex.quote(str(value))
+
+
 _FIELD_ENV = _environment()
+# In a command (validate, on_change, a command probe) every {{ value }} comes out shell-quoted, so a
+# variable holding `; rm -rf /` or `$(...)` is one literal word, never code: `php -l {{ docroot }}/x.php`.
+_COMMAND_ENV = _environment(finalize=_shell_quoted)
 
 
 @lru_cache(maxsize=4096)
-def _compiled_field(source: str) -> jinja2.Template:
-    return _FIELD_ENV.from_string(source)
+def _compiled_field(source: str, command: bool = False) -> jinja2.Template:
+    return (_COMMAND_ENV if command else _FIELD_ENV).from_string(source)
 
 
 def check_template_syntax(source: str, name: str) -> None:
@@ -91,13 +103,13 @@ def _render_probe(playbook: Playbook, index: int, probe: Probe, host: Host, cont
     kind = type(probe).__name__.removesuffix("Probe").lower()
     where = f"{display_path(playbook.path)}: verify[{index}].{kind}"
     changes = {
-        f.name: render_field(value, context, f"{where}.{f.name}", host.name)
+        f.name: render_field(value, context, f"{where}.{f.name}", host.name, command=f.name == "run")
         for f in dataclasses.fields(probe)
         if isinstance(value := getattr(probe, f.name), str)
     }
     rendered = dataclasses.replace(probe, **changes)  # type: ignore[arg-type]
     if isinstance(rendered, FileProbe):
-        _check_target_path(rendered.path, f"{where}.path", host.name)
+        rendered = dataclasses.replace(rendered, path=_check_target_path(rendered.path, f"{where}.path", host.name))
     return rendered
 
 
@@ -106,6 +118,9 @@ def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, 
 
     def field(key_path: str, value: str) -> str:
         return render_field(value, context, f"{where}.{key_path}", host.name)
+
+    def command(key_path: str, value: str) -> str:
+        return render_field(value, context, f"{where}.{key_path}", host.name, command=True)
 
     action = step.action
     rendered: LinePatch | RenderedTemplate
@@ -152,20 +167,25 @@ def _check_rendered_regexes(operation: LineOperation, where: str, host: str) -> 
             raise UserError(f"{where}.{name}: invalid regex {value!r} for host {host}: {e}") from None
 
 
-def _check_target_path(path: str, where: str, host: str) -> None:
+def _check_target_path(path: str, where: str, host: str) -> str:
+    """The path, normalised (``//`` and ``/./`` folded); refused when relative, with ``..`` or a newline."""
     if not path.startswith("/"):
         raise UserError(f"{where}: must be an absolute path, got {path!r} for host {host}")
-    if "\0" in path or "\n" in path:
-        raise UserError(f"{where}: a path cannot hold a NUL or newline character (host {host})")
+    if "\0" in path or "\n" in path or "\r" in path:
+        raise UserError(f"{where}: a path cannot hold a NUL, newline or carriage return (host {host})")
     if any(part == ".." for part in path.split("/")):
         raise UserError(f"{where}: '..' is not allowed in a target path, got {path!r} for host {host}")
+    normal = "/" + posixpath.normpath(path).lstrip("/")
+    if normal == "/":
+        raise UserError(f"{where}: '/' is a directory, not a file (host {host})")
+    return normal
 
 
-def render_field(source: str, context: Mapping[str, Any], where: str, host: str) -> str:
+def render_field(source: str, context: Mapping[str, Any], where: str, host: str, command: bool = False) -> str:
     if not has_template_syntax(source):
         return source
     try:
-        return _compiled_field(source).render(context)
+        return _compiled_field(source, command).render(context)
     except jinja2.UndefinedError as e:
         raise UserError(f"{where}: {e.message} (host {host})") from None
     except jinja2.TemplateSyntaxError as e:

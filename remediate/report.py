@@ -10,6 +10,7 @@ from rich.text import Text
 
 from .diff import file_diff
 from .model import FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
+from .secret_vars import Masker
 
 STATUS_STYLE = {
     Status.CHANGED: "yellow",
@@ -28,13 +29,13 @@ def status_label(status: Status, dry_run: bool) -> str:
     return "would change" if dry_run and status == Status.CHANGED else status.value
 
 
-def print_plan(console: Console, plan: Plan) -> None:
+def print_plan(console: Console, plan: Plan, masker: Masker) -> None:
     """Every host's diffs, exactly the bytes apply will write."""
     for host_plan in plan.hosts:
-        _print_host_plan(console, host_plan)
+        _print_host_plan(console, host_plan, masker)
 
 
-def _print_host_plan(console: Console, host_plan: HostPlan) -> None:
+def _print_host_plan(console: Console, host_plan: HostPlan, masker: Masker) -> None:
     host = host_plan.host
     title = Text(f"{host.name} ({host.address}): ", style="bold")
     if host_plan.failure is not None:
@@ -43,17 +44,17 @@ def _print_host_plan(console: Console, host_plan: HostPlan) -> None:
         )
         return
     if not host_plan.changes:
-        reasons = "; ".join(f"{n.step}: {n.reason}" for n in host_plan.noops) or "nothing to do"
+        reasons = masker.text("; ".join(f"{n.step}: {n.reason}" for n in host_plan.noops) or "nothing to do")
         console.print(title + Text(f"no change ({reasons})", style="green"))
         return
     count = len(host_plan.changes)
     console.print(title + Text(f"{count} file{'s' if count > 1 else ''} to change", style="yellow"))
     for change in host_plan.changes:
-        print_diff(console, change)
+        print_diff(console, change, masker)
 
 
-def print_diff(console: Console, change: FileChange) -> None:
-    for line in file_diff(change).splitlines():
+def print_diff(console: Console, change: FileChange, masker: Masker) -> None:
+    for line in masker.text(file_diff(change)).splitlines():
         console.print(_diff_line(line), soft_wrap=True, highlight=False)
 
 
@@ -69,7 +70,7 @@ def _diff_line(line: str) -> Text:
     return Text(line)
 
 
-def print_summary(console: Console, result: RunResult) -> None:
+def print_summary(console: Console, result: RunResult, masker: Masker) -> None:
     table = Table(title="dry run: nothing was written" if result.dry_run else None, title_style="bold")
     table.add_column("host")
     table.add_column("status")
@@ -82,9 +83,9 @@ def print_summary(console: Console, result: RunResult) -> None:
             host.host,
             Text(status_label(host.status, result.dry_run), style=STATUS_STYLE[host.status]),
             str(len(host.changes)),
-            _health(host),
+            masker.text(_health(host)),
             f"{host.finished - host.started:.1f}s" if host.started is not None and host.finished is not None else "",
-            _detail(host, result.dry_run).partition("\n")[0],
+            masker.text(_detail(host, result.dry_run).partition("\n")[0]),
         )
     console.print(table)
     totals = ", ".join(f"{count} {status_label(Status(s), result.dry_run)}" for s, count in result.summary().items())
@@ -122,8 +123,8 @@ def _detail(host: HostResult, dry_run: bool) -> str:
     return ""
 
 
-def result_document(result: RunResult) -> dict[str, Any]:
-    return {
+def result_document(result: RunResult, masker: Masker) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "run_id": result.run_id,
         "playbook": result.playbook,
         "inventory": result.inventory,
@@ -146,6 +147,7 @@ def result_document(result: RunResult) -> dict[str, Any]:
         "halted": result.halted or None,
         "interrupted": result.interrupted,
     }
+    return masker.document(document)  # type: ignore[no-any-return]
 
 
 def _probe_document(result: ProbeResult) -> dict[str, Any]:

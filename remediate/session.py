@@ -16,6 +16,7 @@ from .journal import Journal
 from .model import Host, RunResult
 from .report import print_summary, result_document
 from .rollout import Fleet
+from .secret_vars import Masker
 from .transport import ConnectOptions, SshTransport
 
 EXIT_OK, EXIT_HOST_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -49,22 +50,22 @@ def check_identity_files(hosts: Sequence[Host], inventory: str) -> None:
             raise UserError(f"{inventory}: identity_file {host.identity_file} of host {host.name} not found")
 
 
-def open_fleet(forks: int, connect_timeout: float, command_timeout: float) -> Fleet:
+def open_fleet(forks: int, connect_timeout: float, command_timeout: float, accept_new_host_keys: bool = False) -> Fleet:
     if forks < 1:
         raise UserError("--forks must be at least 1")
     if connect_timeout <= 0 or command_timeout <= 0:
         raise UserError("--timeout and --command-timeout must be more than 0 seconds")
-    options = ConnectOptions(connect_timeout=connect_timeout, command_timeout=command_timeout)
+    options = ConnectOptions(connect_timeout, command_timeout, accept_new_host_keys)
     return Fleet(lambda host: SshTransport.connect(host, options), forks=forks)
 
 
-def finish(console: Console, journal: Journal, result: RunResult, json_mode: bool) -> int:
+def finish(console: Console, journal: Journal, result: RunResult, json_mode: bool, masker: Masker) -> int:
     status = "interrupted" if result.interrupted else "halted" if result.halted else "ok" if result.ok else "failed"
     journal.finish_run(result.run_id, status)
     if json_mode:
-        print(json.dumps(result_document(result), indent=2))
+        print(json.dumps(result_document(result, masker), indent=2))
     else:
-        print_summary(console, result)
+        print_summary(console, result, masker)
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_HOST_FAILED

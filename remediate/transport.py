@@ -12,6 +12,7 @@ import base64
 import hashlib
 import select
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ class CommandResult:
 class ConnectOptions:
     connect_timeout: float = 10.0
     command_timeout: float = 120.0
+    accept_new_host_keys: bool = False  # OpenSSH's accept-new: learn unknown keys, never changed ones
 
 
 class Transport(Protocol):
@@ -58,6 +60,26 @@ class UnknownHostKey(paramiko.SSHException):
 class _RejectUnknownHostKey(paramiko.MissingHostKeyPolicy):
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
         raise UnknownHostKey(hostname, key)
+
+
+_KNOWN_HOSTS_WRITE = threading.Lock()  # hosts are connected from many threads; one appends at a time
+
+
+class _AcceptNewHostKey(paramiko.MissingHostKeyPolicy):
+    """Adds an unknown key to the inventory's known_hosts file. Only ever called for a host with no key
+    on record: paramiko refuses a changed key (BadHostKeyException) before any policy is asked."""
+
+    def __init__(self, known_hosts: str) -> None:
+        self._known_hosts = known_hosts
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        line = f"{hostname} {key.get_name()} {key.get_base64()}\n"
+        with _KNOWN_HOSTS_WRITE:
+            path = Path(self._known_hosts)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with path.open("a") as known:
+                known.write(line)
+        client.get_host_keys().add(hostname, key.get_name(), key)
 
 
 def _known_hosts_name(host: Host) -> str:
@@ -88,7 +110,10 @@ class SshTransport:
             connect_kwargs=connect_kwargs,
         )
         client: paramiko.SSHClient = connection.client
-        client.set_missing_host_key_policy(_RejectUnknownHostKey())
+        if options.accept_new_host_keys and host.known_hosts:
+            client.set_missing_host_key_policy(_AcceptNewHostKey(host.known_hosts))
+        else:
+            client.set_missing_host_key_policy(_RejectUnknownHostKey())
         if host.known_hosts and Path(host.known_hosts).is_file():
             try:
                 client.load_host_keys(host.known_hosts)
@@ -98,9 +123,9 @@ class SshTransport:
             connection.open()
         except UnknownHostKey as e:
             raise UnreachableError(
-                f"unknown host key {fingerprint(e.key)} for {_known_hosts_name(host)}, not in "
-                f"{host.known_hosts or 'any known_hosts file'}; check the fingerprint, then add the key "
-                f"(ssh-keyscan -p {host.port} {host.address} >> {host.known_hosts or '~/.ssh/known_hosts'})"
+                f"unknown host key {fingerprint(e.key)} for {host.name} ({_known_hosts_name(host)}), not in "
+                f"{host.known_hosts or 'any known_hosts file'}; check the fingerprint, then run again with "
+                "--accept-new-host-keys to add it"
             ) from None
         except paramiko.BadHostKeyException as e:
             raise UnreachableError(

@@ -80,6 +80,10 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         record.path, current.real_path or record.real_path, ("rollback",), now, record.original,
         mode=record.mode_before if record.mode_before is not None else record.mode_after,
         uid=record.uid, gid=record.gid, before_mode=current.mode if now is not None else None,
+        # The journal keeps an original that held a secret masked: its true bytes come from the host's
+        # backup, checked against the sha256 the journal recorded before the run.
+        source=record.backup_path if record.original_masked else None,
+        source_sha256=record.sha256_before if record.original_masked else None,
     )  # fmt: skip
     return change, ""
 
