@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-e", "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (highest precedence)"
     )
     _add_run_options(apply, "change")
+    apply.add_argument(
+        "--max-file-size", default="10M", help="refuse to edit target files larger than this (default 10M)"
+    )
     apply.add_argument("--precheck", action="store_true", help="also run the verify probes before changing anything")
     apply.add_argument(
         "--no-rollback", action="store_true", help="keep a host's changes when its verification fails (debugging)"

@@ -32,6 +32,7 @@ from .session import (
     make_console,
     new_run_id,
     open_fleet,
+    parse_size,
 )
 from .waves import plan_waves, resolve_policy
 
@@ -58,7 +59,9 @@ def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
         playbook.rollout, args.canary, args.canary_group, args.batch, args.max_fail, args.forks, args.rollback_on_halt
     )
     plan_waves([t.host.name for t in targets], policy, inventory.groups)  # a bad --canary-group fails here
-    fleet = open_fleet(policy.forks, args.timeout, args.command_timeout, args.accept_new_host_keys)
+    fleet = open_fleet(
+        policy.forks, args.timeout, args.command_timeout, args.accept_new_host_keys, parse_size(args.max_file_size)
+    )
 
     masker = Masker(inventory.secrets | playbook.secrets)
     run_id = new_run_id()

@@ -53,7 +53,8 @@ cas() {
   else
     [ -f "$1" ] || { say conflict "$3" "the file is gone"; exit 3; }
     c=$(sum "$1") || fail "$3" "cannot read $1"
-    [ "$c" = "$2" ] || { say conflict "$3" "$c"; exit 3; }
+    # What the file holds now, so that the conflict can be shown as a diff against the plan's basis.
+    [ "$c" = "$2" ] || { printf 'current %s %s\n' "$3" "$(base64 -w0 < "$1")"; say conflict "$3" "$c"; exit 3; }
   fi
 }
 cleanup() { for t in "$@"; do [ -n "$t" ] && rm -f -- "$t"; done; }
@@ -75,6 +76,11 @@ def commit_script(
     backup_dir = posixpath.join(backup_root, run_id)
     temps = [f"t{i}" for i in range(len(changes))]
     lines = [_PRELUDE, _lock(run_id, lock_path)]
+    # Temporary files left by a run that was killed (never by a live one: this run holds the lock).
+    for folder in sorted({posixpath.dirname(c.real_path) for c in changes}):
+        lines.append(
+            f'for f in {q(folder)}/.remediate-??????; do [ -f "$f" ] && rm -f -- "$f" && say stale 0 "$f"; done'
+        )
     lines += [f"{t}=''; r{i}=''" for i, t in enumerate(temps)]
     quoted_temps = " ".join('"$' + t + '"' for t in temps)
     lines.append(f"trap 'cleanup {quoted_temps}' EXIT")
@@ -228,6 +234,8 @@ class CommitOutcome:
     undo_failed: bool = False
     handler_failed: tuple[int, str] | None = None  # (handler index, output): the files stay replaced
     handler_output: tuple[str, ...] = ()
+    current: bytes | None = None  # with a conflict: what the file holds now
+    stale: tuple[str, ...] = ()  # temporary files of a killed run, removed
 
     @property
     def live_changed(self) -> bool:
@@ -243,7 +251,15 @@ def parse_commit(output: bytes) -> CommitOutcome:
     conflict = error = invalid = handler_failed = None
     locked_by: str | None = None
     completed = undo_failed = False
+    current: bytes | None = None
+    stale: list[str] = []
     for raw in output.decode("utf-8", errors="replace").splitlines():
+        if raw.startswith("current "):
+            try:
+                current = base64.b64decode(raw.split(" ", 2)[2])
+            except (binascii.Error, ValueError, IndexError):
+                current = None
+            continue
         if raw == "done":
             completed = True
             continue
@@ -276,7 +292,9 @@ def parse_commit(output: bytes) -> CommitOutcome:
             handler_output.append(detail)
         elif word == "handler-failed":
             handler_failed = (index, detail)
+        elif word == "stale":
+            stale.append(detail)
     return CommitOutcome(
         completed, tuple(replaced), backups, conflict, error, locked_by, invalid, tuple(restored), undo_failed,
-        handler_failed, tuple(handler_output),
+        handler_failed, tuple(handler_output), current, tuple(stale),
     )  # fmt: skip

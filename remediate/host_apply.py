@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .commit import DEFAULT_BACKUP_ROOT, CommitOutcome, backup_path, commit_script, parse_commit
+from .diff import file_diff
 from .errors import HostError
 from .journal import Journal
 from .model import FileChange, HostPlan, HostResult, ProbeResult, Status
@@ -74,11 +75,16 @@ def _apply(
     if outcome.conflict is not None:
         index, now = outcome.conflict
         change = plan.changes[index]
-        return failed(
-            Status.CONFLICT,
+        message = (
             f"{change.path} changed since the plan was made (sha256 {change.before_sha256} planned, now {now});"
-            " nothing written",
+            " nothing written"
         )
+        if outcome.current is not None and change.before is not None:
+            since = FileChange(
+                change.path, change.real_path, (), change.before, outcome.current, change.mode, None, None
+            )
+            message += "\nwhat changed since the plan:\n" + file_diff(since).rstrip()
+        return failed(Status.CONFLICT, message)
     if outcome.invalid is not None:
         index, output = outcome.invalid
         problem = f"validation of {plan.changes[index].path} failed: {_tail(output)}"

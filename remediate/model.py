@@ -158,6 +158,7 @@ class LinePatch:
     path: str
     operation: LineOperation
     expect_matches: MatchRange | None = None
+    create: bool = False  # a missing file is patched as an empty one (0644) instead of failing the host
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,9 @@ def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
     where = f"{step.key_path} ({step.name}): {step.target}"
     if remote.kind == FileKind.MISSING:
         if isinstance(step.action, LinePatch):
-            raise HostPlanError(f"{where}: target file does not exist")
+            if not step.action.create:
+                raise HostPlanError(f"{where}: target file does not exist (a line_patch with create: true makes it)")
+            return _WorkingFile(remote, "", DEFAULT_NEW_FILE_MODE)
         return _WorkingFile(remote, None, DEFAULT_NEW_FILE_MODE)
     if remote.kind != FileKind.FILE:
         detail = f" ({remote.error})" if remote.error else ""

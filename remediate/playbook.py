@@ -39,7 +39,7 @@ PROBE_KEYS = {
     "tcp": ("port", "host", "timeout"),
 }
 LINE_PATCH_KEYS = (
-    "path", "regex", "replace", "count", "sed", "ensure_line", "after", "before", "absent", "expect_matches",
+    "path", "regex", "replace", "count", "sed", "ensure_line", "after", "before", "absent", "expect_matches", "create",
 )  # fmt: skip
 TEMPLATE_KEYS = ("src", "dest", "mode", "owner", "group")
 
@@ -211,6 +211,7 @@ def _line_patch(node: Node) -> LinePatch:
         path=_path_field(fields["path"]),
         operation=operation,
         expect_matches=_match_range(fields["expect_matches"]) if "expect_matches" in fields else None,
+        create=fields["create"].boolean() if "create" in fields else False,
     )
 
 

@@ -90,6 +90,12 @@ def print_summary(console: Console, result: RunResult, masker: Masker) -> None:
     console.print(table)
     totals = ", ".join(f"{count} {status_label(Status(s), result.dry_run)}" for s, count in result.summary().items())
     console.print(Text(f"run {result.run_id}: {totals}", style="bold" if result.ok else "bold red"))
+    for host in result.hosts:
+        first, _, more = masker.text(host.error).partition("\n")
+        if more:  # a conflict's diff of what changed since the plan
+            console.print(Text(f"{host.host}: {first}", style=STATUS_STYLE[host.status]))
+            for line in more.splitlines():
+                console.print(_diff_line(line), soft_wrap=True, highlight=False)
     if result.halted:
         console.print(Text(f"halted: {result.halted}; hosts not started are skipped", style="bold red"))
     if result.interrupted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .errors import UserError
+from .gather import DEFAULT_MAX_FILE_SIZE
 from .journal import Journal
 from .model import Host, RunResult
 from .report import print_summary, result_document
@@ -50,13 +52,28 @@ def check_identity_files(hosts: Sequence[Host], inventory: str) -> None:
             raise UserError(f"{inventory}: identity_file {host.identity_file} of host {host.name} not found")
 
 
-def open_fleet(forks: int, connect_timeout: float, command_timeout: float, accept_new_host_keys: bool = False) -> Fleet:
+def parse_size(text: str) -> int:
+    """``10M``, ``512K``, ``1G`` or a number of bytes (K, M and G are powers of 1024)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([KMG]?)(i?B)?\s*", text, re.IGNORECASE)
+    if not match:
+        raise UserError(f"--max-file-size: expected a size such as 10M or 500K, got {text!r}")
+    power: int = " KMG".index(match.group(2).upper() or " ")
+    return int(match.group(1)) * 1024**power
+
+
+def open_fleet(
+    forks: int,
+    connect_timeout: float,
+    command_timeout: float,
+    accept_new_host_keys: bool = False,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+) -> Fleet:
     if forks < 1:
         raise UserError("--forks must be at least 1")
     if connect_timeout <= 0 or command_timeout <= 0:
         raise UserError("--timeout and --command-timeout must be more than 0 seconds")
     options = ConnectOptions(connect_timeout, command_timeout, accept_new_host_keys)
-    return Fleet(lambda host: SshTransport.connect(host, options), forks=forks)
+    return Fleet(lambda host: SshTransport.connect(host, options), forks=forks, max_file_size=max_file_size)
 
 
 def finish(console: Console, journal: Journal, result: RunResult, json_mode: bool, masker: Masker) -> int:
