@@ -57,8 +57,8 @@ def parse_size(text: str) -> int:
     match = re.fullmatch(r"\s*(\d+)\s*([KMG]?)(i?B)?\s*", text, re.IGNORECASE)
     if not match:
         raise UserError(f"--max-file-size: expected a size such as 10M or 500K, got {text!r}")
-    power: int = " KMG".index(match.group(2).upper() or " ")
-    return int(match.group(1)) * 1024**power
+    multiplier = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[match.group(2).upper()]
+    return int(match.group(1)) * multiplier
 
 
 def open_fleet(
