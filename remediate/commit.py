@@ -102,6 +102,9 @@ def commit_script(
         lines.append(
             f'[ "$(sum {q(saved)})" = {change.before_sha256} ] || fail {i} {q("backup does not match " + saved)}'
         )
+        strict = (change.before_mode or 0) & 0o600
+        if strict != 0o600:  # the original is stricter than 0600 (0400, say): the copy is too
+            lines.append(f"chmod {strict:04o} -- {q(saved)} || fail {i} {q('cannot set the mode of ' + saved)}")
         lines.append(f"say backup {i} {q(saved)}")
 
     for i, change in enumerate(changes):

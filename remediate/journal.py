@@ -156,7 +156,20 @@ class Journal:
         path.chmod(0o600)
         self._lock = threading.Lock()
         self._db.executescript(SCHEMA)  # it manages its own transaction
+        self._add_missing_columns()
         self._db.execute("PRAGMA journal_mode=WAL")
+
+    def _add_missing_columns(self) -> None:
+        """A journal made by an earlier version gains the columns added since (none is ever removed)."""
+        added = {
+            "hosts": {"handlers": "TEXT NOT NULL DEFAULT '[]'", "probes": "TEXT NOT NULL DEFAULT '[]'"},
+            "files": {"original_masked": "INTEGER NOT NULL DEFAULT 0"},
+        }
+        for table, columns in added.items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, definition in columns.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
 
     def close(self) -> None:
         self._db.close()
@@ -225,7 +238,8 @@ class Journal:
                 "INSERT OR REPLACE INTO hosts (run_id, host, address, status, error, backup_dir, started,"
                 " handlers, probes) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)",
                 (run_id, host.name, host.address, status, self.masker.text(host_plan.error), time.time(),
-                 json.dumps(list(host_plan.handlers)), json.dumps([probe_to_json(p) for p in host_plan.probes])),
+                 self.masker.text(json.dumps(list(host_plan.handlers))),
+                 self.masker.text(json.dumps([probe_to_json(p) for p in host_plan.probes]))),
             )  # fmt: skip
             self._insert_files(db, run_id, host.name, host_plan.changes, backup_paths)
 
@@ -239,7 +253,9 @@ class Journal:
     ) -> None:
         rows = []
         for c in changes:
-            masked = c.before is not None and self.masker.holds_secret(c.before)
+            # A before that is only for showing (a rollback shows the journal's masked copy) is not the
+            # true original either: like one holding a secret, it is restored from the host's backup.
+            masked = c.before is not None and (c.basis_sha256 is not None or self.masker.holds_secret(c.before))
             original = None if c.before is None else zlib.compress(self.masker.data(c.before))
             rows.append(
                 (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,

@@ -36,6 +36,7 @@ import http.client
 import json
 import os
 import posixpath
+import pwd
 import shlex
 import shutil
 import signal
@@ -154,6 +155,20 @@ class LabHostStatus:
     sshd_running: bool
     http_running: bool
     apache_running: bool = False
+
+
+LAB_USER = "remediate-lab"  # an unprivileged account for tests of what a non-root login may and may not do
+
+
+def ensure_lab_user() -> str:
+    """Creates the unprivileged lab account on this machine if missing (it shares /etc/passwd with every
+    lab host). Its password field is ``*``: no password, but not locked, because sshd without PAM
+    refuses even key logins to a locked (``!``) account. Its home is /tmp, private to each host."""
+    try:
+        pwd.getpwnam(LAB_USER)
+    except KeyError:
+        _run(["useradd", "--system", "--home-dir", "/tmp", "--shell", "/bin/sh", "--password", "*", LAB_USER])
+    return LAB_USER
 
 
 def lab_address(index: int) -> str:
@@ -309,11 +324,13 @@ def _check_inventory_is_ours(path: Path) -> None:
 
 
 def _make_lab_dir(lab_dir: Path) -> None:
+    # 0711: not listable by others, but traversable, so that sshd can read authorized_keys on behalf of
+    # an unprivileged lab user (the private key stays 0600, the host keys are on the 0700 tmpfs).
     for folder in reversed([lab_dir, *lab_dir.parents]):
         if not folder.exists():
             folder.mkdir()
-            folder.chmod(0o700 if folder == lab_dir else 0o755)
-    lab_dir.chmod(0o700)
+            folder.chmod(0o711 if folder == lab_dir else 0o755)
+    lab_dir.chmod(0o711)
 
 
 def _mount_hosts_tmpfs(lab_dir: Path) -> None:
@@ -339,6 +356,7 @@ def _prepare_files(lab: Lab, php: str) -> None:
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "remediate-lab", "-f", str(lab.identity_file)])
     public_key = lab.identity_file.with_suffix(".pub").read_text()
     _write_private(directory / "authorized_keys", public_key)
+    (directory / "authorized_keys").chmod(0o644)  # a public key; readable by every lab user's session
 
     def prepare(host: LabHost) -> str:
         control = _control_dir(host)

@@ -138,13 +138,18 @@ def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, 
         )
     else:
         raise TypeError(f"step {step.key_path} is already rendered")
-    target = rendered.path if isinstance(rendered, LinePatch) else rendered.dest
-    _check_target_path(
-        target,
-        f"{where}.{'line_patch.path' if isinstance(rendered, LinePatch) else 'template.dest'}",
-        host.name,
+    if isinstance(rendered, LinePatch):
+        path = _check_target_path(rendered.path, f"{where}.line_patch.path", host.name)
+        rendered = dataclasses.replace(rendered, path=path)
+    else:
+        dest = _check_target_path(rendered.dest, f"{where}.template.dest", host.name)
+        rendered = dataclasses.replace(rendered, dest=dest)
+    return dataclasses.replace(
+        step,
+        action=rendered,
+        validate=command("validate", step.validate) if step.validate else None,
+        on_change=command("on_change", step.on_change) if step.on_change else None,
     )
-    return dataclasses.replace(step, action=rendered)
 
 
 def _render_operation(operation: LineOperation, field: Callable[[str, str], str]) -> LineOperation:

@@ -51,6 +51,9 @@ def _print_host_plan(console: Console, host_plan: HostPlan, masker: Masker) -> N
     console.print(title + Text(f"{count} file{'s' if count > 1 else ''} to change", style="yellow"))
     for change in host_plan.changes:
         print_diff(console, change, masker)
+    for note in host_plan.noops:
+        if not note.path:  # a note on the host as a whole, such as a handler a rollback cannot rerun
+            console.print(Text(f"  note: {masker.text(note.reason)}", style="yellow"))
 
 
 def print_diff(console: Console, change: FileChange, masker: Masker) -> None:

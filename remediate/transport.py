@@ -194,7 +194,10 @@ class SshTransport:
             select.select([channel], [], [], min(remaining, 0.5))
         if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
             raise HostError(f"command timed out after {timeout:g}s waiting for its exit status")
-        return CommandResult(channel.recv_exit_status(), bytes(stdout), bytes(stderr))
+        status = channel.recv_exit_status()
+        if status == -1:  # the channel closed with no exit status: the session or connection died
+            raise HostError("the connection was lost before the remote command finished")
+        return CommandResult(status, bytes(stdout), bytes(stderr))
 
     def close(self) -> None:
         self._connection.close()

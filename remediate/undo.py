@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from .diff import file_diff
 from .journal import FileRecord, HostRecord
 from .model import FileChange, FileKind, Host, HostFailure, HostPlan, NoChange, Observed, RemoteFile, Status, sha256_hex
+from .secret_vars import MASK
 
 
 def reverse(change: FileChange) -> FileChange:
@@ -57,9 +58,17 @@ def rollback_host_plan(
             changes.append(change)
     if conflicts:
         return HostPlan(host, failure=Status.CONFLICT, error="\n".join(conflicts), handlers=record.handlers)
-    # Handlers rerun only where something is put back; the probes run either way, to report health.
-    handlers = record.handlers if changes else ()
-    return HostPlan(host, tuple(changes), tuple(noops), handlers=handlers, probes=record.probes)
+    # Handlers rerun only where something is put back; the probes run either way, to report health. One
+    # that held a secret is kept masked by the journal and cannot be run again from it: it is left out,
+    # and the plan says so.
+    handlers = tuple(h for h in record.handlers if MASK not in h) if changes else ()
+    noops += [
+        NoChange("", "rollback", f"handler `{h}` held a secret and is not rerun: run it by hand")
+        for h in (record.handlers if changes else ())
+        if MASK in h
+    ]
+    probes = tuple(p for p in record.probes if MASK not in repr(p))
+    return HostPlan(host, tuple(changes), tuple(noops), handlers=handlers, probes=probes)
 
 
 def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[FileChange | None, str]:
@@ -71,19 +80,25 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         return None, f"{record.path}: is no longer a regular file ({current.kind}); left alone"
     if now_sha != record.sha256_after and not force:
         return None, _conflict(record, now)
+    # Shown as the journal's (masked) copy of what the run wrote when the host still holds exactly that:
+    # the host's real bytes may hold secrets the rollback does not know.
+    shown, basis = (record.written, now_sha) if now_sha == record.sha256_after else (now, None)
     if record.original is None:  # the run created it: undoing means removing it
-        assert now is not None  # an absent file matched sha256_before (None) above
-        change = FileChange(record.path, current.real_path or record.path, ("rollback",), now, b"", current.mode,
-                            None, None, before_mode=current.mode, delete=True)  # fmt: skip
+        assert shown is not None  # an absent file matched sha256_before (None) above
+        change = FileChange(
+            record.path, current.real_path or record.path, ("rollback",), shown, b"", current.mode, None, None,
+            before_mode=current.mode, delete=True, basis_sha256=basis,
+        )  # fmt: skip
         return change, ""
     change = FileChange(
-        record.path, current.real_path or record.real_path, ("rollback",), now, record.original,
+        record.path, current.real_path or record.real_path, ("rollback",), shown, record.original,
         mode=record.mode_before if record.mode_before is not None else record.mode_after,
         uid=record.uid, gid=record.gid, before_mode=current.mode if now is not None else None,
         # The journal keeps an original that held a secret masked: its true bytes come from the host's
         # backup, checked against the sha256 the journal recorded before the run.
         source=record.backup_path if record.original_masked else None,
         source_sha256=record.sha256_before if record.original_masked else None,
+        basis_sha256=basis,
     )  # fmt: skip
     return change, ""
 

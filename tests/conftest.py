@@ -73,7 +73,7 @@ def lab_parent_dir() -> Iterator[Path]:
         pytest.fail(f"cannot run lab tests on this machine: {problem}", pytrace=False)
     _remove_stale_test_labs()
     base = LAB_PARENT / f"pytest-{os.getpid()}"
-    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    base.mkdir(mode=0o711, parents=True, exist_ok=True)  # traversable: the unprivileged lab user logs in too
     try:
         yield base
     finally:

@@ -516,7 +516,9 @@ def test_status_inventory_known_hosts_and_saved_description(lab: Lab) -> None:
     assert len(lines) == len(lab.hosts)
     for host, line in zip(lab.hosts, lines, strict=True):
         assert re.fullmatch(rf"\[{re.escape(host.address)}\]:2222 ssh-ed25519 AAAA[0-9A-Za-z+/=]+", line)
-    assert stat.S_IMODE(lab.directory.stat().st_mode) == 0o700
+    assert (
+        stat.S_IMODE(lab.directory.stat().st_mode) == 0o711
+    )  # traversable for the unprivileged lab user, not listable
 
 
 @pytest.mark.lab

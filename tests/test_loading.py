@@ -212,3 +212,14 @@ def test_template_syntax_error_names_template_file_and_line(tmp_path: Path, monk
     write(tmp_path, "pb.yml", step("{template: {src: t.j2, dest: /etc/x}}"))
     with pytest.raises(UserError, match=r"^t.j2:2: template syntax error: Unexpected end of template"):
         load_playbook("pb.yml")
+
+
+def test_an_unexpected_error_is_one_line_and_a_crash_log(mocker, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    from remediate import cli
+
+    mocker.patch.object(cli, "_dispatch", side_effect=RuntimeError("boom"))
+    assert cli.main(["runs"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("remediate: internal error (RuntimeError('boom')); details in ") and err.count("\n") == 1
+    log = Path(err.rstrip().rsplit(" ", 1)[1])
+    assert "Traceback" in log.read_text() and "RuntimeError: boom" in log.read_text()

@@ -294,3 +294,17 @@ def test_a_daemon_started_by_a_handler_does_not_inherit_the_lock(tmp_path: Path)
         assert free.returncode == 0, "the handler's daemon holds the host's lock"
     finally:
         os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_a_backup_is_never_less_strict_than_its_original(tmp_path: Path) -> None:
+    target = tmp_path / "secret.key"
+    target.write_bytes(b"k1\n")
+    target.chmod(0o400)
+    outcome = parse_commit(
+        run_sh(
+            commit_script("RUN16", [change_for(target, b"k2\n")], backup_root=str(tmp_path / "b"), lock_path=LOCK)
+        ).stdout
+    )
+    assert outcome.completed
+    assert stat.S_IMODE(Path(outcome.backups[0]).stat().st_mode) == 0o400
+    assert stat.S_IMODE(target.stat().st_mode) == 0o400

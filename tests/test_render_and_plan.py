@@ -179,3 +179,37 @@ def test_planning_core_imports_nothing_that_does_io() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_commands_are_rendered_with_every_value_shell_quoted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    playbook, inventory = setup(
+        tmp_path,
+        """\
+        steps:
+          - line_patch: {path: "{{ docroot }}/x.php", regex: a, replace: b}
+            validate: "php -l {path} && test -d {{ docroot }}"
+            on_change: "echo {{ note }} > /tmp/note"
+        verify:
+          - command: {run: "grep -q {{ note }} /tmp/note"}
+          - http: {url: "http://{{ host.address }}/{{ note }}"}
+        """,
+    )
+    (target,) = render_targets(playbook, inventory, None, {"note": "a b; $(rm -rf /) 'q'"})
+    step = target.steps[0]
+    assert step.validate == "php -l {path} && test -d /var/www/html"  # a plain word needs no quotes
+    assert step.on_change == "echo 'a b; $(rm -rf /) '\"'\"'q'\"'\"'' > /tmp/note"
+    command, http = target.probes
+    assert command.run == "grep -q 'a b; $(rm -rf /) '\"'\"'q'\"'\"'' /tmp/note"  # type: ignore[union-attr]
+    assert http.url == "http://127.0.1.1/a b; $(rm -rf /) 'q'"  # type: ignore[union-attr]  # not a shell: as is
+
+
+@pytest.mark.parametrize(
+    ("path", "normal"),
+    [("//var//www/./html/x.php", "/var/www/html/x.php"), ("/etc/apache2/", "/etc/apache2")],
+)
+def test_target_paths_are_normalised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, normal: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    playbook, inventory = setup(tmp_path, f"steps: [{{line_patch: {{path: '{path}', regex: a, replace: b}}}}]")
+    (target,) = render_targets(playbook, inventory, None, {})
+    assert target.steps[0].target == normal
