@@ -86,14 +86,22 @@ def _known_hosts_name(host: Host) -> str:
     return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
 
 
+KEEPALIVE_SECONDS = 15  # a connection waits idle while earlier waves run: keep it from being dropped
+
+
 class SshTransport:
-    def __init__(self, host: Host, connection: Connection, options: ConnectOptions) -> None:
+    def __init__(self, host: Host, connection: Connection, options: ConnectOptions, config: Config | None) -> None:
         self.host = host
         self._connection = connection
         self._options = options
+        self._config = config
 
     @classmethod
     def connect(cls, host: Host, options: ConnectOptions, config: Config | None = None) -> SshTransport:
+        return cls(host, cls._open(host, options, config), options, config)
+
+    @staticmethod
+    def _open(host: Host, options: ConnectOptions, config: Config | None) -> Connection:
         connect_kwargs: dict[str, object] = {
             "banner_timeout": options.connect_timeout,
             "auth_timeout": options.connect_timeout,
@@ -151,15 +159,32 @@ class SshTransport:
             raise UnreachableError(
                 f"SSH handshake with {host.address}:{host.port} failed: {e or type(e).__name__}"
             ) from None
-        return cls(host, connection, options)
+        transport = connection.client.get_transport()
+        if transport is not None:
+            transport.set_keepalive(KEEPALIVE_SECONDS)
+        return connection
+
+    def _session(self, timeout: float) -> paramiko.Channel:
+        """A new channel; a connection found dead before anything was sent on it is opened again, once:
+        nothing ran, so nothing can be repeated (and every write is a compare-and-swap anyway)."""
+        for attempt in (1, 2):
+            transport = self._connection.client.get_transport()
+            try:
+                if transport is None or not transport.is_active():
+                    raise paramiko.SSHException("the connection is closed")
+                channel: paramiko.Channel = transport.open_session(timeout=timeout)
+                return channel
+            except (paramiko.SSHException, EOFError, OSError) as e:
+                if attempt == 2:
+                    raise HostError(f"connection to {self.host.address}:{self.host.port} lost: {e}") from None
+                self._connection.close()
+                self._connection = self._open(self.host, self._options, self._config)
+        raise AssertionError("unreachable")
 
     def run(self, command: str, stdin: bytes = b"", timeout: float | None = None) -> CommandResult:
         timeout = self._options.command_timeout if timeout is None else timeout
-        transport = self._connection.client.get_transport()
-        if transport is None or not transport.is_active():
-            raise HostError(f"connection to {self.host.address}:{self.host.port} was lost")
+        channel = self._session(timeout)
         try:
-            channel = transport.open_session(timeout=timeout)
             try:
                 return self._exchange(channel, command, stdin, timeout)
             finally:

@@ -92,3 +92,14 @@ def test_wrong_key_is_an_authentication_failure(lab: Lab, tmp_path: Path) -> Non
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
     with pytest.raises(UnreachableError, match=r"^authentication failed for root@127\.0\.\d+\.\d+:2222 with key "):
         SshTransport.connect(inventory_host(lab, lab.hosts[0], identity_file=str(stranger)), ConnectOptions())
+
+
+def test_a_connection_dropped_while_idle_is_opened_again_before_the_next_command(lab: Lab) -> None:
+    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        assert transport.run("echo one").stdout == b"one\n"
+        # Dropped while waiting for its wave (an idle timeout on the way, say): nothing was running on it.
+        transport._connection.client.get_transport().close()
+        assert transport.run("echo two").stdout == b"two\n"
+    finally:
+        transport.close()
