@@ -209,7 +209,9 @@ def test_expect_matches_fails_only_the_host_that_differs(
         "steps:\n  - line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php', expect_matches: 1}\n"
     )
     # The failure must be allowed (--max-fail 1) for the other hosts to be sure to start.
-    code, doc = run_json(capsys, "apply", str(playbook), "--inventory", str(lab.inventory_path), "--yes", "--max-fail", "1")
+    code, doc = run_json(
+        capsys, "apply", str(playbook), "--inventory", str(lab.inventory_path), "--yes", "--max-fail", "1"
+    )
     assert code == 1
     first = doc["hosts"][lab.hosts[0].name]
     assert first["status"] == "failed" and "has 2 match(es)" in first["error"] and "expected 1" in first["error"]
