@@ -25,10 +25,21 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
+def _add_target_options(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("-i", "--inventory", required=required, help="inventory name (inventory/NAME.yml) or path")
+    parser.add_argument("-l", "--limit", help="host names, group names or globs, comma-separated")
+    parser.add_argument(
+        "-e", "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (highest precedence)"
+    )
+
+
 def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--dry-run", action="store_true", help=f"show the diff per host and file; {verb} nothing")
     parser.add_argument("-y", "--yes", action="store_true", help="do it without asking for confirmation")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--forks", type=int, default=None, help="hosts worked on at once (default 50)")
     parser.add_argument("--timeout", type=float, default=10.0, help="SSH connect timeout in seconds (default 10)")
     parser.add_argument(
@@ -39,24 +50,13 @@ def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
         action="store_true",
         help="add unknown host keys to the inventory's known_hosts (a changed key is always refused)",
     )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="remediate", description="Configuration remediation and fleet rollout over SSH.")
-    parser.add_argument("--version", action="version", version=f"remediate {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    apply = commands.add_parser("apply", help="plan a playbook on an inventory, show the diff, and apply it")
-    apply.add_argument("playbook", help="playbook name (playbooks/NAME.yml) or path")
-    apply.add_argument("-i", "--inventory", required=True, help="inventory name (inventory/NAME.yml) or path")
-    apply.add_argument("-l", "--limit", help="host names, group names or globs, comma-separated")
-    apply.add_argument(
-        "-e", "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (highest precedence)"
-    )
-    _add_run_options(apply, "change")
-    apply.add_argument(
+    parser.add_argument(
         "--max-file-size", default="10M", help="refuse to edit target files larger than this (default 10M)"
     )
+
+
+def _add_apply_options(apply: argparse.ArgumentParser) -> None:
+    _add_connection_options(apply)
     apply.add_argument("--precheck", action="store_true", help="also run the verify probes before changing anything")
     apply.add_argument(
         "--no-rollback", action="store_true", help="keep a host's changes when its verification fails (debugging)"
@@ -72,6 +72,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--rollback-on-halt", action="store_true", help="when the run halts, also roll back every host it changed"
     )
 
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="remediate", description="Configuration remediation and fleet rollout over SSH.")
+    parser.add_argument("--version", action="version", version=f"remediate {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    apply = commands.add_parser("apply", help="plan a playbook on an inventory, show the diff, and apply it")
+    apply.add_argument("playbook", nargs="?", help="playbook name (playbooks/NAME.yml) or path")
+    _add_target_options(apply, required=False)
+    apply.add_argument("--plan", metavar="FILE", help="apply exactly this reviewed plan (from `remediate plan`)")
+    _add_run_options(apply, "change")
+    _add_apply_options(apply)
+
+    hotfix = commands.add_parser("hotfix", help="a one-line sed fix on a file of every host, no playbook needed")
+    _add_target_options(hotfix, required=True)
+    hotfix.add_argument("--file", required=True, help="the absolute path of the file to fix on each host")
+    hotfix.add_argument("--sed", required=True, metavar="EXPR", help="the fix, e.g. 's/\\.phpp/.php/'")
+    hotfix.add_argument("--verify-http", metavar="URL", help="probe after the fix, e.g. http://{{ host.address }}/")
+    hotfix.add_argument("--validate", metavar="CMD", help="check the new file before it goes live ({path} for it)")
+    _add_run_options(hotfix, "change")
+    _add_apply_options(hotfix)
+
+    plan = commands.add_parser("plan", help="write the exact plan of a playbook to a file, for review")
+    plan.add_argument("playbook", help="playbook name (playbooks/NAME.yml) or path")
+    _add_target_options(plan, required=True)
+    plan.add_argument("-o", "--output", metavar="FILE", help="where to write the plan (default PLAYBOOK.plan)")
+    _add_connection_options(plan)
+    show_plan = commands.add_parser("show-plan", help="print a plan file: hosts, files, diffs")
+    show_plan.add_argument("file", help="the plan file")
+
+    audit = commands.add_parser("audit", help="report drift from a playbook's desired state (exit 0, or 3 on drift)")
+    audit.add_argument("playbook", help="playbook name (playbooks/NAME.yml) or path")
+    _add_target_options(audit, required=True)
+    audit.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    _add_connection_options(audit)
+
     rollback = commands.add_parser("rollback", help="put back every file a run changed, on every host")
     rollback.add_argument("run", help="the run id (as printed by apply and listed by `remediate runs`)")
     rollback.add_argument("-i", "--inventory", help="inventory to reach the hosts (default: the run's own)")
@@ -79,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="also overwrite files changed since the run (default: conflict)"
     )
     _add_run_options(rollback, "restore")
+    _add_connection_options(rollback)
 
     runs = commands.add_parser("runs", help="list recent runs from the journal")
     runs.add_argument("--last", type=int, default=20, help="how many runs (default 20)")
@@ -124,6 +161,22 @@ def _dispatch(args: argparse.Namespace, arguments: Sequence[str]) -> int:
         from .cmd_apply import cmd_apply
 
         return cmd_apply(args, arguments)
+    if args.command == "hotfix":
+        from .cmd_hotfix import cmd_hotfix
+
+        return cmd_hotfix(args, arguments)
+    if args.command == "plan":
+        from .cmd_plan import cmd_plan
+
+        return cmd_plan(args)
+    if args.command == "show-plan":
+        from .cmd_plan import cmd_show_plan
+
+        return cmd_show_plan(args)
+    if args.command == "audit":
+        from .cmd_audit import cmd_audit
+
+        return cmd_audit(args)
     if args.command == "rollback":
         from .cmd_rollback import cmd_rollback
 

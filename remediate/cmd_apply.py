@@ -7,7 +7,8 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from types import FrameType
 
 from rich.console import Console
@@ -16,11 +17,12 @@ from .errors import UserError
 from .host_apply import ApplyOptions
 from .inventory import load_inventory
 from .journal import Journal, state_dir
-from .model import RunResult
+from .model import HostTarget, Inventory, Plan, Playbook, RunResult
 from .planner import build_plan, render_targets
 from .playbook import load_playbook
 from .progress import RolloutProgress
 from .report import dry_run_result, print_plan
+from .rollout import Fleet
 from .secret_vars import Masker
 from .session import (
     EXIT_HOST_FAILED,
@@ -34,7 +36,9 @@ from .session import (
     open_fleet,
     parse_size,
 )
-from .waves import plan_waves, resolve_policy
+from .waves import RolloutPolicy, RolloutSettings, plan_waves, resolve_policy
+
+Groups = Mapping[str, Sequence[str]]
 
 
 def parse_vars(items: Sequence[str]) -> dict[str, str]:
@@ -47,54 +51,106 @@ def parse_vars(items: Sequence[str]) -> dict[str, str]:
     return result
 
 
-def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    json_mode: bool = args.json
-    console = make_console(stderr=json_mode)
-    playbook = load_playbook(args.playbook)
+@dataclass(frozen=True)
+class Prepared:
+    """A playbook rendered for its hosts, with everything checked that can be checked before connecting."""
+
+    playbook: Playbook
+    inventory: Inventory
+    targets: tuple[HostTarget, ...]
+    masker: Masker
+
+
+def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
     inventory = load_inventory(args.inventory)
     targets = render_targets(playbook, inventory, args.limit, parse_vars(args.var))
     check_identity_files([t.host for t in targets], str(inventory.path))
-    check_can_confirm(args.dry_run, args.yes, "apply")
+    return Prepared(playbook, inventory, targets, Masker(inventory.secrets | playbook.secrets))
+
+
+def survey_and_plan(fleet: Fleet, prepared: Prepared, run_id: str) -> Plan:
+    observed = fleet.survey((t.host, t.paths) for t in prepared.targets)
+    return build_plan(run_id, prepared.playbook, prepared.inventory, prepared.targets, observed)
+
+
+def rollout_policy(
+    args: argparse.Namespace, settings: RolloutSettings, hosts: Sequence[str], groups: Groups
+) -> RolloutPolicy:
     policy = resolve_policy(
-        playbook.rollout, args.canary, args.canary_group, args.batch, args.max_fail, args.forks, args.rollback_on_halt
+        settings, args.canary, args.canary_group, args.batch, args.max_fail, args.forks, args.rollback_on_halt
     )
-    plan_waves([t.host.name for t in targets], policy, inventory.groups)  # a bad --canary-group fails here
-    fleet = open_fleet(
-        policy.forks, args.timeout, args.command_timeout, args.accept_new_host_keys, parse_size(args.max_file_size)
+    plan_waves(hosts, policy, groups)  # a bad --canary-group fails here, before any host is touched
+    return policy
+
+
+def fleet_for(args: argparse.Namespace, forks: int) -> Fleet:
+    return open_fleet(
+        forks, args.timeout, args.command_timeout, args.accept_new_host_keys, parse_size(args.max_file_size)
     )
 
-    masker = Masker(inventory.secrets | playbook.secrets)
+
+def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    if args.plan is not None:
+        from .cmd_plan import apply_plan_file
+
+        return apply_plan_file(args, argv)
+    if args.playbook is None or args.inventory is None:
+        raise UserError("apply needs a PLAYBOOK and --inventory (or --plan FILE)")
+    return apply_playbook(args, argv, load_playbook(args.playbook))
+
+
+def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Playbook) -> int:
+    json_mode: bool = args.json
+    console = make_console(stderr=json_mode)
+    prepared = prepare(args, playbook)
+    check_can_confirm(args.dry_run, args.yes, "apply")
+    policy = rollout_policy(args, playbook.rollout, [t.host.name for t in prepared.targets], prepared.inventory.groups)
+    fleet = fleet_for(args, policy.forks)
+    masker = prepared.masker
     run_id = new_run_id()
     with Journal(state_dir(), masker) as journal, fleet:
         journal.start_run(
             run_id, "dry-run" if args.dry_run else "apply", playbook.name, str(playbook.path), playbook.sha256,
-            str(inventory.path), argv,
+            str(prepared.inventory.path), argv,
         )  # fmt: skip
-        observed = fleet.survey((t.host, t.paths) for t in targets)
-        plan = build_plan(run_id, playbook, inventory, targets, observed)
+        plan = survey_and_plan(fleet, prepared, run_id)
         if not json_mode or (not args.dry_run and not args.yes):
             print_plan(console, plan, masker)
         if args.dry_run:
             for host_plan in plan.hosts:
                 journal.record_host_plan(run_id, host_plan, host_plan.status.value, {})
             return finish(console, journal, dry_run_result(plan), json_mode, masker)
-        pending = sum(1 for hp in plan.hosts if hp.changes)
-        if pending and not args.yes and not confirm(f"Apply these changes to {pending} host(s)? [y/N] "):
-            console.print("Not confirmed: nothing was applied.")
-            journal.finish_run(run_id, "not confirmed")
-            return EXIT_HOST_FAILED
-        options = ApplyOptions(rollback=not args.no_rollback, precheck=args.precheck)
-        waves = plan_waves([hp.host.name for hp in plan.hosts], policy, inventory.groups)
-        stop = threading.Event()
-        with (
-            _graceful_interruption(console, stop),
-            RolloutProgress(console, bool(policy.canary or policy.canary_group), masker) as progress,
-        ):
-            outcome = fleet.rollout(plan, waves, policy, journal, options, stop, progress)
-        result = RunResult(
-            run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
-        )
-        return finish(console, journal, result, json_mode, masker)
+        return execute(args, console, journal, fleet, plan, policy, prepared.inventory.groups, masker)
+
+
+def execute(
+    args: argparse.Namespace,
+    console: Console,
+    journal: Journal,
+    fleet: Fleet,
+    plan: Plan,
+    policy: RolloutPolicy,
+    groups: Groups,
+    masker: Masker,
+) -> int:
+    """Confirms, then writes and verifies the plan wave by wave, and reports: the one way a plan is applied."""
+    pending = sum(1 for hp in plan.hosts if hp.changes)
+    if pending and not args.yes and not confirm(f"Apply these changes to {pending} host(s)? [y/N] "):
+        console.print("Not confirmed: nothing was applied.")
+        journal.finish_run(plan.run_id, "not confirmed")
+        return EXIT_HOST_FAILED
+    options = ApplyOptions(rollback=not args.no_rollback, precheck=args.precheck)
+    waves = plan_waves([hp.host.name for hp in plan.hosts], policy, groups)
+    stop = threading.Event()
+    with (
+        _graceful_interruption(console, stop),
+        RolloutProgress(console, bool(policy.canary or policy.canary_group), masker) as progress,
+    ):
+        outcome = fleet.rollout(plan, waves, policy, journal, options, stop, progress)
+    result = RunResult(
+        plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
+    )
+    return finish(console, journal, result, args.json, masker)
 
 
 @contextlib.contextmanager

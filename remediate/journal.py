@@ -207,7 +207,7 @@ class Journal:
         with self._write() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'running', ?)",
-                (run_id, kind, _who(), time.time(), playbook, playbook_path, playbook_sha256, inventory,
+                (run_id, kind, who(), time.time(), playbook, playbook_path, playbook_sha256, inventory,
                  json.dumps(list(arguments)), rollback_of),
             )  # fmt: skip
 
@@ -324,7 +324,7 @@ def _file(row: Sequence[Any]) -> FileRecord:
     )  # fmt: skip
 
 
-def _who() -> str:
+def who() -> str:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):

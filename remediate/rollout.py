@@ -91,6 +91,18 @@ class Fleet:
         observed = parallel_map(self._survey_host, targets, self._forks)
         return {host.name: o for (host, _), o in zip(targets, observed, strict=True)}
 
+    def connect_all(self, hosts: Iterable[Host]) -> dict[str, str]:
+        """Connects to every host without reading anything: for a plan made earlier. Maps host -> error."""
+
+        def connect(host: Host) -> tuple[str, str]:
+            try:
+                self._transports[host.name] = self._connect(host)
+            except HostError as e:
+                return host.name, str(e)
+            return host.name, ""
+
+        return dict(parallel_map(connect, hosts, self._forks))
+
     def _survey_host(self, target: tuple[Host, tuple[str, ...]]) -> Observed:
         host, paths = target
         try:

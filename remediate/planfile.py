@@ -1,0 +1,113 @@
+"""A plan as a file a colleague can review (``remediate plan -o``) and apply exactly (``apply --plan``). Pure.
+
+The file is JSON: for every host its connection, every file's bytes before and after (base64) with their
+sha256, mode and owner, the handlers and the probes, and a readable diff. Applying it writes exactly
+these bytes; a host where a file no longer has the sha256 the plan was made from is a ``conflict``.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from .diff import file_diff
+from .errors import UserError
+from .journal import probe_from_json, probe_to_json
+from .model import FileChange, Host, HostPlan, NoChange, Plan, Status
+
+FORMAT = "remediate-plan/1"
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def plan_document(plan: Plan, playbook_path: str, playbook_sha256: str, created: float, user: str) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "plan_id": plan.run_id,
+        "created": created,
+        "user": user,
+        "playbook": plan.playbook,
+        "playbook_path": playbook_path,
+        "playbook_sha256": playbook_sha256,
+        "inventory": plan.inventory,
+        "hosts": [_host_document(hp) for hp in plan.hosts],
+    }
+
+
+def _host_document(host_plan: HostPlan) -> dict[str, Any]:
+    host = host_plan.host
+    return {
+        "host": {f.name: getattr(host, f.name) for f in dataclasses.fields(host) if f.name != "vars"}
+        | {"groups": list(host.groups)},
+        "status": host_plan.status.value,
+        "error": host_plan.error,
+        "handlers": list(host_plan.handlers),
+        "probes": [probe_to_json(p) for p in host_plan.probes],
+        "noops": [{"path": n.path, "step": n.step, "reason": n.reason} for n in host_plan.noops],
+        "changes": [
+            {
+                "path": c.path,
+                "real_path": c.real_path,
+                "steps": list(c.steps),
+                "sha256_before": c.before_sha256,
+                "sha256_after": c.after_sha256,
+                "before": _b64(c.before),
+                "after": _b64(c.after),
+                "mode": c.mode,
+                "before_mode": c.before_mode,
+                "uid": c.uid,
+                "gid": c.gid,
+                "owner": c.owner,
+                "group": c.group,
+                "validators": list(c.validators),
+                "diff": file_diff(c),
+            }
+            for c in host_plan.changes
+        ],
+    }
+
+
+def plan_from_document(document: Any, where: str) -> tuple[Plan, Mapping[str, Any]]:
+    """The plan and its header; anything malformed, or a sha256 that does not match its bytes, is refused."""
+    try:
+        if document.get("format") != FORMAT:
+            raise UserError(f"{where}: not a remediate plan (format {document.get('format')!r}, expected {FORMAT})")
+        hosts = tuple(_host_plan(h, where) for h in document["hosts"])
+        plan = Plan(str(document["plan_id"]), str(document["playbook"]), str(document["inventory"]), hosts)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise UserError(f"{where}: malformed plan file: {type(e).__name__}: {e}") from None
+    return plan, {k: v for k, v in document.items() if k != "hosts"}
+
+
+def _host_plan(data: Mapping[str, Any], where: str) -> HostPlan:
+    fields = dict(data["host"])
+    fields["groups"] = tuple(fields.get("groups", ()))
+    host = Host(**fields)
+    changes = tuple(_change(c, f"{where}: host {host.name}") for c in data["changes"])
+    status = Status(data["status"])
+    failure = status if status not in (Status.CHANGED, Status.UNCHANGED) else None
+    return HostPlan(
+        host,
+        changes,
+        tuple(NoChange(n["path"], n["step"], n["reason"]) for n in data["noops"]),
+        failure,
+        data["error"],
+        tuple(data["handlers"]),
+        tuple(probe_from_json(p) for p in data["probes"]),
+    )
+
+
+def _change(data: Mapping[str, Any], where: str) -> FileChange:
+    before = None if data["before"] is None else base64.b64decode(data["before"], validate=True)
+    change = FileChange(
+        data["path"], data["real_path"], tuple(data["steps"]), before, base64.b64decode(data["after"], validate=True),
+        data["mode"], data["uid"], data["gid"], data["owner"], data["group"], data["before_mode"],
+        tuple(data["validators"]),
+    )  # fmt: skip
+    if (change.before_sha256, change.after_sha256) != (data["sha256_before"], data["sha256_after"]):
+        raise UserError(f"{where}: {change.path}: the content does not match its sha256: the plan file was altered")
+    return change
