@@ -40,6 +40,10 @@ def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--become", action="store_true", help="work as root through sudo on every host")
+    parser.add_argument(
+        "--ask-become-pass", action="store_true", help="ask once (no echo) for the sudo password of the hosts"
+    )
     parser.add_argument("--forks", type=int, default=None, help="hosts worked on at once (default 50)")
     parser.add_argument("--timeout", type=float, default=10.0, help="SSH connect timeout in seconds (default 10)")
     parser.add_argument(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 
 from rich.console import Console
@@ -64,6 +66,8 @@ class Prepared:
 def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
     inventory = load_inventory(args.inventory)
     targets = render_targets(playbook, inventory, args.limit, parse_vars(args.var))
+    if playbook.become or args.become:
+        targets = tuple(replace(t, host=replace(t.host, become=True)) for t in targets)
     check_identity_files([t.host for t in targets], str(inventory.path))
     return Prepared(playbook, inventory, targets, Masker(inventory.secrets | playbook.secrets))
 
@@ -84,9 +88,18 @@ def rollout_policy(
 
 
 def fleet_for(args: argparse.Namespace, forks: int) -> Fleet:
-    return open_fleet(
-        forks, args.timeout, args.command_timeout, args.accept_new_host_keys, parse_size(args.max_file_size)
-    )
+    size = parse_size(args.max_file_size)
+    password = become_password(args)
+    return open_fleet(forks, args.timeout, args.command_timeout, args.accept_new_host_keys, size, password)
+
+
+def become_password(args: argparse.Namespace) -> str | None:
+    """--ask-become-pass asks once, without echo, for every host; REMEDIATE_BECOME_PASSWORD for scripts."""
+    if getattr(args, "ask_become_pass", False):
+        if not sys.stdin.isatty():
+            raise UserError("--ask-become-pass needs a terminal; set REMEDIATE_BECOME_PASSWORD instead")
+        return getpass.getpass("BECOME password: ", stream=sys.stderr)
+    return os.environ.get("REMEDIATE_BECOME_PASSWORD")
 
 
 def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
 
+from .cmd_apply import fleet_for
 from .errors import UserError
 from .host_apply import ApplyOptions
 from .inventory import load_inventory
@@ -21,7 +23,6 @@ from .session import (
     finish,
     make_console,
     new_run_id,
-    open_fleet,
 )
 from .undo import files_by_host, rollback_host_plan
 
@@ -41,11 +42,11 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
         inventory = load_inventory(args.inventory or record.inventory)
         masker = Masker(inventory.secrets)
         journal.masker = masker
-        known = {h.name: h for h in inventory.hosts}
+        known = {h.name: replace(h, become=h.become or args.become) for h in inventory.hosts}
         reachable = [known[h.host] for h in touched if h.host in known]
         check_identity_files(reachable, str(inventory.path))
         check_can_confirm(args.dry_run, args.yes, "roll back")
-        fleet = open_fleet(args.forks or 50, args.timeout, args.command_timeout, args.accept_new_host_keys)
+        fleet = fleet_for(args, args.forks or 50)
 
         run_id = new_run_id()
         kind = "rollback-dry-run" if args.dry_run else "rollback"

@@ -59,7 +59,7 @@ def _apply(
     if journal is not None:
         journal.record_host_plan(run_id, plan, "writing", backups)
     try:
-        answer = transport.run("sh -s", commit_script(run_id, plan.changes, plan.handlers, options.backup_root))
+        answer = transport.run_script(commit_script(run_id, plan.changes, plan.handlers, options.backup_root))
     except HostError as e:
         return HostResult(
             name, Status.FAILED, plan.changes, backup_dir=backup_dir, precheck=precheck,
@@ -137,7 +137,7 @@ def _roll_back(
         return HostResult(name, Status.ROLLBACK_FAILED, replaced, error, backup_dir, precheck=precheck)
 
     try:
-        answer = transport.run("sh -s", commit_script(f"{run_id}.undo", undo, plan.handlers, options.backup_root))
+        answer = transport.run_script(commit_script(f"{run_id}.undo", undo, plan.handlers, options.backup_root))
     except HostError as e:
         return rollback_failed(f"{e}; {left}")
     outcome = parse_commit(answer.stdout)

@@ -12,7 +12,7 @@ from .model import Host, Inventory
 from .secret_vars import read_vars
 from .yamlnode import Node, display_path, load_yaml
 
-CONNECTION_KEYS = ("user", "port", "identity_file", "known_hosts")
+CONNECTION_KEYS = ("user", "port", "identity_file", "known_hosts", "become")
 HOST_KEYS = ("address", *CONNECTION_KEYS, "vars")
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
@@ -76,6 +76,7 @@ def load_inventory(name_or_path: str) -> Inventory:
                 known_hosts=_local_path(settings.get("known_hosts", DEFAULT_KNOWN_HOSTS), path),
                 groups=member_of,
                 vars=merged,
+                become=bool(settings.get("become", False)),
             )
         )
     return Inventory(
@@ -94,7 +95,12 @@ def _connection_settings_from(fields: Mapping[str, Node]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for key in CONNECTION_KEYS:
         if key in fields:
-            settings[key] = fields[key].integer(1, 65535) if key == "port" else fields[key].string()
+            if key == "port":
+                settings[key] = fields[key].integer(1, 65535)
+            elif key == "become":
+                settings[key] = fields[key].boolean()
+            else:
+                settings[key] = fields[key].string()
     return settings
 
 

@@ -37,6 +37,7 @@ import json
 import os
 import posixpath
 import pwd
+import secrets
 import shlex
 import shutil
 import signal
@@ -160,6 +161,10 @@ class LabHostStatus:
 LAB_USER = "remediate-lab"  # an unprivileged account for tests of what a non-root login may and may not do
 
 
+LAB_USER_PASSWORD_FILE = Path("/var/lib/remediate/lab-user.password")
+LAB_SUDOERS = Path("/etc/sudoers.d/remediate-lab")
+
+
 def ensure_lab_user() -> str:
     """Creates the unprivileged lab account on this machine if missing (it shares /etc/passwd with every
     lab host). Its password field is ``*``: no password, but not locked, because sshd without PAM
@@ -169,6 +174,29 @@ def ensure_lab_user() -> str:
     except KeyError:
         _run(["useradd", "--system", "--home-dir", "/tmp", "--shell", "/bin/sh", "--password", "*", LAB_USER])
     return LAB_USER
+
+
+def ensure_lab_sudo() -> tuple[str, str]:
+    """The lab account may become root with sudo, with a password (for rehearsing --become and
+    --ask-become-pass). The password is random, made once, and kept root-only in
+    LAB_USER_PASSWORD_FILE; SSH never accepts it (the lab's sshd takes keys only). Returns (user, password)."""
+    user = ensure_lab_user()
+    if shutil.which("sudo") is None:
+        raise UserError("the lab's become rehearsal needs the Debian package sudo: apt-get install -y sudo")
+    if not LAB_USER_PASSWORD_FILE.exists():
+        LAB_USER_PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(18)
+        _write_private(LAB_USER_PASSWORD_FILE, password)
+        subprocess.run(["chpasswd"], input=f"{user}:{password}\n", text=True, check=True)
+    if not LAB_SUDOERS.exists():
+        rule = f"{user} ALL=(ALL:ALL) ALL\n"
+        _write_private(LAB_SUDOERS, rule)
+        LAB_SUDOERS.chmod(0o440)
+        check = subprocess.run(["visudo", "-c", "-f", str(LAB_SUDOERS)], capture_output=True, text=True)
+        if check.returncode != 0:
+            LAB_SUDOERS.unlink()
+            raise LabError(f"the lab's sudoers rule was refused by visudo: {check.stdout} {check.stderr}")
+    return user, LAB_USER_PASSWORD_FILE.read_text().strip()
 
 
 def lab_address(index: int) -> str:

@@ -35,6 +35,7 @@ class Host:
     known_hosts: str | None = None
     groups: tuple[str, ...] = ()
     vars: Vars = field(default_factory=dict)  # inventory vars < group vars < host vars, already merged
+    become: bool = False  # work as root through sudo (reads, writes, validators, handlers, probes)
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ class Playbook:
     verify: tuple[Probe, ...] = ()
     rollout: RolloutSettings = field(default_factory=RolloutSettings)
     secrets: frozenset[str] = frozenset()
+    become: bool = False  # every host of the run works through sudo
 
 
 # --- what a host holds -----------------------------------------------------------------------------------

@@ -48,7 +48,9 @@ def load_playbook(name_or_path: str) -> Playbook:
     path = find_named_file(name_or_path, "playbooks", "playbook")
     document = load_yaml(path)
     root = Node(path, "", document)
-    top = root.mapping(("name", "description", "hosts", "vars", "steps", "verify", "rollout"), required=("steps",))
+    top = root.mapping(
+        ("name", "description", "hosts", "become", "vars", "steps", "verify", "rollout"), required=("steps",)
+    )
     steps_node = top["steps"]
     step_nodes = steps_node.items()
     variables, secrets = read_vars(top["vars"]) if "vars" in top else ({}, frozenset[str]())
@@ -65,6 +67,7 @@ def load_playbook(name_or_path: str) -> Playbook:
         verify=tuple(_probe(node) for node in top["verify"].items()) if "verify" in top else (),
         rollout=_rollout(top["rollout"]) if "rollout" in top else RolloutSettings(),
         secrets=secrets,
+        become=top["become"].boolean() if "become" in top else False,
     )
 
 

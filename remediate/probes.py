@@ -137,7 +137,7 @@ def run_probes(transport: Transport, probes: Sequence[Probe], address: str) -> t
     host_results: dict[int, ProbeResult] = {}
     if on_host:
         try:
-            answer = transport.run("sh -s", host_probe_script(on_host))
+            answer = transport.run_script(host_probe_script(on_host))
             found = parse_host_probes(answer.stdout, on_host)
         except HostError as e:
             found = [ProbeResult(p.describe(), False, str(e)) for p in on_host]

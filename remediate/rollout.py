@@ -111,7 +111,7 @@ class Fleet:
             return HostFailure(Status(e.status), str(e))
         self._transports[host.name] = transport
         try:
-            result = transport.run("sh -s", gather_script(paths, self._max_file_size))
+            result = transport.run_script(gather_script(paths, self._max_file_size))
             if result.exit_status != 0:
                 raise HostError(f"reading files failed (exit {result.exit_status}): {_tail(result.stderr)}")
             return parse_gather(result.stdout, paths, self._max_file_size)

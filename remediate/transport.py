@@ -37,10 +37,15 @@ class ConnectOptions:
     connect_timeout: float = 10.0
     command_timeout: float = 120.0
     accept_new_host_keys: bool = False  # OpenSSH's accept-new: learn unknown keys, never changed ones
+    become_password: str | None = None  # for sudo, when the hosts ask for one (--ask-become-pass)
 
 
 class Transport(Protocol):
     def run(self, command: str, stdin: bytes = b"", timeout: float | None = None) -> CommandResult: ...
+
+    def run_script(self, script: bytes, timeout: float | None = None) -> CommandResult:
+        """Runs a POSIX sh script on the host, as root through sudo when the host says ``become``."""
+        ...
 
     def close(self) -> None: ...
 
@@ -80,6 +85,21 @@ class _AcceptNewHostKey(paramiko.MissingHostKeyPolicy):
             with path.open("a") as known:
                 known.write(line)
         client.get_host_keys().add(hostname, key.get_name(), key)
+
+
+def _check_sudo(host: Host, result: CommandResult) -> None:
+    """sudo's own refusals, as one clear line (the script did not run)."""
+    if result.exit_status != 1 or result.stdout:
+        return
+    said = result.stderr.decode("utf-8", errors="replace")
+    if "incorrect password" in said or "Sorry, try again" in said:
+        raise HostError(f"sudo: wrong become password for {host.user} on {host.name}")
+    if "a password is required" in said:
+        raise HostError(f"sudo on {host.name} wants a password for {host.user}: pass --ask-become-pass")
+    if "is not in the sudoers file" in said or "not allowed to execute" in said:
+        raise HostError(f"sudo: {host.user} may not become root on {host.name}")
+    if "sudo: not found" in said or "sudo: command not found" in said:
+        raise HostError(f"become needs sudo, which {host.name} does not have")
 
 
 def _known_hosts_name(host: Host) -> str:
@@ -180,6 +200,20 @@ class SshTransport:
                 self._connection.close()
                 self._connection = self._open(self.host, self._options, self._config)
         raise AssertionError("unreachable")
+
+    def run_script(self, script: bytes, timeout: float | None = None) -> CommandResult:
+        if not self.host.become:
+            return self.run("sh -s", script, timeout)
+        password = self._options.become_password
+        if password is None:
+            # -n: never wait for a password nobody will type; a host that wants one fails with sudo's word.
+            result = self.run("sudo -n -- sh -s", script, timeout)
+        else:
+            # sudo -S reads the password from stdin one byte at a time up to the newline, leaving the
+            # script after it to sh. A wrong password makes sudo exit without running anything.
+            result = self.run("sudo -S -p '' -- sh -s", password.encode() + b"\n" + script, timeout)
+        _check_sudo(self.host, result)
+        return result
 
     def run(self, command: str, stdin: bytes = b"", timeout: float | None = None) -> CommandResult:
         timeout = self._options.command_timeout if timeout is None else timeout

@@ -60,7 +60,7 @@ def give_distinct_ownership(lab: Lab, path: str = WP) -> None:
         local.chmod(0o640)
 
 
-def run_on_terminal(argv: list[str], answer: bytes = b"") -> tuple[int, str]:
+def run_on_terminal(argv: list[str], answer: bytes = b"", prompt: bytes = b"[y/N]") -> tuple[int, str]:
     """Runs remediate with a real terminal (a pty) as its stdin, answers its question, returns (exit, output)."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: remediate itself, on the pty, 50 rows by 250 columns
@@ -81,7 +81,7 @@ def run_on_terminal(argv: list[str], answer: bytes = b"") -> tuple[int, str]:
         if not chunk:
             break
         output += chunk
-        if answer and not answered and b"[y/N]" in output:
+        if answer and not answered and prompt in output:
             os.write(fd, answer)
             answered = True
     _, status = os.waitpid(pid, 0)
