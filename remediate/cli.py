@@ -40,6 +40,9 @@ def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ssh-config", metavar="FILE", help="OpenSSH client config to honour (default ~/.ssh/config if it exists)"
+    )
     parser.add_argument("--become", action="store_true", help="work as root through sudo on every host")
     parser.add_argument(
         "--ask-become-pass", action="store_true", help="ask once (no echo) for the sudo password of the hosts"

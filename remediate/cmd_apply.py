@@ -38,6 +38,7 @@ from .session import (
     open_fleet,
     parse_size,
 )
+from .sshconfig import ssh_config_path
 from .waves import RolloutPolicy, RolloutSettings, plan_waves, resolve_policy
 
 Groups = Mapping[str, Sequence[str]]
@@ -90,7 +91,8 @@ def rollout_policy(
 def fleet_for(args: argparse.Namespace, forks: int) -> Fleet:
     size = parse_size(args.max_file_size)
     password = become_password(args)
-    return open_fleet(forks, args.timeout, args.command_timeout, args.accept_new_host_keys, size, password)
+    ssh_config = ssh_config_path(args.ssh_config)
+    return open_fleet(forks, args.timeout, args.command_timeout, args.accept_new_host_keys, size, password, ssh_config)
 
 
 def become_password(args: argparse.Namespace) -> str | None:

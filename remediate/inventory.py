@@ -77,6 +77,7 @@ def load_inventory(name_or_path: str) -> Inventory:
                 groups=member_of,
                 vars=merged,
                 become=bool(settings.get("become", False)),
+                explicit=frozenset(settings) | ({"address"} if "address" in fields else set()),
             )
         )
     return Inventory(

@@ -36,6 +36,8 @@ class Host:
     groups: tuple[str, ...] = ()
     vars: Vars = field(default_factory=dict)  # inventory vars < group vars < host vars, already merged
     become: bool = False  # work as root through sudo (reads, writes, validators, handlers, probes)
+    # The connection settings the inventory set itself: ssh_config fills only the others.
+    explicit: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -68,12 +68,13 @@ def open_fleet(
     accept_new_host_keys: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     become_password: str | None = None,
+    ssh_config: str | None = None,
 ) -> Fleet:
     if forks < 1:
         raise UserError("--forks must be at least 1")
     if connect_timeout <= 0 or command_timeout <= 0:
         raise UserError("--timeout and --command-timeout must be more than 0 seconds")
-    options = ConnectOptions(connect_timeout, command_timeout, accept_new_host_keys, become_password)
+    options = ConnectOptions(connect_timeout, command_timeout, accept_new_host_keys, become_password, ssh_config)
     return Fleet(lambda host: SshTransport.connect(host, options), forks=forks, max_file_size=max_file_size)
 
 

@@ -21,6 +21,7 @@ from typing import Protocol
 import paramiko
 from fabric import Config, Connection
 
+from . import sshconfig
 from .errors import HostError, UnreachableError
 from .model import Host
 
@@ -38,6 +39,7 @@ class ConnectOptions:
     command_timeout: float = 120.0
     accept_new_host_keys: bool = False  # OpenSSH's accept-new: learn unknown keys, never changed ones
     become_password: str | None = None  # for sudo, when the hosts ask for one (--ask-become-pass)
+    ssh_config: str | None = None  # an OpenSSH client config file to honour (None: none)
 
 
 class Transport(Protocol):
@@ -122,6 +124,25 @@ class SshTransport:
 
     @staticmethod
     def _open(host: Host, options: ConnectOptions, config: Config | None) -> Connection:
+        # Fabric would read ~/.ssh/config itself and make ProxyJump hops that auto-add host keys: it gets
+        # an empty one, and ssh_config is applied here, hops included, under the same host key policy.
+        config = config or Config(ssh_config=paramiko.SSHConfig())
+        jumps: tuple[Host, ...] = ()
+        if options.ssh_config:
+            host, jumps = sshconfig.resolve(host, sshconfig.read_ssh_config(options.ssh_config))
+        gateway = None
+        for hop in jumps:
+            gateway = SshTransport._unopened(hop, options, config, gateway)
+        connection = SshTransport._unopened(host, options, config, gateway)
+        via = f" (via ProxyJump {', '.join(f'{h.user}@{h.address}:{h.port}' for h in jumps)})" if jumps else ""
+        try:
+            return SshTransport._opened(connection, host, options)
+        except UnreachableError as e:
+            raise UnreachableError(f"{e}{via}") from None
+
+    @staticmethod
+    def _unopened(host: Host, options: ConnectOptions, config: Config, gateway: Connection | None) -> Connection:
+        """A connection, not yet open, that refuses unknown host keys (or learns them, with accept-new)."""
         connect_kwargs: dict[str, object] = {
             "banner_timeout": options.connect_timeout,
             "auth_timeout": options.connect_timeout,
@@ -134,6 +155,7 @@ class SshTransport:
             user=host.user,
             port=host.port,
             config=config,
+            gateway=gateway,
             connect_timeout=options.connect_timeout,
             connect_kwargs=connect_kwargs,
         )
@@ -147,6 +169,10 @@ class SshTransport:
                 client.load_host_keys(host.known_hosts)
             except (OSError, paramiko.SSHException) as e:
                 raise UnreachableError(f"cannot read known_hosts file {host.known_hosts}: {e}") from None
+        return connection
+
+    @staticmethod
+    def _opened(connection: Connection, host: Host, options: ConnectOptions) -> Connection:
         try:
             connection.open()
         except UnknownHostKey as e:
