@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .errors import RemediateError, UserError
-from .session import EXIT_HOST_FAILED, EXIT_INTERRUPTED
+from .session import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run", help="the run id, or a unique part of it")
     show.add_argument("--json", action="store_true", help="print JSON")
 
+    completion = commands.add_parser("completion", help='print shell completion: eval "$(remediate completion bash)"')
+    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete for")
+
     lab = commands.add_parser("lab", help="a disposable local fleet of real sshd hosts for rehearsing fixes")
     lab_commands = lab.add_subparsers(dest="lab_command", required=True, parser_class=_Parser)
     up = lab_commands.add_parser("up", help="start N lab hosts and write inventory/lab.yml")
@@ -168,6 +171,11 @@ def _dispatch(args: argparse.Namespace, arguments: Sequence[str]) -> int:
         from .cmd_apply import cmd_apply
 
         return cmd_apply(args, arguments)
+    if args.command == "completion":
+        from .completion import bash_script, zsh_script
+
+        print((bash_script if args.shell == "bash" else zsh_script)(build_parser()), end="")
+        return EXIT_OK
     if args.command == "hotfix":
         from .cmd_hotfix import cmd_hotfix
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # apache2 and libapache2-mod-php: for `remediate lab up --apache` (hosts running a real Apache), which
 # the test suite uses.
 missing=()
-for pkg in openssh-server openssh-client php-cli coreutils sudo apache2 libapache2-mod-php; do
+for pkg in openssh-server openssh-client php-cli coreutils sudo zsh apache2 libapache2-mod-php; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv python3-pip)
