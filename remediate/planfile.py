@@ -42,7 +42,7 @@ def _host_document(host_plan: HostPlan) -> dict[str, Any]:
     host = host_plan.host
     return {
         "host": {f.name: getattr(host, f.name) for f in dataclasses.fields(host) if f.name != "vars"}
-        | {"groups": list(host.groups)},
+        | {"groups": list(host.groups), "explicit": sorted(host.explicit)},
         "status": host_plan.status.value,
         "error": host_plan.error,
         "handlers": list(host_plan.handlers),
@@ -86,6 +86,7 @@ def plan_from_document(document: Any, where: str) -> tuple[Plan, Mapping[str, An
 def _host_plan(data: Mapping[str, Any], where: str) -> HostPlan:
     fields = dict(data["host"])
     fields["groups"] = tuple(fields.get("groups", ()))
+    fields["explicit"] = frozenset(fields.get("explicit", ()))
     host = Host(**fields)
     changes = tuple(_change(c, f"{where}: host {host.name}") for c in data["changes"])
     status = Status(data["status"])
