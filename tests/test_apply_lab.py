@@ -107,7 +107,7 @@ def test_unknown_host_key_is_refused_before_any_command(
     path = tmp_path / "no-keys.yml"
     path.write_text(text + "\n")
     before = snapshot(lab)
-    code, doc = run_json(capsys, "apply", "fix-phpp", "--inventory", str(path), "--yes")
+    code, doc = run_json(capsys, "apply", "fix-phpp", "--inventory", str(path), "--yes", "--max-fail", "100%")
     assert code == 1
     for entry in doc["hosts"].values():
         assert entry["status"] == "unreachable"

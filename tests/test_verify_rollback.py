@@ -60,7 +60,7 @@ def test_failing_path_validator_leaves_the_live_file_and_stops_the_host(
     )
     (tmp_path / "t.j2").write_text("x\n")
     before = snapshot(lab)
-    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes")
+    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes", "--max-fail", "100%")
     assert code == 1
     for host in lab.hosts:
         entry = doc["hosts"][host.name]
@@ -87,7 +87,7 @@ def test_failing_whole_config_validator_puts_the_original_back_before_any_handle
         """,
     )
     before = snapshot(lab)
-    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes")
+    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes", "--max-fail", "100%")
     assert code == 1
     for host in lab.hosts:
         entry = doc["hosts"][host.name]
@@ -119,7 +119,7 @@ def test_probe_failure_rolls_back_bytes_mode_owner_and_reruns_handlers(
         verify=True,
     )
     (tmp_path / "t.j2").write_text("# {{ host.name }}\n")
-    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes")
+    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes", "--max-fail", "100%")
     assert code == 1
     for host in lab.hosts:
         entry = doc["hosts"][host.name]
@@ -144,7 +144,9 @@ def test_no_rollback_keeps_the_changes(lab: Lab, tmp_path: Path, capsys: pytest.
         """,
         verify=True,
     )
-    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes", "--no-rollback")
+    code, doc = run_json(
+        capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes", "--max-fail", "100%", "--no-rollback"
+    )
     assert code == 1
     for host in lab.hosts:
         entry = doc["hosts"][host.name]
@@ -164,7 +166,7 @@ def test_failing_handler_rolls_back(lab: Lab, tmp_path: Path, capsys: pytest.Cap
         """,
     )
     lab.hosts[0].local_path("/tmp/allow-reload").write_text("")
-    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes")
+    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes", "--max-fail", "100%")
     assert code == 1
     assert doc["hosts"][lab.hosts[0].name]["status"] == "changed"
     for host in lab.hosts[1:]:
