@@ -58,6 +58,8 @@ def test_a_vhost_apache_rejects_never_goes_live(apache_lab: Lab, capsys: pytest.
         "-i",
         str(apache_lab.inventory_path),
         "--yes",
+        "--max-fail",
+        "100%",
         "--var",
         "server_name=www example",
     )
