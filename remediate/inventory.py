@@ -32,6 +32,14 @@ def find_named_file(name: str, folder: str, what: str) -> Path:
 
 def load_inventory(name_or_path: str) -> Inventory:
     path = find_named_file(name_or_path, "inventory", "inventory")
+    from .ansible_inventory import load_ansible_inventory, looks_like_ansible  # it imports this module
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        text = None  # load_yaml below says what is wrong with the file
+    if text is not None and looks_like_ansible(path, text):
+        return load_ansible_inventory(path, text)
     root = Node(path, "", load_yaml(path))
     top = root.mapping(("defaults", "vars", "hosts", "groups"))
     if "hosts" not in top or not top["hosts"].value:
