@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -79,6 +80,7 @@ class Measurement:
     machine_cpu_s: float  # every CPU second the machine spent during the job: controller, sshd, remote commands
     background_cores: float = 0.0  # CPUs busy in the pause just before the job, when nothing of ours ran
     pids_created: int = 0  # processes and threads started machine-wide during the job (fork, exec'd commands)
+    code: str = ""  # hash of remediate's sources when the job started (the tree may change under a long run)
     reported: dict[str, int] = field(default_factory=dict)  # what the tool says it did
     fleet: dict[str, int] = field(default_factory=dict)  # what the hosts' files say afterwards
     ok: bool = True
@@ -126,6 +128,16 @@ class TreeSampler:
         self._stop.set()
         self._thread.join()
         return self.peak_kb / 1024
+
+
+def remediate_code_hash() -> str:
+    """A short hash of remediate's Python sources, to notice when they change during a run (the benchmark
+    measures the checkout as it is, through an editable install, and others may be working in it)."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "remediate").rglob("*.py")):
+        with contextlib.suppress(OSError):
+            digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def last_pid() -> int:
@@ -550,9 +562,11 @@ def run_job(
     background: float,
 ) -> Measurement:
     name = f"{tool.name}-{job}-{repetition + 1}" if measured else f"{tool.name}-{job}-warmup{repetition + 1}"
+    code = remediate_code_hash()
     measurement, out, err = runner.run(name, tool.command(job), tool.env, tool.sample_tree)
     measurement.tool, measurement.job, measurement.repetition = tool.name, job, repetition
     measurement.background_cores = background
+    measurement.code = code
     measurement.reported = tool.parse(job, out, err)
     measurement.fleet = files.census(lab)
     total = len(lab.hosts)
@@ -991,6 +1005,13 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(results_table(summaries, args.hosts, baseline_mb))
     print()
+    codes = sorted({m.code for m in measurements if m.tool == "remediate"})
+    if len(codes) > 1:
+        print(
+            f"WARNING: remediate's sources changed during the benchmark ({len(codes)} versions: {', '.join(codes)}):"
+            " its rows mix versions; the JSON has the version of each run."
+        )
+        print()
     noisy = [m for m in measurements if m.background_cores > NOISY_BACKGROUND]
     if noisy:
         worst = max(m.background_cores for m in noisy)
@@ -1021,6 +1042,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": info,
             "remediate_one_host_peak_rss_mb": baseline_mb,
             "load_average_at_end": os.getloadavg(),
+            "remediate_commit_at_end": command_output(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
             "summary": [asdict(s) for s in summaries],
             "targets": [asdict(t) for t in found],
             "runs": [asdict(m) for m in measurements],
