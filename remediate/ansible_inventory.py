@@ -49,7 +49,6 @@ reads it the way ansible-core's ``ini`` and ``yaml`` inventory plugins do (check
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 import shlex
 import string
@@ -101,7 +100,6 @@ _BRACKETED_NAME = re.compile(r"^\[[^\[\],'\"{}]+\]$")  # "[web servers]", never 
 _HOST_NAME = re.compile(r"^[\w.\-:%]+$")
 _HOST_TOKEN = re.compile(r"^[\w.\-:%\[\]]+$")  # before range expansion
 _VAR_ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
-_HOST_FIELDS = frozenset(f.name for f in dataclasses.fields(Host))
 
 Fail = Callable[[str], UserError]  # makes the one-line error for a problem at a known place
 
@@ -335,23 +333,21 @@ class _Builder:
         for key in SSH_ARGS_VARS:
             if key in merged and known_hosts is None:
                 known_hosts = self._known_hosts_option(merged[key], key)
-        extra: dict[str, Any] = {}
+        become = False
         if "ansible_become" in merged:
             become = self._boolean(merged["ansible_become"], "ansible_become")
             merged["ansible_become"] = _Value(become, merged["ansible_become"].where)
-            if "become" in _HOST_FIELDS:
-                extra["become"] = become
-        if "explicit" in _HOST_FIELDS:  # what the inventory set itself; ssh_config may fill the rest
-            extra["explicit"] = frozenset(
-                setting
-                for setting, keys in (
-                    ("address", ADDRESS_VARS),
-                    ("port", PORT_VARS),
-                    ("user", USER_VARS),
-                    ("identity_file", KEY_VARS),
-                )
-                if given.intersection(keys)
-            ) | ({"known_hosts"} if known_hosts is not None else set())
+        # What the inventory set itself; ssh_config may fill the rest.
+        explicit = frozenset(
+            setting
+            for setting, keys in (
+                ("address", ADDRESS_VARS),
+                ("port", PORT_VARS),
+                ("user", USER_VARS),
+                ("identity_file", KEY_VARS),
+            )
+            if given.intersection(keys)
+        ) | ({"known_hosts"} if known_hosts is not None else set())
         plain = {key: value.value for key, value in merged.items()}
         secrets.update(str(plain[key]) for key in SECRET_VARS & set(plain) if plain[key] not in (None, ""))
         return Host(
@@ -363,7 +359,8 @@ class _Builder:
             known_hosts=_local_path(known_hosts or DEFAULT_KNOWN_HOSTS, self.path),
             groups=groups,
             vars=plain,
-            **extra,
+            become=become,
+            explicit=explicit,
         )
 
     def _text(self, value: _Value | None, key: str) -> str | None:

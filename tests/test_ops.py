@@ -124,3 +124,20 @@ def test_hotfix_bad_input_is_one_line(lab: Lab) -> None:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert result.returncode == 2 and result.stderr.startswith(message) and result.stderr.count("\n") == 1
+
+
+def test_an_ansible_ini_inventory_works_as_it_is(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hosts = tmp_path / "hosts"  # like /etc/ansible/hosts: no suffix, found by content
+    lines = ["# an Ansible inventory, as Ansible reads it", "[wordpress]"]
+    for host in lab.hosts:
+        lines.append(
+            f"{host.name} ansible_host={host.address} ansible_port={host.ssh_port} ansible_user=root"
+            f" ansible_ssh_private_key_file={lab.identity_file}"
+            f" ansible_ssh_common_args='-o UserKnownHostsFile={lab.known_hosts}'"
+        )
+    lines += ["", "[wordpress:vars]", "docroot=/var/www/html"]
+    hosts.write_text("\n".join(lines) + "\n")
+    code, doc = run_json(capsys, "apply", "fix-phpp", "-i", str(hosts), "--yes", "--limit", "wordpress")
+    assert code == 0, doc
+    assert doc["summary"] == {"changed": len(lab.hosts)}
+    assert all(FIXED in h.local_path(WP).read_bytes() for h in lab.hosts)
