@@ -126,6 +126,13 @@ def _known_hosts_name(host: Host) -> str:
     return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
 
 
+CONNECT_ATTEMPTS = 3
+
+
+class _Transient(UnreachableError):
+    """A handshake cut short (MaxStartups, a late banner, a reset): another attempt may well succeed."""
+
+
 KEEPALIVE_SECONDS = 15  # a connection waits idle while earlier waves run: keep it from being dropped
 
 
@@ -153,10 +160,20 @@ class SshTransport:
             gateway = SshTransport._unopened(hop, options, config, gateway)
         connection = SshTransport._unopened(host, options, config, gateway)
         via = f" (via ProxyJump {', '.join(f'{h.user}@{h.address}:{h.port}' for h in jumps)})" if jumps else ""
-        try:
-            return SshTransport._opened(connection, host, options)
-        except UnreachableError as e:
-            raise UnreachableError(f"{e}{via}") from None
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                return SshTransport._opened(connection, host, options)
+            except _Transient as e:
+                # sshd drops connections beyond MaxStartups before the banner, and a loaded host may be
+                # late with it: such a refusal is worth a retry, after a pause that grows.
+                if attempt == CONNECT_ATTEMPTS:
+                    raise UnreachableError(f"{e} (after {attempt} attempts){via}") from None
+                connection.close()
+                time.sleep(0.2 * attempt)
+                connection = SshTransport._unopened(host, options, config, gateway)
+            except UnreachableError as e:
+                raise UnreachableError(f"{e}{via}") from None
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _unopened(host: Host, options: ConnectOptions, config: Config, gateway: Connection | None) -> Connection:
@@ -218,12 +235,12 @@ class SshTransport:
             ) from None
         except socket.gaierror as e:
             raise UnreachableError(f"cannot resolve {host.address}: {e.strerror}") from None
+        except ConnectionResetError as e:
+            raise _Transient(f"SSH handshake with {host.address}:{host.port} was reset: {e}") from None
         except OSError as e:
             raise UnreachableError(f"cannot connect to {host.address}:{host.port}: {e.strerror or e}") from None
         except (paramiko.SSHException, EOFError) as e:
-            raise UnreachableError(
-                f"SSH handshake with {host.address}:{host.port} failed: {e or type(e).__name__}"
-            ) from None
+            raise _Transient(f"SSH handshake with {host.address}:{host.port} failed: {e or type(e).__name__}") from None
         transport = connection.client.get_transport()
         if transport is not None:
             transport.set_keepalive(KEEPALIVE_SECONDS)

@@ -7,7 +7,10 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import paramiko
 import pytest
+from fabric import Connection
+from pytest_mock import MockerFixture
 
 from remediate.errors import HostError, UnreachableError
 from remediate.gather import gather_script
@@ -103,3 +106,30 @@ def test_a_connection_dropped_while_idle_is_opened_again_before_the_next_command
         assert transport.run("echo two").stdout == b"two\n"
     finally:
         transport.close()
+
+
+def test_a_handshake_cut_short_is_retried(lab: Lab, mocker: MockerFixture) -> None:
+    """sshd beyond MaxStartups drops a connection before its banner: the next attempt gets through."""
+    real_open = Connection.open
+    calls = []
+
+    def refused_once(self: Connection) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise paramiko.SSHException("Error reading SSH protocol banner")
+        return real_open(self)
+
+    mocker.patch.object(Connection, "open", refused_once)
+    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        assert transport.run("echo ok").stdout == b"ok\n" and len(calls) == 2
+    finally:
+        transport.close()
+
+
+def test_a_host_that_keeps_cutting_the_handshake_is_unreachable(lab: Lab, mocker: MockerFixture) -> None:
+    mocker.patch.object(Connection, "open", side_effect=paramiko.SSHException("Error reading SSH protocol banner"))
+    with pytest.raises(
+        UnreachableError, match=r"SSH handshake with .* failed: Error reading SSH protocol banner \(after 3 attempts\)"
+    ):
+        SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
