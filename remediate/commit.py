@@ -22,15 +22,18 @@ files of the host, each stage for every file before the next stage starts:
 Validators and handlers run with the lock's descriptor closed: a handler that starts a daemon must not
 hand the lock to it, or the host would stay locked for as long as the daemon lives.
 
-Every answer line is ``WORD INDEX DETAIL_B64``; the last line is ``done``.
+Every answer line is ``WORD INDEX DETAIL``, where a detail that is a command's output is base64 (so a
+line stays a line) and any other (a path, a sha256) is as it is; the last line is ``done``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import posixpath
 import shlex
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,9 +47,10 @@ _EOF = "__REMEDIATE_EOF__"  # underscores never occur in base64, so the heredoc 
 _PRELUDE = r"""set -u
 umask 077
 LC_ALL=C; export LC_ALL
-say() { printf '%s %s %s\n' "$1" "$2" "$(printf '%s' "$3" | base64 -w0)"; }
-fail() { say error "$1" "$2"; exit 1; }
-sum() { sha256sum < "$1" | cut -c1-64; }
+say() { printf '%s %s %s\n' "$1" "$2" "$3"; }
+tell() { printf '%s %s %s\n' "$1" "$2" "$(printf '%s' "$3" | base64 -w0)"; }
+fail() { tell error "$1" "$2"; exit 1; }
+sum() { set -- $(sha256sum < "$1") && printf '%s' "$1"; }
 cas() {
   if [ "$2" = absent ]; then
     if [ -e "$1" ] || [ -L "$1" ]; then say conflict "$3" "the file now exists"; exit 3; fi
@@ -98,10 +102,8 @@ def commit_script(
             f"mkdir -p -- {q(posixpath.dirname(saved))} && cat -- {q(change.real_path)} > {q(saved)}"
             f" || fail {i} {q('cannot write the backup ' + saved)}"
         )
+        # cat's exit status tells a failed copy (a full disk, say); the copy is not read back again.
         lines.append(f"printf '%s\\n' {q(manifest)} >> {q(backup_dir + '/MANIFEST')}")
-        lines.append(
-            f'[ "$(sum {q(saved)})" = {change.before_sha256} ] || fail {i} {q("backup does not match " + saved)}'
-        )
         strict = (change.before_mode or 0) & 0o600
         if strict != 0o600:  # the original is stricter than 0600 (0400, say): the copy is too
             lines.append(f"chmod {strict:04o} -- {q(saved)} || fail {i} {q('cannot set the mode of ' + saved)}")
@@ -110,6 +112,9 @@ def commit_script(
     for i, change in enumerate(changes):
         if not change.delete:
             lines += _upload(i, temps[i], change)
+    uploaded = " ".join(f'"${temps[i]}"' for i, change in enumerate(changes) if not change.delete)
+    if uploaded:  # on disk before they are renamed in: one sync for every temporary file
+        lines.append(f"sync -- {uploaded} 2>/dev/null || sync")
 
     for i, change in enumerate(changes):
         target = q(change.real_path)
@@ -118,10 +123,10 @@ def commit_script(
         else:
             lines.append(f'mv -fT -- "${temps[i]}" {target} || fail {i} {q("cannot rename into " + change.real_path)}')
             lines.append(f"{temps[i]}=''")
-        lines.append(f"r{i}=1; say replaced {i} ''")
+        lines.append(f"r{i}=1; say replaced {i} -")
 
-    for folder in sorted({posixpath.dirname(c.real_path) for c in changes}):
-        lines.append(f"sync -- {q(folder)} 2>/dev/null || true")
+    folders = " ".join(q(folder) for folder in sorted({posixpath.dirname(c.real_path) for c in changes}))
+    lines.append(f"sync -- {folders} 2>/dev/null || true")
     for i, change in enumerate(changes):
         target = q(change.real_path)
         if change.delete:
@@ -133,8 +138,8 @@ def commit_script(
 
     lines += _whole_config_validators(changes, backup_root, run_id)
     for k, handler in enumerate(handlers):
-        lines.append(f'o=$( ( {handler}\n) 9>&- 2>&1 </dev/null) || {{ say handler-failed {k} "$o"; exit 6; }}')
-        lines.append(f'say handler {k} "$o"')
+        lines.append(f'o=$( ( {handler}\n) 9>&- 2>&1 </dev/null) || {{ tell handler-failed {k} "$o"; exit 6; }}')
+        lines.append(f'tell handler {k} "$o"')
     lines.append("echo done")
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
 
@@ -145,7 +150,8 @@ def _lock(run_id: str, lock_path: str) -> str:
     return (
         f"exec 9<>{lock} || fail 0 {shlex.quote('cannot open the lock ' + lock_path)}\n"
         f'flock -n 9 || {{ say locked 0 "$(cat {lock})"; exit 5; }}\n'
-        f"printf '%s since %s\\n' {shlex.quote(run_id)} \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\" > {lock}"
+        # The start time comes from the controller's clock: one process fewer on every host.
+        f"printf '%s since %s\\n' {shlex.quote(run_id)} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} > {lock}"
     )
 
 
@@ -165,7 +171,6 @@ def _upload(i: int, t: str, change: FileChange) -> list[str]:
     if owner:
         lines.append(f'chown {q(owner)} -- "${t}" || fail {i} {q("cannot set owner " + owner)}')
     lines.append(f'chmod {change.mode:04o} -- "${t}" || fail {i} {q(f"cannot set mode {change.mode:04o}")}')
-    lines.append(f'sync -- "${t}" 2>/dev/null || sync')
     lines.append(
         f'[ "$(sum "${t}")" = {change.after_sha256} ] || fail {i} \'the uploaded copy does not match the plan\''
     )
@@ -173,7 +178,7 @@ def _upload(i: int, t: str, change: FileChange) -> list[str]:
         if PATH_PLACEHOLDER in validator:
             # The placeholder becomes a double-quoted reference to the temporary file's path: shell-quoted.
             command = validator.replace(PATH_PLACEHOLDER, f'"${t}"')
-            lines.append(f'o=$( ( {command}\n) 9>&- 2>&1 </dev/null) || {{ say invalid {i} "$o"; exit 4; }}')
+            lines.append(f'o=$( ( {command}\n) 9>&- 2>&1 </dev/null) || {{ tell invalid {i} "$o"; exit 4; }}')
     return lines
 
 
@@ -191,7 +196,7 @@ def _whole_config_validators(changes: Sequence[FileChange], backup_root: str, ru
     lines += ["  return $u", "}"]
     for validator, i in validators.items():
         lines.append(
-            f'o=$( ( {validator}\n) 9>&- 2>&1 </dev/null) || {{ say invalid {i} "$o";'
+            f'o=$( ( {validator}\n) 9>&- 2>&1 </dev/null) || {{ tell invalid {i} "$o";'
             f" undo || {{ say undo-failed {i} 'could not put every original back'; exit 7; }}; exit 4; }}"
         )
     return lines
@@ -202,14 +207,14 @@ def _put_back(i: int, change: FileChange, backup_root: str, run_id: str) -> str:
     q = shlex.quote
     target = q(change.real_path)
     if change.before is None:
-        return f"rm -f -- {target} && say restored {i} ''"
+        return f"rm -f -- {target} && say restored {i} -"
     folder = q(posixpath.join(posixpath.dirname(change.real_path), ".remediate-XXXXXX"))
     saved = q(backup_path(backup_root, run_id, change.real_path))
     owner = f"{change.uid}:{change.gid}" if change.uid is not None else ""
     chown = f'chown {owner} -- "$b" && ' if owner else ""
     return (
         f'b=$(mktemp -- {folder}) && cat -- {saved} > "$b" && {chown}chmod {change.before_mode or 0o644:04o} -- "$b"'
-        f' && mv -fT -- "$b" {target} && [ "$(sum {target})" = {change.before_sha256} ] && say restored {i} \'\''
+        f' && mv -fT -- "$b" {target} && [ "$(sum {target})" = {change.before_sha256} ] && say restored {i} -'
     )
 
 
@@ -246,6 +251,9 @@ class CommitOutcome:
         return bool(set(self.replaced) - set(self.restored))
 
 
+_TOLD = frozenset({"error", "invalid", "handler", "handler-failed"})
+
+
 def parse_commit(output: bytes) -> CommitOutcome:
     replaced: list[int] = []
     restored: list[int] = []
@@ -267,14 +275,13 @@ def parse_commit(output: bytes) -> CommitOutcome:
             completed = True
             continue
         word, _, rest = raw.partition(" ")
-        index_text, _, detail_b64 = rest.partition(" ")
+        index_text, _, detail = rest.partition(" ")
         if not index_text.isdigit():
             continue  # not ours (a chatty login script); the final 'done' decides success
         index = int(index_text)
-        try:
-            detail = base64.b64decode(detail_b64).decode("utf-8", errors="replace")
-        except (binascii.Error, ValueError):
-            detail = detail_b64
+        if word in _TOLD:  # free text (a command's output), base64 so that a line stays a line
+            with contextlib.suppress(binascii.Error, ValueError):
+                detail = base64.b64decode(detail).decode("utf-8", errors="replace")
         if word == "replaced":
             replaced.append(index)
         elif word == "backup":
