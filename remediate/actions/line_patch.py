@@ -60,21 +60,25 @@ def _substitute(operation: Substitute, lines: list[Line], text: str) -> PatchRes
     regex = re.compile(operation.regex)
     budget = operation.count or None  # None: unlimited
     matches = 0
-    out = []
-    for line in lines:
+    out: list[Line] | None = None  # built only once a line changes: most lines of a file do not
+    for position, line in enumerate(lines):
         found = sum(1 for _ in regex.finditer(line.body))
+        if not found:
+            continue
         matches += found
+        if budget is not None and budget <= 0:
+            continue
         limit = 1 if operation.first_per_line else 0
         if budget is not None:
             limit = budget if limit == 0 else min(limit, budget)
-        if found and (budget is None or budget > 0):
-            body, made = regex.subn(operation.replace, line.body, count=limit)
-            if budget is not None:
-                budget -= made
-            out.append(Line(body, line.ending))
-        else:
-            out.append(line)
-    new_text = join_lines(out)
+        body, made = regex.subn(operation.replace, line.body, count=limit)
+        if budget is not None:
+            budget -= made
+        if body != line.body:
+            if out is None:
+                out = list(lines)
+            out[position] = Line(body, line.ending)
+    new_text = text if out is None else join_lines(out)
     reason = (
         ""
         if new_text != text
