@@ -130,14 +130,35 @@ class TreeSampler:
         return self.peak_kb / 1024
 
 
-def remediate_code_hash() -> str:
-    """A short hash of remediate's Python sources, to notice when they change during a run (the benchmark
-    measures the checkout as it is, through an editable install, and others may be working in it)."""
+def remediate_code_hash(package: Path) -> str:
+    """A short hash of remediate's Python sources, to tell which code a job ran."""
     digest = hashlib.sha256()
-    for path in sorted((REPO / "remediate").rglob("*.py")):
+    for path in sorted(package.rglob("*.py")):
         with contextlib.suppress(OSError):
-            digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class RemediateCode:
+    """The remediate package the jobs run: a copy of the checkout's taken at the start (so that work going
+    on in the checkout during a long run does not mix versions), or the checkout itself (``--live``)."""
+
+    package: Path  # the folder holding the package's sources
+    playbook: Path
+    python_path: str | None  # prepended to PYTHONPATH for remediate's jobs; None: the installed package
+
+    def hash(self) -> str:
+        return remediate_code_hash(self.package)
+
+
+def snapshot_remediate(work: Path) -> RemediateCode:
+    """Copy the checkout's ``remediate`` package and the playbook into the job folder. With PYTHONPATH
+    pointing there the copy wins over the editable install (whose finder comes after the path finder)."""
+    folder = work / "snapshot"
+    shutil.copytree(REPO / "remediate", folder / "remediate", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(PLAYBOOK, folder / PLAYBOOK.name)
+    return RemediateCode(folder / "remediate", folder / PLAYBOOK.name, str(folder))
 
 
 def last_pid() -> int:
@@ -298,6 +319,7 @@ class Tool:
     command: Callable[[str], list[str]]  # job -> argv
     parse: Callable[[str, str, str], dict[str, int]]  # job, stdout, stderr -> reported counts
     env: dict[str, str] = field(default_factory=dict)
+    code: RemediateCode | None = None  # remediate's sources, for the code hash of each job
 
 
 def parse_remediate(job: str, out: str, err: str) -> dict[str, int]:
@@ -341,7 +363,26 @@ def parse_openssh(job: str, out: str, err: str) -> dict[str, int]:
     return {"failed": len(re.findall(r"^FAILED ", err, re.MULTILINE))}
 
 
-def make_tools(lab: Lab, work: Path, forks: int) -> tuple[list[Tool], list[str]]:
+def check_remediate_imports(program: str, env: dict[str, str], code: RemediateCode) -> None:
+    """The remediate program runs the code meant (the snapshot, not the editable install): asked of the
+    interpreter named on the program's first line, with the jobs' environment."""
+    with open(program, "rb") as script:
+        first = script.readline().decode(errors="replace").strip()
+    interpreter = first[2:].strip() if first.startswith("#!") else sys.executable
+    done = subprocess.run(
+        [*shlex.split(interpreter), "-c", "import remediate; print(remediate.__file__)"],
+        env=env,
+        cwd="/",  # with -c the current folder comes first on sys.path; the jobs' folder has no remediate
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = Path(done.stdout.strip()).parent if done.returncode == 0 else None
+    if found is None or found.resolve() != code.package.resolve():
+        raise SystemExit(f"bench: {program} imports remediate from {found or done.stderr.strip()}, not {code.package}")
+
+
+def make_tools(lab: Lab, work: Path, forks: int, code: RemediateCode) -> tuple[list[Tool], list[str]]:
     """The tools installed here, and a note for each one that is not."""
     base_env = {**os.environ, "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "TERM": "dumb"}
     base_env.pop("PYTHONDONTWRITEBYTECODE", None)  # each tool as installed, with its bytecode cache
@@ -353,13 +394,19 @@ def make_tools(lab: Lab, work: Path, forks: int) -> tuple[list[Tool], list[str]]
     remediate = find_program("remediate")
     if remediate:
         inventory = str(lab.inventory_path)
+        remediate_env = dict(base_env)
+        if code.python_path:
+            remediate_env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [code.python_path, os.environ.get("PYTHONPATH")])
+            )
+        check_remediate_imports(remediate, remediate_env, code)
 
         def remediate_command(job: str) -> list[str]:
             flags = ["--dry-run"] if job == "dry-run" else ["--yes"]
             return [
                 remediate,
                 "apply",
-                str(PLAYBOOK),
+                str(code.playbook),
                 "--inventory",
                 inventory,
                 *flags,
@@ -376,7 +423,8 @@ def make_tools(lab: Lab, work: Path, forks: int) -> tuple[list[Tool], list[str]]
                 False,
                 remediate_command,
                 parse_remediate,
-                base_env,
+                remediate_env,
+                code,
             )
         )
     else:
@@ -562,7 +610,7 @@ def run_job(
     background: float,
 ) -> Measurement:
     name = f"{tool.name}-{job}-{repetition + 1}" if measured else f"{tool.name}-{job}-warmup{repetition + 1}"
-    code = remediate_code_hash()
+    code = tool.code.hash() if tool.code else ""
     measurement, out, err = runner.run(name, tool.command(job), tool.env, tool.sample_tree)
     measurement.tool, measurement.job, measurement.repetition = tool.name, job, repetition
     measurement.background_cores = background
@@ -911,6 +959,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--first-index", type=int, default=3000, help="first lab address index (3000: 127.0.12.207)")
     parser.add_argument("--results-dir", default=str(BENCH_DIR / "results"), help="where the JSON results go")
     parser.add_argument("--no-save", action="store_true", help="do not write the JSON results")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="run remediate from the checkout as it is during the run, not from a copy taken at the start",
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the job logs and generated files")
     args = parser.parse_args(argv)
     unknown = set(args.tools.split(",")) - set(TOOLS)
@@ -961,7 +1014,12 @@ def main(argv: list[str] | None = None) -> int:
             f" ({lab.hosts[0].address} .. {lab.hosts[-1].address}, port {lab.hosts[0].ssh_port})"
         )
         files = FleetFiles(wp_settings_entry())
-        tools, missing = make_tools(lab, work, args.forks)
+        code = RemediateCode(REPO / "remediate", PLAYBOOK, None) if args.live else snapshot_remediate(work)
+        print(
+            f"remediate: {'the checkout as it changes (--live)' if args.live else 'a copy of the checkout'}"
+            f" ({code.package}), sources {code.hash()}"
+        )
+        tools, missing = make_tools(lab, work, args.forks, code)
         tools = [tool for tool in tools if tool.name in wanted]
         missing = [note for note in missing if note.split(":")[0] in wanted]
         for note in missing:
@@ -1041,6 +1099,8 @@ def main(argv: list[str] | None = None) -> int:
             "skipped": missing,
             "machine": info,
             "remediate_one_host_peak_rss_mb": baseline_mb,
+            "remediate_sources": sorted({m.code for m in measurements if m.tool == "remediate"}),
+            "remediate_live": args.live,
             "load_average_at_end": os.getloadavg(),
             "remediate_commit_at_end": command_output(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
             "summary": [asdict(s) for s in summaries],
