@@ -177,3 +177,13 @@ def _reset_lab(lab: Lab) -> Lab:
         if lab.http and not running[host.name].http_running:
             start_http(lab, host.name)
     return lab
+
+
+@pytest.fixture(autouse=True)
+def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every test runs in the repository, as an operator runs remediate beside playbooks/ (so fix-phpp
+    resolves), with a journal of its own; the returned path is that journal's state folder."""
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    state = tmp_path / "state"
+    monkeypatch.setenv("REMEDIATE_STATE", str(state))
+    return state

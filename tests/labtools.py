@@ -23,6 +23,8 @@ from remediate.cli import main
 from remediate.lab import Lab, LabHost
 
 WP = "/var/www/html/wp-settings.php"
+BROKEN = b"require ABSPATH . WPINC . '/class-wp-locale.phpp';"  # the outage's line
+FIXED = b"require ABSPATH . WPINC . '/class-wp-locale.php';"
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -8,22 +8,15 @@ reload; then a probe.
 from __future__ import annotations
 
 import urllib.request
-from pathlib import Path
 
 import pytest
-from labtools import REPO, run_json
+from labtools import run_json
 
 from remediate.lab import Lab
 
 pytestmark = pytest.mark.lab
 
 VHOST = "/etc/apache2/sites-available/000-default.conf"
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("REMEDIATE_STATE", str(tmp_path / "state"))
 
 
 def headers(url: str) -> dict[str, str]:

@@ -14,19 +14,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, give_distinct_ownership, http_status, run_json, run_on_terminal, snapshot
+from labtools import WP, give_distinct_ownership, http_status, run_json, run_on_terminal, snapshot
 
 from remediate.lab import Lab
 
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Playbook names such as fix-phpp resolve against the working directory, as for an operator;
-    the journal goes to a folder of the test's own."""
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("REMEDIATE_STATE", str(tmp_path / "state"))
 
 
 def test_dry_run_shows_every_host_and_touches_nothing(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,19 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, give_distinct_ownership, run_json, run_on_terminal, snapshot
+from labtools import FIXED, WP, give_distinct_ownership, run_json, run_on_terminal, snapshot
 
 from remediate.lab import Lab, ensure_lab_sudo
 
 pytestmark = pytest.mark.lab
 
-FIXED = b"require ABSPATH . WPINC . '/class-wp-locale.php';"
-
 
 @pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("REMEDIATE_STATE", str(tmp_path / "state"))
+def no_become_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REMEDIATE_BECOME_PASSWORD", raising=False)
 
 

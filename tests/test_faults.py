@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, run_json, snapshot
+from labtools import BROKEN, FIXED, WP, run_json, snapshot
 from pytest_mock import MockerFixture
 
 from remediate import host_apply
@@ -25,17 +25,6 @@ from remediate.model import Host
 from remediate.transport import ConnectOptions, SshTransport
 
 pytestmark = pytest.mark.lab
-
-BROKEN = b"require ABSPATH . WPINC . '/class-wp-locale.phpp';"
-FIXED = b"require ABSPATH . WPINC . '/class-wp-locale.php';"
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.chdir(REPO)
-    state = tmp_path / "state"
-    monkeypatch.setenv("REMEDIATE_STATE", str(state))
-    return state
 
 
 def on_host(lab: Lab, host: LabHost, command: str) -> str:

@@ -10,23 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, http_status, run_json, snapshot
+from labtools import BROKEN, FIXED, WP, http_status, run_json, snapshot
 
 from remediate.cli import main
 from remediate.lab import Lab, stop_sshd
 
 pytestmark = pytest.mark.lab
-
-BROKEN = b"require ABSPATH . WPINC . '/class-wp-locale.phpp';"
-FIXED = b"require ABSPATH . WPINC . '/class-wp-locale.php';"
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.chdir(REPO)
-    state = tmp_path / "state"
-    monkeypatch.setenv("REMEDIATE_STATE", str(state))
-    return state
 
 
 def test_a_reviewed_plan_is_applied_exactly_and_refused_where_files_moved_on(

@@ -14,22 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, http_status, run_json, run_on_terminal, snapshot
+from labtools import BROKEN, FIXED, WP, http_status, run_json, run_on_terminal, snapshot
 
 from remediate.lab import Lab, stop_sshd
 
 pytestmark = pytest.mark.lab
-
-FIXED = b"require ABSPATH . WPINC . '/class-wp-locale.php';"
-BROKEN = b"require ABSPATH . WPINC . '/class-wp-locale.phpp';"
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.chdir(REPO)
-    state = tmp_path / "state"
-    monkeypatch.setenv("REMEDIATE_STATE", str(state))
-    return state
 
 
 def fix_playbook(tmp_path: Path, handler: str = "", verify: bool = False, name: str = "fix.yml") -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import paramiko
 import pytest
-from labtools import REPO, WP, run_json
+from labtools import FIXED, WP, run_json
 from pytest_mock import MockerFixture
 
 from remediate.lab import Lab
@@ -17,14 +17,6 @@ from remediate.model import Host
 from remediate.sshconfig import resolve
 
 pytestmark = pytest.mark.lab
-
-FIXED = b"require ABSPATH . WPINC . '/class-wp-locale.php';"
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("REMEDIATE_STATE", str(tmp_path / "state"))
 
 
 def test_inventory_values_win_over_ssh_config(tmp_path: Path) -> None:

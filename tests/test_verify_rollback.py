@@ -23,14 +23,6 @@ pytestmark = pytest.mark.lab
 HEALTHY = "verify:\n  - http: {url: 'http://{{ host.address }}:8080/', expect_status: 200, retries: 2, delay: 0.2}\n"
 
 
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.chdir(REPO)
-    state = tmp_path / "state"
-    monkeypatch.setenv("REMEDIATE_STATE", str(state))
-    return state
-
-
 def playbook(tmp_path: Path, text: str, verify: bool = False) -> str:
     """Writes a playbook; ``verify`` adds a probe that the lab host's site answers 200."""
     path = tmp_path / "pb.yml"
