@@ -746,14 +746,14 @@ def table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
-def remediate_baseline_mb(runner: Runner, tools: list[Tool]) -> float | None:
-    """remediate's peak RSS for a dry-run of one host: the interpreter and its imports, which any run
-    pays, so that (peak - baseline) / hosts is what each further host costs."""
+def remediate_one_host(runner: Runner, tools: list[Tool]) -> Measurement | None:
+    """remediate's dry-run of one host: the interpreter, its imports and one connection, which any run
+    pays; (peak - this peak) / hosts is what each further host costs in memory."""
     tool = next((tool for tool in tools if tool.name == "remediate"), None)
     if tool is None:
         return None
-    measurement, _, _ = runner.run("remediate-baseline", [*tool.command("dry-run"), "--limit", "web1"], tool.env, False)
-    return measurement.peak_rss_mb if measurement.rc == 0 else None
+    measurement, _, _ = runner.run("remediate-one-host", [*tool.command("dry-run"), "--limit", "web1"], tool.env, False)
+    return measurement if measurement.rc == 0 else None
 
 
 def results_table(summaries: list[Summary], hosts: int, baseline_mb: float | None) -> str:
@@ -996,6 +996,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, terminate)
     measurements: list[Measurement] = []
     baseline_mb: float | None = None
+    one_host: Measurement | None = None
+    code_commit = ""
     problems = False
     lab: Lab | None = None
     started = time.monotonic()
@@ -1019,6 +1021,7 @@ def main(argv: list[str] | None = None) -> int:
             f"remediate: {'the checkout as it changes (--live)' if args.live else 'a copy of the checkout'}"
             f" ({code.package}), sources {code.hash()}"
         )
+        code_commit = command_output(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
         tools, missing = make_tools(lab, work, args.forks, code)
         tools = [tool for tool in tools if tool.name in wanted]
         missing = [note for note in missing if note.split(":")[0] in wanted]
@@ -1029,9 +1032,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for tool in tools:
             print(f"  {tool.name:9} {tool.label}")
-        baseline_mb = remediate_baseline_mb(runner, tools)
-        if baseline_mb is not None:
-            print(f"remediate's peak RSS for one host (its baseline): {baseline_mb:.0f} MB")
+        one_host = remediate_one_host(runner, tools)
+        if one_host is not None:
+            baseline_mb = one_host.peak_rss_mb
+            print(
+                f"remediate's dry-run of one host (its fixed cost): {one_host.wall_s:.2f} s,"
+                f" {one_host.user_s + one_host.sys_s:.2f} s CPU, peak RSS {baseline_mb:.0f} MB"
+            )
         for warm in range(args.warmup):
             print(f"warm-up round {warm + 1} (not measured): apply with every tool")
             benchmark_round(runner, tools, lab, files, warm, False, args.pause, args.settle)
@@ -1099,8 +1106,10 @@ def main(argv: list[str] | None = None) -> int:
             "skipped": missing,
             "machine": info,
             "remediate_one_host_peak_rss_mb": baseline_mb,
+            "remediate_one_host_dry_run": asdict(one_host) if one_host else None,
             "remediate_sources": sorted({m.code for m in measurements if m.tool == "remediate"}),
             "remediate_live": args.live,
+            "remediate_commit_when_copied": code_commit,
             "load_average_at_end": os.getloadavg(),
             "remediate_commit_at_end": command_output(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
             "summary": [asdict(s) for s in summaries],
