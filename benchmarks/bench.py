@@ -16,8 +16,9 @@ Each job is one subprocess; its wall time, its CPU time and its peak RSS (larges
 wait4) are measured, and for the tools that fork (Ansible, OpenSSH via xargs) the sum of PSS over all
 their processes is sampled. After every job the hosts' files are read from the lab's backing folders:
 an apply counts only the hosts whose file really has the fixed bytes (with its mode and owner kept);
-a dry-run or a re-run must leave every file as it was. Results go to stdout and to
-``benchmarks/results/<date>-<N>hosts.json``. No target here is a test: this measures and reports.
+a dry-run or a re-run must leave every file as it was. remediate runs from a copy of the checkout taken
+at the start (``--live``: the checkout itself). Results go to stdout and to
+``benchmarks/results/<date>T<time>-<N>hosts.json``. No target here is a test: this measures and reports.
 """
 
 from __future__ import annotations
