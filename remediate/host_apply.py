@@ -16,7 +16,7 @@ from .errors import HostError
 from .journal import Journal
 from .model import FileChange, HostPlan, HostResult, ProbeResult, Status
 from .probes import run_probes
-from .transport import Transport
+from .transport import CommandResult, Transport, tail
 from .undo import reverse
 
 
@@ -87,7 +87,7 @@ def _apply(
         return failed(Status.CONFLICT, message)
     if outcome.invalid is not None:
         index, output = outcome.invalid
-        problem = f"validation of {plan.changes[index].path} failed: {_tail(output)}"
+        problem = f"validation of {plan.changes[index].path} failed: {tail(output)}"
         if outcome.undo_failed:
             return failed(
                 Status.ROLLBACK_FAILED,
@@ -102,11 +102,9 @@ def _apply(
         reason = _unhealthy(probes)
     elif outcome.handler_failed is not None:
         index, output = outcome.handler_failed
-        reason, probes = f"handler `{plan.handlers[index]}` failed: {_tail(output)}", ()
+        reason, probes = f"handler `{plan.handlers[index]}` failed: {tail(output)}", ()
     else:
-        where = (
-            f"{plan.changes[outcome.error[0]].path}: {outcome.error[1]}" if outcome.error else _stopped(answer.stderr)
-        )
+        where = f"{plan.changes[outcome.error[0]].path}: {outcome.error[1]}" if outcome.error else _stopped(answer)
         if not outcome.live_changed:
             return failed(Status.FAILED, f"{where}; nothing was replaced")
         reason, probes = where, ()
@@ -143,11 +141,11 @@ def _roll_back(
     outcome = parse_commit(answer.stdout)
     if outcome.handler_failed is not None:
         index, output = outcome.handler_failed
-        return rollback_failed(f"files restored, but handler `{plan.handlers[index]}` failed: {_tail(output)}")
+        return rollback_failed(f"files restored, but handler `{plan.handlers[index]}` failed: {tail(output)}")
     if outcome.conflict is not None:
         return rollback_failed(f"{undo[outcome.conflict[0]].path} changed again meanwhile; {left}")
     if not outcome.completed:
-        return rollback_failed(f"{outcome.error[1] if outcome.error else _stopped(answer.stderr)}; {left}")
+        return rollback_failed(f"{outcome.error[1] if outcome.error else _stopped(answer)}; {left}")
     probes = run_probes(transport, plan.probes, plan.host.address)
     after = "" if all(p.ok for p in probes) else f"; after the rollback: {_unhealthy(probes)}"
     return HostResult(name, Status.ROLLED_BACK, replaced, f"{reason}; rolled back{after}", backup_dir, probes, precheck)
@@ -162,13 +160,5 @@ def _left(plan: HostPlan, outcome: CommitOutcome, backup_dir: str) -> str:
     return f"new content still in {', '.join(still)}; originals in {backup_dir}"
 
 
-def _stopped(stderr: bytes) -> str:
-    text = stderr.decode("utf-8", errors="replace").strip()
-    return f"the remote command stopped: {_tail(text) if text else 'no error output'}"
-
-
-def _tail(text: str, limit: int = 400) -> str:
-    text = text.strip()
-    if not text:
-        return "(no output)"
-    return (text if len(text) <= limit else "..." + text[-limit:]).replace("\n", " | ")
+def _stopped(answer: CommandResult) -> str:
+    return f"the remote command stopped: {answer.error_tail}"

@@ -113,7 +113,7 @@ class Fleet:
         try:
             result = transport.run_script(gather_script(paths, self._max_file_size))
             if result.exit_status != 0:
-                raise HostError(f"reading files failed (exit {result.exit_status}): {_tail(result.stderr)}")
+                raise HostError(f"reading files failed (exit {result.exit_status}): {result.error_tail}")
             return parse_gather(result.stdout, paths, self._max_file_size)
         except HostError as e:
             return HostFailure(Status(e.status), str(e))
@@ -240,8 +240,3 @@ class Fleet:
         for transport in transports.values():
             with contextlib.suppress(Exception):  # closing must never hide the run's own outcome
                 transport.close()
-
-
-def _tail(stderr: bytes, limit: int = 300) -> str:
-    text = stderr.decode("utf-8", errors="replace").strip()
-    return (text[-limit:] if text else "no error output").replace("\n", " | ")

@@ -26,11 +26,23 @@ from .errors import HostError, UnreachableError
 from .model import Host
 
 
+def tail(text: str, limit: int = 400) -> str:
+    """The end of a command's output as one line of a report: its last ``limit`` characters."""
+    text = text.strip()
+    if not text:
+        return "(no output)"
+    return (text if len(text) <= limit else "..." + text[-limit:]).replace("\n", " | ")
+
+
 @dataclass(frozen=True)
 class CommandResult:
     exit_status: int
     stdout: bytes
     stderr: bytes
+
+    @property
+    def error_tail(self) -> str:
+        return tail(self.stderr.decode("utf-8", errors="replace"))
 
 
 @dataclass(frozen=True)
