@@ -23,7 +23,6 @@ from .model import HostTarget, Inventory, Plan, Playbook, RunResult
 from .planner import build_plan, render_targets
 from .playbook import load_playbook
 from .progress import RolloutProgress
-from .report import dry_run_result, print_plan
 from .rollout import Fleet
 from .secret_vars import Masker
 from .session import (
@@ -31,12 +30,13 @@ from .session import (
     EXIT_INTERRUPTED,
     check_can_confirm,
     check_identity_files,
-    confirm,
+    confirmed,
     finish,
     make_console,
     new_run_id,
     open_fleet,
     parse_size,
+    show_plan,
 )
 from .sshconfig import ssh_config_path
 from .waves import RolloutPolicy, RolloutSettings, plan_waves, resolve_policy
@@ -129,12 +129,9 @@ def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Play
             str(prepared.inventory.path), argv,
         )  # fmt: skip
         plan = survey_and_plan(fleet, prepared, run_id)
-        if not json_mode or (not args.dry_run and not args.yes):
-            print_plan(console, plan, masker)
-        if args.dry_run:
-            for host_plan in plan.hosts:
-                journal.record_host_plan(run_id, host_plan, host_plan.status.value, {})
-            return finish(console, journal, dry_run_result(plan), json_mode, masker)
+        dry_run_exit = show_plan(args, console, journal, plan, masker)
+        if dry_run_exit is not None:
+            return dry_run_exit
         return execute(args, console, journal, fleet, plan, policy, prepared.inventory.groups, masker)
 
 
@@ -149,10 +146,7 @@ def execute(
     masker: Masker,
 ) -> int:
     """Confirms, then writes and verifies the plan wave by wave, and reports: the one way a plan is applied."""
-    pending = sum(1 for hp in plan.hosts if hp.changes)
-    if pending and not args.yes and not confirm(f"Apply these changes to {pending} host(s)? [y/N] "):
-        console.print("Not confirmed: nothing was applied.")
-        journal.finish_run(plan.run_id, "not confirmed")
+    if not confirmed(args, console, journal, plan, "Apply these changes to {count} host(s)? [y/N] ", "applied"):
         return EXIT_HOST_FAILED
     options = ApplyOptions(rollback=not args.no_rollback, precheck=args.precheck)
     waves = plan_waves([hp.host.name for hp in plan.hosts], policy, groups)

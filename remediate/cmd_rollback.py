@@ -12,17 +12,17 @@ from .host_apply import ApplyOptions
 from .inventory import load_inventory
 from .journal import Journal, state_dir
 from .model import Plan, RunResult
-from .report import dry_run_result, print_plan
 from .secret_vars import Masker
 from .session import (
     EXIT_HOST_FAILED,
     EXIT_OK,
     check_can_confirm,
     check_identity_files,
-    confirm,
+    confirmed,
     finish,
     make_console,
     new_run_id,
+    show_plan,
 )
 from .undo import files_by_host, rollback_host_plan
 
@@ -67,16 +67,10 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                     for h in touched
                 ),
             )
-            if not json_mode or (not args.dry_run and not args.yes):
-                print_plan(console, plan, masker)
-            if args.dry_run:
-                for host_plan in plan.hosts:
-                    journal.record_host_plan(run_id, host_plan, host_plan.status.value, {})
-                return finish(console, journal, dry_run_result(plan), json_mode, masker)
-            pending = sum(1 for hp in plan.hosts if hp.changes)
-            if pending and not args.yes and not confirm(f"Roll back {pending} host(s)? [y/N] "):
-                console.print("Not confirmed: nothing was rolled back.")
-                journal.finish_run(run_id, "not confirmed")
+            dry_run_exit = show_plan(args, console, journal, plan, masker)
+            if dry_run_exit is not None:
+                return dry_run_exit
+            if not confirmed(args, console, journal, plan, "Roll back {count} host(s)? [y/N] ", "rolled back"):
                 return EXIT_HOST_FAILED
             # The probes report health after the rollback without judging it: what it puts back may be the
             # outage itself. And a rollback is never undone in turn: that would re-apply the change.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import secrets
@@ -15,8 +16,8 @@ from rich.console import Console
 from .errors import UserError
 from .gather import DEFAULT_MAX_FILE_SIZE
 from .journal import Journal
-from .model import Host, RunResult
-from .report import print_summary, result_document
+from .model import Host, Plan, RunResult
+from .report import dry_run_result, print_plan, print_summary, result_document
 from .rollout import Fleet
 from .secret_vars import Masker
 from .transport import ConnectOptions, SshTransport
@@ -76,6 +77,31 @@ def open_fleet(
         raise UserError("--timeout and --command-timeout must be more than 0 seconds")
     options = ConnectOptions(connect_timeout, command_timeout, accept_new_host_keys, become_password, ssh_config)
     return Fleet(lambda host: SshTransport.connect(host, options), forks=forks, max_file_size=max_file_size)
+
+
+def show_plan(args: argparse.Namespace, console: Console, journal: Journal, plan: Plan, masker: Masker) -> int | None:
+    """Shows the plan (with --json only when a question follows). A dry-run is recorded and ends here:
+    its exit code is returned; otherwise None, and the plan goes on to be applied."""
+    if not args.json or (not args.dry_run and not args.yes):
+        print_plan(console, plan, masker)
+    if not args.dry_run:
+        return None
+    for host_plan in plan.hosts:
+        journal.record_host_plan(plan.run_id, host_plan, host_plan.status.value, {})
+    return finish(console, journal, dry_run_result(plan), args.json, masker)
+
+
+def confirmed(
+    args: argparse.Namespace, console: Console, journal: Journal, plan: Plan, question: str, done: str
+) -> bool:
+    """The operator's yes (or --yes) before anything is written; a no is recorded in the journal.
+    ``question`` has a ``{count}`` for the hosts with changes; ``done`` says what did not happen."""
+    pending = sum(1 for hp in plan.hosts if hp.changes)
+    if not pending or args.yes or confirm(question.format(count=pending)):
+        return True
+    console.print(f"Not confirmed: nothing was {done}.")
+    journal.finish_run(plan.run_id, "not confirmed")
+    return False
 
 
 def finish(console: Console, journal: Journal, result: RunResult, json_mode: bool, masker: Masker) -> int:
