@@ -89,23 +89,24 @@ def lab_first_index() -> int:
     return FLEET_FIRST_INDEX + _worker_offset()
 
 
-@pytest.fixture(scope="session")
-def lab_fleet(lab_parent_dir: Path, lab_first_index: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    inventory = tmp_path_factory.mktemp("lab-inventory") / "lab.yml"
-    lab: Lab | None = None
-    problem = ""
+def _session_lab(
+    what: str, count: int, lab_dir: Path, inventory: Path, first_index: int, apache: bool = False
+) -> Iterator[Lab]:
+    """A lab for the whole session: failing the tests with the reason when it cannot start, always down."""
     try:
-        lab = lab_up(
-            FLEET_SIZE, lab_dir=lab_parent_dir / "fleet", inventory_path=inventory, first_index=lab_first_index
-        )
+        lab = lab_up(count, lab_dir=lab_dir, inventory_path=inventory, first_index=first_index, apache=apache)
     except RemediateError as error:
-        problem = str(error)
-    if lab is None:
-        pytest.fail(f"cannot start the lab fleet: {problem}", pytrace=False)
+        pytest.fail(f"cannot start {what}: {error}", pytrace=False)
     try:
         yield lab
     finally:
         lab_down(lab.directory)
+
+
+@pytest.fixture(scope="session")
+def lab_fleet(lab_parent_dir: Path, lab_first_index: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    inventory = tmp_path_factory.mktemp("lab-inventory") / "lab.yml"
+    yield from _session_lab("the lab fleet", FLEET_SIZE, lab_parent_dir / "fleet", inventory, lab_first_index)
 
 
 @pytest.fixture
@@ -122,14 +123,7 @@ def big_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """20 hosts, for rollout behaviour: forks, canary, batches, thresholds, interruption."""
     inventory = tmp_path_factory.mktemp("big-lab-inventory") / "lab.yml"
     first = BIG_FLEET_FIRST_INDEX + 2 * _worker_offset()
-    try:
-        lab = lab_up(BIG_FLEET_SIZE, lab_dir=lab_parent_dir / "big", inventory_path=inventory, first_index=first)
-    except RemediateError as error:
-        pytest.fail(f"cannot start the 20-host lab fleet: {error}", pytrace=False)
-    try:
-        yield lab
-    finally:
-        lab_down(lab.directory)
+    yield from _session_lab("the 20-host lab fleet", BIG_FLEET_SIZE, lab_parent_dir / "big", inventory, first)
 
 
 @pytest.fixture
@@ -142,24 +136,8 @@ def apache_lab_session(
     lab_parent_dir: Path, lab_first_index: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Lab]:
     inventory = tmp_path_factory.mktemp("apache-lab-inventory") / "lab.yml"
-    lab: Lab | None = None
-    problem = ""
-    try:
-        lab = lab_up(
-            APACHE_LAB_SIZE,
-            lab_dir=lab_parent_dir / "apache",
-            inventory_path=inventory,
-            first_index=lab_first_index + APACHE_LAB_OFFSET,
-            apache=True,
-        )
-    except RemediateError as error:
-        problem = str(error)
-    if lab is None:
-        pytest.fail(f"cannot start the lab with Apache: {problem}", pytrace=False)
-    try:
-        yield lab
-    finally:
-        lab_down(lab.directory)
+    first = lab_first_index + APACHE_LAB_OFFSET
+    yield from _session_lab("the lab with Apache", APACHE_LAB_SIZE, lab_parent_dir / "apache", inventory, first, True)
 
 
 @pytest.fixture
