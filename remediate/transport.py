@@ -307,9 +307,15 @@ class SshTransport:
         deadline = time.monotonic() + timeout
         channel.settimeout(timeout)
         channel.exec_command(command)
-        if stdin:
-            channel.sendall(stdin)
-        channel.shutdown_write()
+        try:
+            if stdin:
+                channel.sendall(stdin)
+            channel.shutdown_write()
+        except OSError:
+            # The command ended before reading all its input (a host that refuses early: locked, or a
+            # file changed since the plan): its own answer, read below, says what happened.
+            if not (channel.closed or channel.eof_received or channel.exit_status_ready()):
+                raise
         stdout, stderr = bytearray(), bytearray()
         # Read to end of output, not to the exit status: sshd may send the status before the last bytes.
         while True:

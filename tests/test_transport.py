@@ -133,3 +133,14 @@ def test_a_host_that_keeps_cutting_the_handshake_is_unreachable(lab: Lab, mocker
         UnreachableError, match=r"SSH handshake with .* failed: Error reading SSH protocol banner \(after 3 attempts\)"
     ):
         SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+
+
+def test_a_command_that_ends_before_reading_its_input_gives_its_own_answer(lab: Lab) -> None:
+    """A host that refuses early (locked, or a file changed) stops reading the script being sent: its
+    answer, not a 'lost connection', is what happened."""
+    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        result = transport.run("echo locked by run X; exit 5", b"# a long script\n" * 1_000_000)
+        assert (result.exit_status, result.stdout) == (5, b"locked by run X\n")
+    finally:
+        transport.close()
