@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pytest_mock import MockerFixture
 
 from remediate.commit import commit_script, parse_commit
 from remediate.gather import gather_script, parse_gather
@@ -142,7 +143,8 @@ def test_commit_failure_cleans_its_temporary_file(tmp_path: Path) -> None:
     outcome = parse_commit(result.stdout)
     assert outcome.error is not None and "cannot set owner no-such-user-here" in outcome.error[1]
     assert target.read_bytes() == b"1\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "x"]
+    # The temporary file (made before the chown failed) is gone; no backup was made of a file never replaced.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]
 
 
 @pytest.mark.parametrize("size", [0, 1, 57, 76 * 1000 + 3])
@@ -308,3 +310,88 @@ def test_a_backup_is_never_less_strict_than_its_original(tmp_path: Path) -> None
     assert outcome.completed
     assert stat.S_IMODE(Path(outcome.backups[0]).stat().st_mode) == 0o400
     assert stat.S_IMODE(target.stat().st_mode) == 0o400
+
+
+def test_gather_resolves_a_symlinked_folder_and_answers_a_plain_path_as_itself(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "site.conf").write_bytes(b"x\n")
+    (tmp_path / "linked").symlink_to(real)
+    plain, through_link = str(real / "site.conf"), str(tmp_path / "linked" / "site.conf")
+    files = gather([plain, through_link])
+    assert files[plain].real_path == plain
+    assert files[through_link].real_path == plain and files[through_link].content == b"x\n"
+
+
+def test_commit_never_writes_through_a_taken_temporary_name(tmp_path: Path, mocker: MockerFixture) -> None:
+    target, victim = tmp_path / "site.conf", tmp_path / "victim"
+    target.write_bytes(b"1\n")
+    victim.write_bytes(b"precious\n")
+    # Named unlike the stale temporary files a new run removes first, so that it is still there.
+    taken = tmp_path / ".remediate-taken-by-someone"
+    taken.symlink_to(victim)
+    mocker.patch("remediate.commit._temporary_names", return_value=[str(taken)])
+    outcome = parse_commit(
+        run_sh(
+            commit_script("RUN17", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_path=LOCK)
+        ).stdout
+    )
+    assert outcome.error is not None and "temporary name taken" in outcome.error[1]
+    assert (target.read_bytes(), victim.read_bytes()) == (b"1\n", b"precious\n")
+    assert taken.is_symlink()  # not ours: left where it was
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o444, 0o600, 0o640, 0o755, 0o2750])
+def test_commit_gives_the_planned_mode_with_or_without_chmod(tmp_path: Path, mode: int) -> None:
+    target = tmp_path / "f"
+    target.write_bytes(b"1\n")
+    os.chown(target, 0, 33)
+    outcome = parse_commit(
+        run_sh(
+            commit_script(
+                "RUN18",
+                [change_for(target, b"2\n", mode=mode)],
+                backup_root=str(tmp_path / "b"),
+                lock_path=LOCK,
+                as_root=True,
+            )
+        ).stdout
+    )
+    assert outcome.completed
+    st = target.stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (mode, 0, 33)
+
+
+def test_commit_as_root_sets_root_group_in_a_set_group_id_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chown(folder, 0, 33)
+    folder.chmod(0o2775)  # new files get the folder's group, www-data
+    target = folder / "root-only.conf"
+    target.write_bytes(b"1\n")
+    os.chown(target, 0, 0)
+    outcome = parse_commit(
+        run_sh(
+            commit_script(
+                "RUN19", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_path=LOCK, as_root=True
+            )
+        ).stdout
+    )
+    assert outcome.completed
+    st = target.stat()
+    assert (target.read_bytes(), st.st_uid, st.st_gid) == (b"2\n", 0, 0)
+
+
+def test_commit_checks_files_whose_names_sha256sum_would_escape(tmp_path: Path) -> None:
+    target = tmp_path / "back\\slash.conf"
+    target.write_bytes(b"1\n")
+    changes = [change_for(target, b"2\n")]
+    outcome = parse_commit(
+        run_sh(commit_script("RUN20", changes, backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+    )
+    assert outcome.completed and target.read_bytes() == b"2\n"
+    target.write_bytes(b"edited\n")
+    outcome = parse_commit(
+        run_sh(commit_script("RUN21", changes, backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+    )
+    assert outcome.conflict == (0, sha256_hex(b"edited\n")) and target.read_bytes() == b"edited\n"
