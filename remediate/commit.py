@@ -4,20 +4,28 @@ The script, fed to ``sh -s`` on the host, takes the host's lock (``flock`` on ``
 which dies with the process, so a killed run never blocks the next), then runs these stages over all
 files of the host, each stage for every file before the next stage starts:
 
-1. compare-and-swap: the file still has the sha256 the plan was computed from (or is still absent);
-   otherwise nothing is written and the host is a ``conflict``;
-2. backup: a copy in a private folder (``/var/backups/remediate/RUN_ID/`` + the file's path, mode 0700
-   folders, 0600 copies, and a MANIFEST with the original mode, owner and sha256), never beside the file
-   where an include directory such as ``conf.d/`` would load it;
-3. upload: the new bytes go to a ``mktemp`` file (0600 from the first instant) in the target's own
-   folder, get the planned owner, group and mode, are flushed to disk and checked against the planned
-   sha256; a ``validate`` command with ``{path}`` runs on it here, before anything is live;
-4. rename each temporary file over its target (atomic: a reader sees the old file or the new one), or
-   remove the target when undoing a created file; flush the folders and read each target back;
+1. upload: the new bytes go to a temporary file in the target's own folder, named ``.remediate-`` and six
+   random characters and created exclusively (O_EXCL: never through an existing file or link), with the
+   planned owner, group and mode; it never allows anyone more than the final mode does;
+2. compare-and-swap and check, with one ``sha256sum`` for every file: each target still has the sha256 the
+   plan was computed from (or is still absent), otherwise nothing is written and the host is a
+   ``conflict``; each temporary file has the planned sha256. A ``validate`` command with ``{path}`` runs
+   on the temporary file here, before anything is live;
+3. backup: a copy in a private folder (``/var/backups/remediate/RUN_ID/`` + the file's path, folders 0700,
+   copies without group or other access, and a MANIFEST with the original mode, owner and sha256), never
+   beside the file where an include directory such as ``conf.d/`` would load it;
+4. the temporary files and the copies are flushed to disk; each temporary file is renamed over its target
+   (atomic: a reader sees the old file or the new one), or the target removed when undoing a created
+   file; the folders are flushed and the targets read back;
 5. a ``validate`` command without ``{path}`` (a whole-service check such as ``apache2ctl configtest``)
    runs now, with the candidates in place and the lock held; if it fails, every original is put back at
    once from its backup, before any reload;
 6. the handlers (``on_change``), each once, in order.
+
+Each process started on a host costs about a millisecond of its CPU, and a fleet's hosts may share few
+cores, so the common case starts few: text goes in through the ``printf`` builtin, a mode the umask can
+give needs no ``chmod``, root's own file no ``chown``, and one ``sha256sum`` checks every file at once
+(only a mismatch looks at each file alone, to say which and why).
 
 Validators and handlers run with the lock's descriptor closed: a handler that starts a daemon must not
 hand the lock to it, or the host would stay locked for as long as the daemon lives.
@@ -32,7 +40,9 @@ import base64
 import binascii
 import contextlib
 import posixpath
+import secrets
 import shlex
+import string
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,10 +85,14 @@ def commit_script(
     handlers: Sequence[str] = (),
     backup_root: str = DEFAULT_BACKUP_ROOT,
     lock_path: str = LOCK_PATH,
+    as_root: bool = False,
 ) -> bytes:
+    """The host's whole write as one sh script. ``as_root``: the script runs as root (the login user is
+    root, or it goes through sudo), so a file that must belong to root:root needs no ``chown``."""
     q = shlex.quote
     backup_dir = posixpath.join(backup_root, run_id)
     temps = [f"t{i}" for i in range(len(changes))]
+    names = _temporary_names(changes)
     lines = [_PRELUDE, _lock(run_id, lock_path)]
     # Temporary files left by a run that was killed (never by a live one: this run holds the lock).
     for folder in sorted({posixpath.dirname(c.real_path) for c in changes}):
@@ -91,30 +105,39 @@ def commit_script(
     lines.append("trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM")
 
     for i, change in enumerate(changes):
-        lines.append(f"cas {q(change.real_path)} {change.before_sha256 or 'absent'} {i}")
-
-    for i, change in enumerate(changes):
-        if change.before is None:
-            continue  # a new file has nothing to back up; undoing it means deleting it
-        saved = backup_path(backup_root, run_id, change.real_path)
-        manifest = f"{change.before_sha256}\t{change.before_mode:04o}\t{change.uid}\t{change.gid}\t{change.real_path}"
-        lines.append(
-            f"mkdir -p -- {q(posixpath.dirname(saved))} && cat -- {q(change.real_path)} > {q(saved)}"
-            f" || fail {i} {q('cannot write the backup ' + saved)}"
-        )
-        # cat's exit status tells a failed copy (a full disk, say); the copy is not read back again.
-        lines.append(f"printf '%s\\n' {q(manifest)} >> {q(backup_dir + '/MANIFEST')}")
-        strict = (change.before_mode or 0) & 0o600
-        if strict != 0o600:  # the original is stricter than 0600 (0400, say): the copy is too
-            lines.append(f"chmod {strict:04o} -- {q(saved)} || fail {i} {q('cannot set the mode of ' + saved)}")
-        lines.append(f"say backup {i} {q(saved)}")
-
+        if change.before_sha256 is None:  # a file to create must still be absent: shell builtins tell
+            lines.append(f"cas {q(change.real_path)} absent {i}")
     for i, change in enumerate(changes):
         if not change.delete:
-            lines += _upload(i, temps[i], change)
-    uploaded = " ".join(f'"${temps[i]}"' for i, change in enumerate(changes) if not change.delete)
-    if uploaded:  # on disk before they are renamed in: one sync for every temporary file
-        lines.append(f"sync -- {uploaded} 2>/dev/null || sync")
+            lines += _upload(i, temps[i], names[i], change, as_root)
+    lines += _check_sums(changes, temps, names)
+    for i, change in enumerate(changes):
+        for validator in change.validators:
+            if PATH_PLACEHOLDER in validator:
+                # The placeholder becomes a double-quoted reference to the temporary file's path: shell-quoted.
+                command = validator.replace(PATH_PLACEHOLDER, f'"${temps[i]}"')
+                lines.append(f'o=$( ( {command}\n) 9>&- 2>&1 </dev/null) || {{ tell invalid {i} "$o"; exit 4; }}')
+
+    backed_up = [(i, c) for i, c in enumerate(changes) if c.before is not None]  # a new file has no original
+    saved_copies = [q(backup_path(backup_root, run_id, c.real_path)) for _, c in backed_up]
+    if backed_up:
+        # One cp for every original: --parents rebuilds each one's path under the run's folder. Under
+        # umask 077 the folders are 0700 at most and each copy its original's mode without group and
+        # others' bits (a 0400 original stays 0400). cp's exit status tells a failed copy.
+        originals = " ".join(q(c.real_path) for _, c in backed_up)
+        lines.append(
+            f"mkdir -p -- {q(backup_dir)} && cp --parents -- {originals} {q(backup_dir + '/')}"
+            f" || fail {backed_up[0][0]} {q('cannot write the backups in ' + backup_dir)}"
+        )
+        for i, c in backed_up:
+            manifest = f"{c.before_sha256}\t{c.before_mode:04o}\t{c.uid}\t{c.gid}\t{c.real_path}"
+            lines.append(f"printf '%s\\n' {q(manifest)} >> {q(backup_dir + '/MANIFEST')}")
+            lines.append(f"say backup {i} {q(backup_path(backup_root, run_id, c.real_path))}")
+
+    # On disk before they are renamed in: one sync for every temporary file and every backup.
+    synced = [f'"${temps[i]}"' for i, change in enumerate(changes) if not change.delete] + saved_copies
+    if synced:
+        lines.append(f"sync -- {' '.join(synced)} 2>/dev/null || sync")
 
     for i, change in enumerate(changes):
         target = q(change.real_path)
@@ -128,13 +151,9 @@ def commit_script(
     folders = " ".join(q(folder) for folder in sorted({posixpath.dirname(c.real_path) for c in changes}))
     lines.append(f"sync -- {folders} 2>/dev/null || true")
     for i, change in enumerate(changes):
-        target = q(change.real_path)
         if change.delete:
-            lines.append(f"[ ! -e {target} ] || fail {i} 'the file is still there'")
-        else:
-            lines.append(
-                f"[ \"$(sum {target})\" = {change.after_sha256} ] || fail {i} 'read-back does not match the plan'"
-            )
+            lines.append(f"[ ! -e {q(change.real_path)} ] || fail {i} 'the file is still there'")
+    lines += _read_back(changes)
 
     lines += _whole_config_validators(changes, backup_root, run_id)
     for k, handler in enumerate(handlers):
@@ -142,6 +161,22 @@ def commit_script(
         lines.append(f'tell handler {k} "$o"')
     lines.append("echo done")
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
+
+
+_NAME_LETTERS = string.ascii_letters + string.digits
+
+
+def _temporary_names(changes: Sequence[FileChange]) -> list[str]:
+    """A fresh temporary name in each target's folder, ``.remediate-`` and six random letters or digits
+    (what mktemp would pick, without its process). The shell creates each one exclusively (``set -C``,
+    O_EXCL), so an existing file or link of that name is never written through."""
+    return [
+        posixpath.join(
+            posixpath.dirname(change.real_path),
+            ".remediate-" + "".join(secrets.choice(_NAME_LETTERS) for _ in range(6)),
+        )
+        for change in changes
+    ]
 
 
 def _lock(run_id: str, lock_path: str) -> str:
@@ -155,31 +190,100 @@ def _lock(run_id: str, lock_path: str) -> str:
     )
 
 
-def _upload(i: int, t: str, change: FileChange) -> list[str]:
+def _upload(i: int, t: str, name: str, change: FileChange, as_root: bool) -> list[str]:
+    """The new bytes in a temporary file with the planned mode and owner, not yet live."""
     q = shlex.quote
     folder = posixpath.dirname(change.real_path)
     owner = _ownership(change)
+    # A redirection that fails left no file (it could not be created: a read-only or full folder, no
+    # permission) or a part of one (a write failed), which the exit trap removes.
+    cannot_write = (
+        f"|| {{ [ -e \"${t}\" ] || {{ {t}=''; fail {i} {q('cannot create a temporary file in ' + folder)}; }};"
+        f" fail {i} {q('cannot write a temporary file in ' + folder)}; }}"
+    )
+    # With the same access for group and others, the file can be created with its final mode (the
+    # umask gives it), and no user ever reads more of it than the final mode allows: no chmod.
+    mode_from_umask = change.mode & ~0o666 == 0 and (change.mode >> 3) & 0o7 == change.mode & 0o7
+    umask = 0o777 & ~change.mode if mode_from_umask else 0o077
     lines = [
-        f"{t}=$(mktemp -- {q(posixpath.join(folder, '.remediate-XXXXXX'))})"
-        f" || fail {i} {q('cannot create a temporary file in ' + folder)}",
+        f"{t}={q(name)}",
+        # A name taken by a file or a link is refused, not written through (bash's set -C opens an
+        # existing non-regular file; dash's never does).
+        f'[ -e "${t}" ] || [ -L "${t}" ] && {{ {t}=\'\'; fail {i} {q("temporary name taken: " + name)}; }}',
+        f"umask {umask:03o}; set -C",
     ]
     if change.source is not None:  # the bytes are on the host already (a backup)
         lines.append(f'cat -- {q(change.source)} > "${t}" || fail {i} {q("cannot read " + change.source)}')
+    elif _printable(change.after):
+        # Plain text goes in as one single-quoted word through the printf builtin: no process at all.
+        lines.append(f'printf %s {q(change.after.decode("ascii"))} > "${t}" {cannot_write}')
     else:
-        lines.append(f"base64 -d > \"${t}\" <<'{_EOF}' || fail {i} {q('cannot write a temporary file in ' + folder)}")
+        lines.append(f"base64 -d > \"${t}\" <<'{_EOF}' {cannot_write}")
         lines.append(base64.encodebytes(change.after).decode("ascii") + _EOF)
-    if owner:
+    lines.append("set +C; umask 077")
+    if owner and not (as_root and owner == "0:0"):
         lines.append(f'chown {q(owner)} -- "${t}" || fail {i} {q("cannot set owner " + owner)}')
-    lines.append(f'chmod {change.mode:04o} -- "${t}" || fail {i} {q(f"cannot set mode {change.mode:04o}")}')
-    lines.append(
-        f'[ "$(sum "${t}")" = {change.after_sha256} ] || fail {i} \'the uploaded copy does not match the plan\''
-    )
-    for validator in change.validators:
-        if PATH_PLACEHOLDER in validator:
-            # The placeholder becomes a double-quoted reference to the temporary file's path: shell-quoted.
-            command = validator.replace(PATH_PLACEHOLDER, f'"${t}"')
-            lines.append(f'o=$( ( {command}\n) 9>&- 2>&1 </dev/null) || {{ tell invalid {i} "$o"; exit 4; }}')
+    elif owner:
+        # Root's new file is root's, and root's group unless a set-group-ID folder gave it the folder's.
+        lines.append(f'[ -G "${t}" ] || chown 0:0 -- "${t}" || fail {i} {q("cannot set owner " + owner)}')
+    if not mode_from_umask:
+        lines.append(f'chmod {change.mode:04o} -- "${t}" || fail {i} {q(f"cannot set mode {change.mode:04o}")}')
     return lines
+
+
+_PRINTF_LIMIT = 1024 * 1024  # beyond this, base64's process costs little next to the transfer itself
+
+
+def _printable(data: bytes) -> bool:
+    """ASCII text a shell word carries byte for byte (no NUL, no byte the shell could treat specially)."""
+    return len(data) <= _PRINTF_LIMIT and data.isascii() and b"\0" not in data
+
+
+def _sums_expected(pairs: Sequence[tuple[str, str]]) -> str | None:
+    """What ``sha256sum -- FILE...`` prints for files with these sums, or None when a name would be
+    escaped in its output (a backslash or newline in it)."""
+    if any("\\" in name or "\n" in name for name, _ in pairs):
+        return None
+    return "\n".join(f"{digest}  {name}" for name, digest in pairs)
+
+
+def _check_sums(changes: Sequence[FileChange], temps: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Compare-and-swap and the uploaded copies' check, with one sha256sum for every file: each original
+    still has the sha256 the plan was made from, each temporary file the planned one. Only when the
+    answer differs does each file get a look of its own, to say which and why."""
+    q = shlex.quote
+    pairs = [(c.real_path, c.before_sha256) for c in changes if c.before_sha256 is not None]
+    pairs += [(names[i], c.after_sha256) for i, c in enumerate(changes) if not c.delete]
+    if not pairs:
+        return []
+    one_by_one = [f"cas {q(c.real_path)} {c.before_sha256} {i}" for i, c in enumerate(changes) if c.before_sha256]
+    one_by_one += [
+        f'[ "$(sum "${temps[i]}")" = {c.after_sha256} ] || fail {i} \'the uploaded copy does not match the plan\''
+        for i, c in enumerate(changes)
+        if not c.delete
+    ]
+    expected = _sums_expected([(name, digest) for name, digest in pairs if digest is not None])
+    if expected is None:
+        return one_by_one
+    files = " ".join(q(name) for name, _ in pairs)
+    return [f'if [ "$(sha256sum -- {files} 2>/dev/null)" != {q(expected)} ]; then', *one_by_one, "fi"]
+
+
+def _read_back(changes: Sequence[FileChange]) -> list[str]:
+    """Every replaced file read back from its folder: it holds exactly the planned bytes."""
+    q = shlex.quote
+    written = [(i, c) for i, c in enumerate(changes) if not c.delete]
+    if not written:
+        return []
+    one_by_one = [
+        f"[ \"$(sum {q(c.real_path)})\" = {c.after_sha256} ] || fail {i} 'read-back does not match the plan'"
+        for i, c in written
+    ]
+    expected = _sums_expected([(c.real_path, c.after_sha256) for _, c in written])
+    if expected is None:
+        return one_by_one
+    files = " ".join(q(c.real_path) for _, c in written)
+    return [f'if [ "$(sha256sum -- {files} 2>/dev/null)" != {q(expected)} ]; then', *one_by_one, "fi"]
 
 
 def _whole_config_validators(changes: Sequence[FileChange], backup_root: str, run_id: str) -> list[str]:

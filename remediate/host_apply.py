@@ -59,7 +59,9 @@ def _apply(
     if journal is not None:
         journal.record_host_plan(run_id, plan, "writing", backups)
     try:
-        answer = transport.run_script(commit_script(run_id, plan.changes, plan.handlers, options.backup_root))
+        answer = transport.run_script(
+            commit_script(run_id, plan.changes, plan.handlers, options.backup_root, as_root=_as_root(plan))
+        )
     except HostError as e:
         return HostResult(
             name, Status.FAILED, plan.changes, backup_dir=backup_dir, precheck=precheck,
@@ -135,7 +137,9 @@ def _roll_back(
         return HostResult(name, Status.ROLLBACK_FAILED, replaced, error, backup_dir, precheck=precheck)
 
     try:
-        answer = transport.run_script(commit_script(f"{run_id}.undo", undo, plan.handlers, options.backup_root))
+        answer = transport.run_script(
+            commit_script(f"{run_id}.undo", undo, plan.handlers, options.backup_root, as_root=_as_root(plan))
+        )
     except HostError as e:
         return rollback_failed(f"{e}; {left}")
     outcome = parse_commit(answer.stdout)
@@ -149,6 +153,11 @@ def _roll_back(
     probes = run_probes(transport, plan.probes, plan.host.address)
     after = "" if all(p.ok for p in probes) else f"; after the rollback: {_unhealthy(probes)}"
     return HostResult(name, Status.ROLLED_BACK, replaced, f"{reason}; rolled back{after}", backup_dir, probes, precheck)
+
+
+def _as_root(plan: HostPlan) -> bool:
+    """The remote scripts run as root: through sudo (become), or the login user is root."""
+    return plan.host.become or plan.host.user == "root"
 
 
 def _unhealthy(probes: tuple[ProbeResult, ...]) -> str:

@@ -165,7 +165,7 @@ def test_permission_denied_on_the_target(lab: Lab, tmp_path: Path, capsys: pytes
     for host in lab.hosts:
         entry = doc["hosts"][host.name]
         assert entry["status"] == "failed"
-        assert "cannot write the backup /var/backups/remediate/" in entry["error"]  # root's folder
+        assert "cannot create a temporary file in /var/www/html" in entry["error"]  # root's folder
         assert entry["error"].endswith("nothing was replaced")
     assert snapshot(lab) == before
 
