@@ -25,9 +25,9 @@ class PatchResult:
 
 
 def apply_operation(operation: LineOperation, text: str) -> PatchResult:
-    lines = split_lines(text)
     if isinstance(operation, Substitute):
-        return _substitute(operation, lines, text)
+        return _substitute(operation, text)
+    lines = split_lines(text)
     if isinstance(operation, EnsureLine):
         return _ensure_line(operation, lines, text)
     return _absent(operation, lines, text)
@@ -56,29 +56,35 @@ def _describe(operation: LineOperation) -> str:
     return f"regex '{operation.regex}'"
 
 
-def _substitute(operation: Substitute, lines: list[Line], text: str) -> PatchResult:
+def _substitute(operation: Substitute, text: str) -> PatchResult:
+    # The file's lines as split_lines makes them, without a Line object each: most lines of a file do not
+    # match, and a plan patches the same file on every host of a fleet. A part before a "\n" that ends in
+    # "\r" is a CRLF line, whose body is matched without its "\r"; joining the parts with "\n" gives the
+    # text back byte for byte.
     regex = re.compile(operation.regex)
     budget = operation.count or None  # None: unlimited
     matches = 0
-    out: list[Line] | None = None  # built only once a line changes: most lines of a file do not
-    for position, line in enumerate(lines):
-        found = sum(1 for _ in regex.finditer(line.body))
-        if not found:
+    parts = text.split("\n")
+    last = len(parts) - 1
+    changed = False
+    for position, part in enumerate(parts):
+        crlf = position < last and part.endswith("\r")
+        body = part[:-1] if crlf else part
+        if regex.search(body) is None:
             continue
-        matches += found
+        matches += sum(1 for _ in regex.finditer(body))
         if budget is not None and budget <= 0:
             continue
         limit = 1 if operation.first_per_line else 0
         if budget is not None:
             limit = budget if limit == 0 else min(limit, budget)
-        body, made = regex.subn(operation.replace, line.body, count=limit)
+        new_body, made = regex.subn(operation.replace, body, count=limit)
         if budget is not None:
             budget -= made
-        if body != line.body:
-            if out is None:
-                out = list(lines)
-            out[position] = Line(body, line.ending)
-    new_text = text if out is None else join_lines(out)
+        if new_body != body:
+            parts[position] = new_body + "\r" if crlf else new_body
+            changed = True
+    new_text = "\n".join(parts) if changed else text
     reason = (
         ""
         if new_text != text
