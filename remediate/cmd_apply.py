@@ -20,7 +20,7 @@ from .host_apply import ApplyOptions
 from .inventory import load_inventory
 from .journal import Journal, state_dir
 from .model import HostTarget, Inventory, Plan, Playbook, RunResult
-from .planner import build_plan, render_targets
+from .planner import plan_target, render_targets
 from .playbook import load_playbook
 from .progress import RolloutProgress
 from .rollout import Fleet
@@ -74,8 +74,14 @@ def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
 
 
 def survey_and_plan(fleet: Fleet, prepared: Prepared, run_id: str) -> Plan:
-    observed = fleet.survey((t.host, t.paths) for t in prepared.targets)
-    return build_plan(run_id, prepared.playbook, prepared.inventory, prepared.targets, observed)
+    # Each host is planned by the worker that read it, while the others are still being read.
+    by_name = {t.host.name: t for t in prepared.targets}
+    planned = fleet.survey_then(
+        ((t.host, t.paths) for t in prepared.targets),
+        lambda host, seen: plan_target(prepared.playbook, by_name[host.name], seen),
+    )
+    hosts = tuple(planned[t.host.name] for t in prepared.targets)
+    return Plan(run_id, prepared.playbook.name, str(prepared.inventory.path), hosts)
 
 
 def rollout_policy(

@@ -167,16 +167,15 @@ def build_plan(
     targets: Sequence[HostTarget],
     observed: Mapping[str, Observed],
 ) -> Plan:
-    hosts = []
-    for target in targets:
-        seen = observed[target.host.name]
-        if isinstance(seen, HostFailure):
-            hosts.append(HostPlan(target.host, failure=seen.status, error=seen.error, probes=target.probes))
-        else:
-            hosts.append(
-                dataclasses.replace(plan_host(playbook, target.host, target.steps, seen), probes=target.probes)
-            )
-    return Plan(run_id, playbook.name, str(inventory.path), tuple(hosts))
+    hosts = tuple(plan_target(playbook, target, observed[target.host.name]) for target in targets)
+    return Plan(run_id, playbook.name, str(inventory.path), hosts)
+
+
+def plan_target(playbook: Playbook, target: HostTarget, seen: Observed) -> HostPlan:
+    """One host's plan from what was read on it (or why it could not be read)."""
+    if isinstance(seen, HostFailure):
+        return HostPlan(target.host, failure=seen.status, error=seen.error, probes=target.probes)
+    return dataclasses.replace(plan_host(playbook, target.host, target.steps, seen), probes=target.probes)
 
 
 def render_targets(

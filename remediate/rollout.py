@@ -87,9 +87,20 @@ class Fleet:
 
     def survey(self, targets: Iterable[tuple[Host, tuple[str, ...]]]) -> dict[str, Observed]:
         """Connects to every host and reads all its target files (host, paths) in one command."""
+        return self.survey_then(targets, lambda host, observed: observed)
+
+    def survey_then(
+        self, targets: Iterable[tuple[Host, tuple[str, ...]]], then: Callable[[Host, Observed], R]
+    ) -> dict[str, R]:
+        """``survey``, with ``then`` (planning, say) run on each host's answer by the worker that read it,
+        while other hosts are still being read, instead of on every answer after the last one came in."""
         targets = list(targets)
-        observed = parallel_map(self._survey_host, targets, self._forks)
-        return {host.name: o for (host, _), o in zip(targets, observed, strict=True)}
+
+        def survey_one(target: tuple[Host, tuple[str, ...]]) -> R:
+            return then(target[0], self._survey_host(target))
+
+        done = parallel_map(survey_one, targets, self._forks)
+        return {host.name: result for (host, _), result in zip(targets, done, strict=True)}
 
     def connect_all(self, hosts: Iterable[Host]) -> dict[str, str]:
         """Connects to every host without reading anything: for a plan made earlier. Maps host -> error."""
