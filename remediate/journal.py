@@ -9,6 +9,7 @@ needed to put every file back even when the host's own backup is gone.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import getpass
 import json
 import os
@@ -107,6 +108,10 @@ class HostRecord:
     handlers: tuple[str, ...]
     probes: tuple[Probe, ...]
 
+
+# Every host of a fleet mostly has the same original and the same new file: each distinct content is
+# compressed once per run, not once per host.
+_compress = functools.lru_cache(maxsize=64)(zlib.compress)
 
 _PROBE_TYPES: dict[str, type[Probe]] = {
     "http": HttpProbe, "tcp": TcpProbe, "command": CommandProbe, "file": FileProbe,
@@ -259,10 +264,10 @@ class Journal:
             # A before that is only for showing (a rollback shows the journal's masked copy) is not the
             # true original either: like one holding a secret, it is restored from the host's backup.
             masked = c.before is not None and (c.basis_sha256 is not None or self.masker.holds_secret(c.before))
-            original = None if c.before is None else zlib.compress(self.masker.data(c.before))
+            original = None if c.before is None else _compress(self.masker.data(c.before))
             rows.append(
                 (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,
-                 c.uid, c.gid, backup_paths.get(c.path, ""), original, zlib.compress(self.masker.data(c.after)),
+                 c.uid, c.gid, backup_paths.get(c.path, ""), original, _compress(self.masker.data(c.after)),
                  int(masked))
             )  # fmt: skip
         db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
