@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import select
 import socket
 import threading
@@ -116,22 +117,97 @@ def _check_sudo(host: Host, result: CommandResult) -> None:
         raise HostError(f"become needs sudo, which {host.name} does not have")
 
 
-_PARSED_KNOWN_HOSTS: dict[str, tuple[float, paramiko.HostKeys]] = {}
+@dataclass(frozen=True)
+class _KnownHosts:
+    """A parsed known_hosts file: plain host names in a dict, since a fleet looks up every host in the
+    same file and paramiko's lookup reads every entry each time; hashed names through paramiko."""
+
+    by_name: dict[str, dict[str, paramiko.PKey]]
+    hashed: paramiko.HostKeys | None  # only when the file has hashed names (HashKnownHosts)
+
+    @classmethod
+    def parse(cls, path: str) -> _KnownHosts:
+        by_name: dict[str, dict[str, paramiko.PKey]] = {}
+        any_hashed = False
+        for entry in _entries(path):
+            for name in entry.hostnames:
+                if name.startswith("|1|"):
+                    any_hashed = True
+                elif entry.key is not None:  # the first key of a type wins, as in paramiko's lookup
+                    by_name.setdefault(name, {}).setdefault(entry.key.get_name(), entry.key)
+        return cls(by_name, paramiko.HostKeys(path) if any_hashed else None)
+
+    def lookup(self, name: str) -> dict[str, paramiko.PKey]:
+        keys = dict(self.by_name.get(name, {}))
+        if self.hashed is not None:
+            for key_type, key in (self.hashed.lookup(name) or {}).items():
+                keys.setdefault(key_type, key)
+        return keys
+
+
+def _entries(path: str) -> list[paramiko.hostkeys.HostKeyEntry]:
+    """The file's entries as paramiko reads them (comments, blank and unparsable lines skipped)."""
+    if not Path(path).exists():
+        return []
+    entries = []
+    with open(path) as lines:
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line, number)
+            except paramiko.SSHException:
+                continue
+            if entry is not None:
+                entries.append(entry)
+    return entries
+
+
+_Stamp = tuple[int, int, int]
+_PARSED_KNOWN_HOSTS: dict[str, tuple[_Stamp, _KnownHosts]] = {}
 _PARSING = threading.Lock()
 
 
-def _known_hosts(path: str) -> paramiko.HostKeys:
+def _stamp(path: str) -> _Stamp:
+    """What tells a changed file (the same size and mtime in a rewritten file is not enough alone)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return (-1, -1, -1)
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _known_hosts(path: str) -> _KnownHosts:
     """The known_hosts file, parsed once (again only if it changed): a fleet shares one file."""
     with _PARSING:
         try:
-            stamp = Path(path).stat().st_mtime if Path(path).exists() else -1.0
+            stamp = _stamp(path)
             cached = _PARSED_KNOWN_HOSTS.get(path)
             if cached is None or cached[0] != stamp:
-                keys = paramiko.HostKeys(path) if stamp != -1.0 else paramiko.HostKeys()
-                _PARSED_KNOWN_HOSTS[path] = cached = (stamp, keys)
-        except (OSError, paramiko.SSHException) as e:
+                _PARSED_KNOWN_HOSTS[path] = cached = (stamp, _KnownHosts.parse(path))
+        except (OSError, UnicodeDecodeError, paramiko.SSHException) as e:
             raise UnreachableError(f"cannot read known_hosts file {path}: {e}") from None
         return cached[1]
+
+
+_PRIVATE_KEYS: dict[tuple[str, _Stamp], paramiko.PKey | None] = {}
+
+
+def _private_key(path: str) -> paramiko.PKey | None:
+    """The inventory's key, read once for every host that names it; None when it cannot be read without
+    help (a passphrase, say), and paramiko then tries the file itself, as it would have."""
+    with _PARSING:
+        try:
+            stamp = _stamp(path)
+        except OSError:
+            return None
+        if (path, stamp) not in _PRIVATE_KEYS:
+            try:
+                _PRIVATE_KEYS[(path, stamp)] = paramiko.PKey.from_path(path)
+            except (OSError, ValueError, paramiko.SSHException):
+                _PRIVATE_KEYS[(path, stamp)] = None
+        return _PRIVATE_KEYS[(path, stamp)]
 
 
 def _known_hosts_name(host: Host) -> str:
@@ -196,7 +272,12 @@ class SshTransport:
         }
         if host.identity_file:
             # Naming the key in the inventory means exactly that key: no agent, no search of ~/.ssh.
-            connect_kwargs.update(key_filename=[host.identity_file], look_for_keys=False, allow_agent=False)
+            connect_kwargs.update(look_for_keys=False, allow_agent=False)
+            key = _private_key(host.identity_file)
+            if key is not None:
+                connect_kwargs["pkey"] = key
+            else:
+                connect_kwargs["key_filename"] = [host.identity_file]
         connection = Connection(
             host.address,
             user=host.user,
@@ -215,7 +296,7 @@ class SshTransport:
             # Only this host's keys: loading the whole file for every connection costs a fleet's worth
             # of key parsing per host (quadratic: 250,000 parsed keys for 500 hosts).
             name = _known_hosts_name(host)
-            for key_type, key in (_known_hosts(host.known_hosts).lookup(name) or {}).items():
+            for key_type, key in _known_hosts(host.known_hosts).lookup(name).items():
                 client.get_host_keys().add(name, key_type, key)
         return connection
 

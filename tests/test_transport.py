@@ -90,6 +90,29 @@ def test_changed_host_key_is_refused(lab: Lab, tmp_path: Path) -> None:
     assert known.read_text() == f"[{first.address}]:{first.ssh_port} {second_key}\n"
 
 
+def test_hashed_known_hosts_entries_are_honoured(lab: Lab, tmp_path: Path) -> None:
+    first, second = lab.hosts[0], lab.hosts[1]
+    lines = lab.known_hosts.read_text().splitlines()
+    second_key = next(line for line in lines if line.startswith(f"[{second.address}]:")).split(" ", 1)[1]
+    known = tmp_path / "known_hosts"
+    # The first host's key hashed (HashKnownHosts yes), the second's plain: both hosts are known.
+    known.write_text("\n".join(line for line in lines if line.startswith(f"[{first.address}]:")) + "\n")
+    subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(known)], check=True, capture_output=True)
+    assert f"[{first.address}]" not in known.read_text()
+    known.write_text(known.read_text() + f"[{second.address}]:{second.ssh_port} {second_key}\n")
+    for host in (first, second):
+        transport = SshTransport.connect(inventory_host(lab, host, known_hosts=str(known)), ConnectOptions())
+        try:
+            assert transport.run("echo ok").stdout == b"ok\n"
+        finally:
+            transport.close()
+    # A hashed entry with another key for the first host: a changed key, refused.
+    known.write_text(f"[{first.address}]:{first.ssh_port} {second_key}\n")
+    subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(known)], check=True, capture_output=True)
+    with pytest.raises(UnreachableError, match=r"host key CHANGED for \[127\.0\.\d+\.\d+\]:2222"):
+        SshTransport.connect(inventory_host(lab, first, known_hosts=str(known)), ConnectOptions())
+
+
 def test_wrong_key_is_an_authentication_failure(lab: Lab, tmp_path: Path) -> None:
     stranger = tmp_path / "stranger"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
