@@ -122,7 +122,8 @@ class Fleet:
             return HostFailure(Status(e.status), str(e))
         self._transports[host.name] = transport
         try:
-            result = transport.run_script(gather_script(paths, self._max_file_size))
+            # The shell stays open for the commit, which then needs no session of its own.
+            result = transport.run_script(gather_script(paths, self._max_file_size), stay=True)
             if result.exit_status != 0:
                 raise HostError(f"reading files failed (exit {result.exit_status}): {result.error_tail}")
             return parse_gather(result.stdout, paths, self._max_file_size)

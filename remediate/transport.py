@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import select
 import socket
 import threading
@@ -58,8 +59,9 @@ class ConnectOptions:
 class Transport(Protocol):
     def run(self, command: str, stdin: bytes = b"", timeout: float | None = None) -> CommandResult: ...
 
-    def run_script(self, script: bytes, timeout: float | None = None) -> CommandResult:
-        """Runs a POSIX sh script on the host, as root through sudo when the host says ``become``."""
+    def run_script(self, script: bytes, timeout: float | None = None, stay: bool = False) -> CommandResult:
+        """Runs a POSIX sh script on the host, as root through sudo when the host says ``become``; with
+        ``stay``, in a shell that stays open for the next script."""
         ...
 
     def close(self) -> None: ...
@@ -230,6 +232,7 @@ class SshTransport:
         self._connection = connection
         self._options = options
         self._config = config
+        self._shell: paramiko.Channel | None = None  # a shell left open by run_script(stay=True)
 
     @classmethod
     def connect(cls, host: Host, options: ConnectOptions, config: Config | None = None) -> SshTransport:
@@ -356,26 +359,71 @@ class SshTransport:
                 self._connection = self._open(self.host, self._options, self._config)
         raise AssertionError("unreachable")
 
-    def run_script(self, script: bytes, timeout: float | None = None) -> CommandResult:
+    def run_script(self, script: bytes, timeout: float | None = None, stay: bool = False) -> CommandResult:
+        """The script on stdin of ``sh -s``, through sudo when the host says ``become``. With ``stay`` the
+        shell stays open afterwards, and the next script runs in it: the survey's shell runs the commit,
+        so a host pays for one session (an sshd child, a login shell and sh) instead of two."""
+        timeout = self._options.command_timeout if timeout is None else timeout
+        channel, data = self._take_shell(), script
+        try:
+            if channel is None:
+                command, prefix = self._shell_command()
+                channel = self._session(timeout)
+                channel.settimeout(timeout)
+                channel.exec_command(command)
+                data = prefix + script
+            if stay:
+                marker = f"__REMEDIATE_DONE_{secrets.token_hex(8)}__".encode()
+                # The marker ends the script's output on both streams (they arrive independently).
+                _send(channel, data + b"\necho " + marker + b" $?; echo " + marker + b" 0 >&2\n", end_input=False)
+                result = _collect(channel, timeout, marker)
+                if not (channel.closed or channel.eof_received):
+                    self._shell, channel = channel, None
+            else:
+                _send(channel, data, end_input=True)
+                result = _collect(channel, timeout)
+        except (paramiko.SSHException, EOFError, OSError) as e:
+            raise HostError(
+                f"connection to {self.host.address}:{self.host.port} lost: {e or type(e).__name__}"
+            ) from None
+        finally:
+            if channel is not None:
+                channel.close()
+        if self.host.become:
+            _check_sudo(self.host, result)
+        return result
+
+    def _take_shell(self) -> paramiko.Channel | None:
+        """The shell a script left open, if it is still there (the connection may have been lost since)."""
+        shell, self._shell = self._shell, None
+        if shell is None:
+            return None
+        if shell.closed or shell.eof_received or shell.exit_status_ready():
+            shell.close()
+            return None
+        return shell
+
+    def _shell_command(self) -> tuple[str, bytes]:
+        """The command that runs a script from stdin, and what stdin must start with."""
         if not self.host.become:
-            return self.run("sh -s", script, timeout)
+            return "sh -s", b""
         password = self._options.become_password
         if password is None:
             # -n: never wait for a password nobody will type; a host that wants one fails with sudo's word.
-            result = self.run("sudo -n -- sh -s", script, timeout)
-        else:
-            # sudo -S reads the password from stdin one byte at a time up to the newline, leaving the
-            # script after it to sh. A wrong password makes sudo exit without running anything.
-            result = self.run("sudo -S -p '' -- sh -s", password.encode() + b"\n" + script, timeout)
-        _check_sudo(self.host, result)
-        return result
+            return "sudo -n -- sh -s", b""
+        # sudo -S reads the password from stdin one byte at a time up to the newline, leaving the script
+        # after it to sh. A wrong password makes sudo exit without running anything.
+        return "sudo -S -p '' -- sh -s", password.encode() + b"\n"
 
     def run(self, command: str, stdin: bytes = b"", timeout: float | None = None) -> CommandResult:
         timeout = self._options.command_timeout if timeout is None else timeout
         channel = self._session(timeout)
         try:
             try:
-                return self._exchange(channel, command, stdin, timeout)
+                channel.settimeout(timeout)
+                channel.exec_command(command)
+                _send(channel, stdin, end_input=True)
+                return _collect(channel, timeout)
             finally:
                 channel.close()
         except (paramiko.SSHException, EOFError, OSError) as e:
@@ -383,41 +431,71 @@ class SshTransport:
                 f"connection to {self.host.address}:{self.host.port} lost: {e or type(e).__name__}"
             ) from None
 
-    @staticmethod
-    def _exchange(channel: paramiko.Channel, command: str, stdin: bytes, timeout: float) -> CommandResult:
-        deadline = time.monotonic() + timeout
-        channel.settimeout(timeout)
-        channel.exec_command(command)
-        try:
-            if stdin:
-                channel.sendall(stdin)
-            channel.shutdown_write()
-        except OSError:
-            # The command ended before reading all its input (a host that refuses early: locked, or a
-            # file changed since the plan): its own answer, read below, says what happened.
-            if not (channel.closed or channel.eof_received or channel.exit_status_ready()):
-                raise
-        stdout, stderr = bytearray(), bytearray()
-        # Read to end of output, not to the exit status: sshd may send the status before the last bytes.
-        while True:
-            while channel.recv_ready():
-                stdout += channel.recv(1 << 16)
-            while channel.recv_stderr_ready():
-                stderr += channel.recv_stderr(1 << 16)
-            drained = not channel.recv_ready() and not channel.recv_stderr_ready()
-            if drained and (channel.eof_received or channel.closed):
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise HostError(f"command timed out after {timeout:g}s")
-            # The channel's fileno wakes select on stdout, stderr and EOF alike.
-            select.select([channel], [], [], min(remaining, 0.5))
-        if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
-            raise HostError(f"command timed out after {timeout:g}s waiting for its exit status")
-        status = channel.recv_exit_status()
-        if status == -1:  # the channel closed with no exit status: the session or connection died
-            raise HostError("the connection was lost before the remote command finished")
-        return CommandResult(status, bytes(stdout), bytes(stderr))
-
     def close(self) -> None:
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
         self._connection.close()
+
+
+def _send(channel: paramiko.Channel, data: bytes, end_input: bool) -> None:
+    try:
+        if data:
+            channel.sendall(data)
+        if end_input:
+            channel.shutdown_write()
+    except OSError:
+        # The command ended before reading all its input (a host that refuses early: locked, or a file
+        # changed since the plan): its own answer, read next, says what happened.
+        if not (channel.closed or channel.eof_received or channel.exit_status_ready()):
+            raise
+
+
+def _collect(channel: paramiko.Channel, timeout: float, marker: bytes | None = None) -> CommandResult:
+    """Output to its end (the channel's end of file, or with ``marker`` the line ``MARKER STATUS`` the
+    shell prints after a script when it stays open), then the exit status."""
+    deadline = time.monotonic() + timeout
+    stdout, stderr = bytearray(), bytearray()
+    searched = 0  # how much of stdout is known not to hold the marker line (a file's bytes can be many)
+    # Read to end of output, not to the exit status: sshd may send the status before the last bytes.
+    while True:
+        while channel.recv_ready():
+            stdout += channel.recv(1 << 16)
+        while channel.recv_stderr_ready():
+            stderr += channel.recv_stderr(1 << 16)
+        if marker is not None:
+            found = _marked_status(stdout, marker, searched)
+            if found is not None:
+                in_stderr = _marked_status(stderr, marker)
+                if in_stderr is not None:
+                    return CommandResult(found[0], bytes(stdout[: found[1]]), bytes(stderr[: in_stderr[1]]))
+            else:
+                searched = max(0, len(stdout) - len(marker))
+        drained = not channel.recv_ready() and not channel.recv_stderr_ready()
+        if drained and (channel.eof_received or channel.closed):
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise HostError(f"command timed out after {timeout:g}s")
+        # The channel's fileno wakes select on stdout, stderr and EOF alike.
+        select.select([channel], [], [], min(remaining, 0.5))
+    if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
+        raise HostError(f"command timed out after {timeout:g}s waiting for its exit status")
+    status = channel.recv_exit_status()
+    if status == -1:  # the channel closed with no exit status: the session or connection died
+        raise HostError("the connection was lost before the remote command finished")
+    return CommandResult(status, bytes(stdout), bytes(stderr))
+
+
+def _marked_status(stream: bytearray, marker: bytes, since: int = 0) -> tuple[int, int] | None:
+    """(status, where the script's own output ends) once the marker's line has come in whole. The marker
+    need not start a line (a script's output may not end with a newline); its random part means no
+    script prints it, and ``since`` says where it cannot start yet."""
+    start = stream.find(marker + b" ", since)
+    if start == -1:
+        return None
+    end = stream.find(b"\n", start)
+    if end == -1:
+        return None  # not all of it yet
+    status = bytes(stream[start + len(marker) + 1 : end])
+    return (int(status), start) if status.isdigit() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -165,5 +166,60 @@ def test_a_command_that_ends_before_reading_its_input_gives_its_own_answer(lab: 
     try:
         result = transport.run("echo locked by run X; exit 5", b"# a long script\n" * 1_000_000)
         assert (result.exit_status, result.stdout) == (5, b"locked by run X\n")
+    finally:
+        transport.close()
+
+
+def test_a_shell_left_open_runs_the_next_script_and_only_that_one(lab: Lab) -> None:
+    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        first = transport.run_script(b"echo $$; printf 'to stderr' >&2; false\n", stay=True)
+        assert first.exit_status == 1 and first.stderr == b"to stderr"
+        shell_pid = first.stdout.strip()
+        assert shell_pid.isdigit()  # exactly the script's output: the marker line is not part of it
+        second = transport.run_script(b"echo $$; printf 'no newline at the end'", stay=True)
+        assert second.exit_status == 0
+        assert second.stdout == shell_pid + b"\nno newline at the end"  # the same shell
+        last = transport.run_script(b"echo $$\n")
+        assert last.stdout == shell_pid + b"\n"  # still the same shell, to its end
+        third = transport.run_script(b"echo $$\n")
+        assert third.stdout.strip() not in (b"", shell_pid)  # that shell is gone: a session of its own
+    finally:
+        transport.close()
+
+
+def test_a_script_that_exits_does_not_leave_its_shell_open(lab: Lab) -> None:
+    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        ended = transport.run_script(b"echo $$; exit 3\necho never\n", stay=True)
+        assert ended.exit_status == 3 and b"never" not in ended.stdout
+        after = transport.run_script(b"echo $$\n")
+        assert after.exit_status == 0 and after.stdout.strip() != ended.stdout.strip()
+    finally:
+        transport.close()
+
+
+def test_a_shell_left_open_that_died_is_replaced_by_a_new_session(lab: Lab) -> None:
+    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        kept = transport.run_script(b"echo $$\n", stay=True).stdout.strip()
+        subprocess.run(["kill", "-9", kept.decode()], check=False)  # the lab hosts share the pid space
+        for _ in range(100):
+            if not Path(f"/proc/{kept.decode()}").exists():
+                break
+            time.sleep(0.02)
+        time.sleep(0.1)  # sshd tells the client that the session ended
+        again = transport.run_script(b"echo $$\n")
+        assert again.exit_status == 0 and again.stdout.strip() not in (b"", kept)
+    finally:
+        transport.close()
+
+
+def test_a_script_that_outlives_its_timeout_in_a_kept_shell_is_reported(lab: Lab) -> None:
+    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        with pytest.raises(HostError, match=r"timed out after 0\.5s"):
+            transport.run_script(b"sleep 5\n", timeout=0.5, stay=True)
+        assert transport.run_script(b"echo fine\n").stdout == b"fine\n"  # a new session
     finally:
         transport.close()
