@@ -90,7 +90,6 @@ def commit_script(
     """The host's whole write as one sh script. ``as_root``: the script runs as root (the login user is
     root, or it goes through sudo), so a file that must belong to root:root needs no ``chown``."""
     q = shlex.quote
-    backup_dir = posixpath.join(backup_root, run_id)
     temps = [f"t{i}" for i in range(len(changes))]
     names = _temporary_names(changes)
     lines = [_PRELUDE, _lock(run_id, lock_path)]
@@ -120,19 +119,7 @@ def commit_script(
 
     backed_up = [(i, c) for i, c in enumerate(changes) if c.before is not None]  # a new file has no original
     saved_copies = [q(backup_path(backup_root, run_id, c.real_path)) for _, c in backed_up]
-    if backed_up:
-        # One cp for every original: --parents rebuilds each one's path under the run's folder. Under
-        # umask 077 the folders are 0700 at most and each copy its original's mode without group and
-        # others' bits (a 0400 original stays 0400). cp's exit status tells a failed copy.
-        originals = " ".join(q(c.real_path) for _, c in backed_up)
-        lines.append(
-            f"mkdir -p -- {q(backup_dir)} && cp --parents -- {originals} {q(backup_dir + '/')}"
-            f" || fail {backed_up[0][0]} {q('cannot write the backups in ' + backup_dir)}"
-        )
-        for i, c in backed_up:
-            manifest = f"{c.before_sha256}\t{c.before_mode:04o}\t{c.uid}\t{c.gid}\t{c.real_path}"
-            lines.append(f"printf '%s\\n' {q(manifest)} >> {q(backup_dir + '/MANIFEST')}")
-            lines.append(f"say backup {i} {q(backup_path(backup_root, run_id, c.real_path))}")
+    lines += _backups(backed_up, backup_root, run_id)
 
     # On disk before they are renamed in: one sync for every temporary file and every backup.
     synced = [f'"${temps[i]}"' for i, change in enumerate(changes) if not change.delete] + saved_copies
@@ -161,6 +148,48 @@ def commit_script(
         lines.append(f'tell handler {k} "$o"')
     lines.append("echo done")
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
+
+
+def _backups(backed_up: Sequence[tuple[int, FileChange]], backup_root: str, run_id: str) -> list[str]:
+    """A copy of every original in the run's backup folder, and its MANIFEST line. Under umask 077 the
+    folders are 0700 and no copy lets group or others in (a stricter original, 0400, keeps its mode).
+
+    The compare-and-swap has just found each original to hold exactly the plan's ``before``, so a text
+    original is written from those bytes through the printf builtin, with no process; any other (binary,
+    large, or a ``before`` that is only for showing) is copied by one ``cp`` for all of them."""
+    q = shlex.quote
+    if not backed_up:
+        return []
+    backup_dir = posixpath.join(backup_root, run_id)
+    saved = {i: backup_path(backup_root, run_id, c.real_path) for i, c in backed_up}
+    folders = sorted({posixpath.dirname(path) for path in saved.values()})
+    first = backed_up[0][0]
+    cannot = q("cannot make the backup folder " + backup_dir)
+    lines = [f"mkdir -p -- {' '.join(q(f) for f in folders)} || fail {first} {cannot}"]
+    copied = []
+    for i, c in backed_up:
+        assert c.before is not None
+        if c.basis_sha256 is None and _printable(c.before):
+            umask = 0o777 & ~((c.before_mode or 0) & 0o600)
+            failed = f"fail {i} {q('cannot write the backup ' + saved[i])}"
+            lines += [
+                f"umask {umask:03o}; set -C",
+                f"printf %s {q(c.before.decode('ascii'))} > {q(saved[i])} || {failed}",
+                "set +C; umask 077",
+            ]
+        else:
+            copied.append(c.real_path)
+    if copied:
+        # --parents rebuilds each original's path under the run's folder; cp's exit status tells a failure.
+        lines.append(
+            f"cp --parents -- {' '.join(q(path) for path in copied)} {q(backup_dir + '/')}"
+            f" || fail {first} {q('cannot write the backups in ' + backup_dir)}"
+        )
+    for i, c in backed_up:
+        manifest = f"{c.before_sha256}\t{c.before_mode:04o}\t{c.uid}\t{c.gid}\t{c.real_path}"
+        lines.append(f"printf '%s\\n' {q(manifest)} >> {q(backup_dir + '/MANIFEST')}")
+        lines.append(f"say backup {i} {q(saved[i])}")
+    return lines
 
 
 _NAME_LETTERS = string.ascii_letters + string.digits

@@ -395,3 +395,21 @@ def test_commit_checks_files_whose_names_sha256sum_would_escape(tmp_path: Path) 
         run_sh(commit_script("RUN21", changes, backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
     )
     assert outcome.conflict == (0, sha256_hex(b"edited\n")) and target.read_bytes() == b"edited\n"
+
+
+def test_text_and_binary_originals_are_both_backed_up_byte_for_byte(tmp_path: Path) -> None:
+    text, binary = tmp_path / "text.conf", tmp_path / "blob.bin"
+    text.write_bytes(b"it's 'quoted' $(not run) `x`\n")
+    binary.write_bytes(bytes(range(256)))
+    binary.chmod(0o400)
+    changes = [change_for(text, b"new\n"), change_for(binary, b"\x00new")]
+    outcome = parse_commit(
+        run_sh(commit_script("RUN22", changes, backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+    )
+    assert outcome.completed
+    saved_text, saved_binary = Path(outcome.backups[0]), Path(outcome.backups[1])
+    assert saved_text.read_bytes() == b"it's 'quoted' $(not run) `x`\n"
+    assert saved_binary.read_bytes() == bytes(range(256))
+    assert stat.S_IMODE(saved_text.stat().st_mode) == 0o600
+    assert stat.S_IMODE(saved_binary.stat().st_mode) == 0o400
+    assert not (tmp_path / "not run").exists()
