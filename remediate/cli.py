@@ -7,11 +7,13 @@ not ok, 2 bad input detected before any host is touched, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import __version__
 from .errors import RemediateError, UserError
@@ -165,6 +167,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_HOST_FAILED
 
 
+def run() -> NoReturn:
+    """The console script: ``main``, then the process ends at once with its exit status. By then every
+    file is written and closed (the journal, a plan, a crash log) and every connection closed; what is
+    skipped is the interpreter tearing down a run's objects one by one (for a fleet, many thousands of
+    SSH objects: about 0.1 s of CPU at 100 hosts), which no one waits for gladly in an outage."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe (`| head`): nothing more can be said on it.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def _dispatch(args: argparse.Namespace, arguments: Sequence[str]) -> int:
     # Commands are imported when chosen: `remediate --help` should not pay for paramiko.
     if args.command == "apply":
@@ -217,4 +232,4 @@ def _write_crash_log() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from remediate import cli
 from remediate.errors import UserError
 from remediate.inventory import load_inventory, select_hosts
 from remediate.model import LinePatch, Substitute, Template
@@ -215,11 +219,33 @@ def test_template_syntax_error_names_template_file_and_line(tmp_path: Path, monk
 
 
 def test_an_unexpected_error_is_one_line_and_a_crash_log(mocker, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    from remediate import cli
-
     mocker.patch.object(cli, "_dispatch", side_effect=RuntimeError("boom"))
     assert cli.main(["runs"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("remediate: internal error (RuntimeError('boom')); details in ") and err.count("\n") == 1
     log = Path(err.rstrip().rsplit(" ", 1)[1])
     assert "Traceback" in log.read_text() and "RuntimeError: boom" in log.read_text()
+
+
+def test_the_console_script_delivers_all_its_output_and_its_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`remediate` ends its process at once after main() (no interpreter teardown): nothing it printed
+    may be lost on the way, and the exit status is main()'s."""
+    script = Path(sys.executable).parent / "remediate"
+    assert cli.main(["completion", "bash"]) == 0
+    expected = capsys.readouterr().out
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    done = subprocess.run(
+        [str(script), "completion", "bash"], capture_output=True, text=True, check=False, env=buffered
+    )
+    # Under 8 KiB, all of it still sits in the pipe's buffer at the end: lost unless flushed first.
+    assert (done.returncode, done.stdout) == (0, expected) and 0 < len(expected) < 8192
+    bad = tmp_path / "inv.yml"
+    bad.write_text("hosts: [\n")
+    failed = subprocess.run(
+        [str(script), "apply", "fix-phpp", "-i", str(bad), "--dry-run"],
+        capture_output=True, text=True, check=False, env=buffered,
+    )  # fmt: skip
+    assert failed.returncode == 2 and failed.stdout == ""
+    assert failed.stderr.startswith(f"remediate: error: {bad}:") and failed.stderr.count("\n") == 1
