@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ def apply_operation(operation: LineOperation, text: str) -> PatchResult:
     return _absent(operation, lines, text)
 
 
+# A fleet's hosts mostly hold the same file: the same patch of the same text is worked out once.
+@functools.lru_cache(maxsize=128)
 def patch(step: LinePatch, text: str) -> PatchResult:
     """The new text, after checking ``expect_matches`` and that a second application would change nothing."""
     result = apply_operation(step.operation, text)
