@@ -120,7 +120,8 @@ def looks_like_ansible(path: Path, text: str) -> bool:
     if path.suffix == ".ini" or text.lstrip().startswith("$ANSIBLE_VAULT;"):
         return True
     try:
-        data = yaml.safe_load(text)
+        # libyaml where PyYAML has it: this only looks at the shape, and a fleet's inventory is long.
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except Exception:  # any YAML or constructor error: not YAML, so possibly INI
         data = None
     else:
