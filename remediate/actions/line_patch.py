@@ -34,8 +34,9 @@ def apply_operation(operation: LineOperation, text: str) -> PatchResult:
     return _absent(operation, lines, text)
 
 
-# A fleet's hosts mostly hold the same file: the same patch of the same text is worked out once.
-@functools.lru_cache(maxsize=128)
+# A fleet's hosts mostly hold the same file: the same patch of the same text is worked out once. A few
+# variants are kept (each entry holds a whole file, twice).
+@functools.lru_cache(maxsize=16)
 def patch(step: LinePatch, text: str) -> PatchResult:
     """The new text, after checking ``expect_matches`` and that a second application would change nothing."""
     result = apply_operation(step.operation, text)
