@@ -9,7 +9,6 @@ before connecting: a host presenting an unknown or changed key is refused before
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import os
 import secrets
@@ -217,13 +216,6 @@ def _known_hosts_name(host: Host) -> str:
     return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
 
 
-@functools.cache
-def _fabric_config() -> Config:
-    """One Fabric configuration for every connection of a run: building one reads Fabric's and Invoke's
-    configuration files and merges their settings, a millisecond of CPU each time."""
-    return Config(ssh_config=paramiko.SSHConfig())
-
-
 CONNECT_ATTEMPTS = 3
 
 
@@ -250,7 +242,7 @@ class SshTransport:
     def _open(host: Host, options: ConnectOptions, config: Config | None) -> Connection:
         # Fabric would read ~/.ssh/config itself and make ProxyJump hops that auto-add host keys: it gets
         # an empty one, and ssh_config is applied here, hops included, under the same host key policy.
-        config = config or _fabric_config()
+        config = config or Config(ssh_config=paramiko.SSHConfig())
         jumps: tuple[Host, ...] = ()
         if options.ssh_config:
             host, jumps = sshconfig.resolve(host, sshconfig.read_ssh_config(options.ssh_config))
