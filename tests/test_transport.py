@@ -223,3 +223,14 @@ def test_a_script_that_outlives_its_timeout_in_a_kept_shell_is_reported(lab: Lab
         assert transport.run_script(b"echo fine\n").stdout == b"fine\n"  # a new session
     finally:
         transport.close()
+
+
+def test_the_connection_uses_authenticated_encryption(lab: Lab) -> None:
+    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        ssh = transport._connection.client.get_transport()
+        assert ssh is not None
+        assert (ssh.local_cipher, ssh.remote_cipher) == ("aes128-gcm@openssh.com", "aes128-gcm@openssh.com")
+        assert transport.run("echo ok").stdout == b"ok\n"
+    finally:
+        transport.close()
