@@ -14,8 +14,6 @@ import re
 import shlex
 import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 
 from .errors import HostError
@@ -41,6 +39,10 @@ def run_on_controller(
 
 
 def _http_once(probe: HttpProbe) -> ProbeResult:
+    # Imported here: urllib and http.client are 15 ms of every run's start, and most runs probe no URL.
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(probe.url, headers={"User-Agent": "remediate-probe"})
     try:
         with urllib.request.urlopen(request, timeout=probe.timeout) as response:
