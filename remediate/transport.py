@@ -12,7 +12,6 @@ import base64
 import hashlib
 import os
 import secrets
-import select
 import socket
 import threading
 import time
@@ -472,6 +471,12 @@ def _collect(channel: paramiko.Channel, timeout: float, marker: bytes | None = N
     """Output to its end (the channel's end of file, or with ``marker`` the line ``MARKER STATUS`` the
     shell prints after a script when it stays open), then the exit status."""
     deadline = time.monotonic() + timeout
+    # Set by paramiko when output or the end of file comes in on either stream. Not the channel's fileno:
+    # that costs two pipe descriptors per channel (a fleet's open shells would run out of descriptors)
+    # and select() cannot watch a descriptor past 1023.
+    arrived = threading.Event()
+    channel.in_buffer.set_event(arrived)
+    channel.in_stderr_buffer.set_event(arrived)
     stdout, stderr = bytearray(), bytearray()
     searched = 0  # how much of stdout is known not to hold the marker line (a file's bytes can be many)
     # Read to end of output, not to the exit status: sshd may send the status before the last bytes.
@@ -494,8 +499,8 @@ def _collect(channel: paramiko.Channel, timeout: float, marker: bytes | None = N
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise HostError(f"command timed out after {timeout:g}s")
-        # The channel's fileno wakes select on stdout, stderr and EOF alike.
-        select.select([channel], [], [], min(remaining, 0.5))
+        arrived.wait(min(remaining, 0.5))
+        arrived.clear()
     if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
         raise HostError(f"command timed out after {timeout:g}s waiting for its exit status")
     status = channel.recv_exit_status()

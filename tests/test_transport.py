@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import resource
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -234,3 +236,26 @@ def test_the_connection_uses_authenticated_encryption(lab: Lab) -> None:
         assert transport.run("echo ok").stdout == b"ok\n"
     finally:
         transport.close()
+
+
+def test_commands_work_with_descriptors_past_1023_and_use_none_per_channel(lab: Lab) -> None:
+    """A fleet keeps one shell open per host: waiting on a channel must neither use select() (which
+    cannot watch a descriptor past 1023) nor cost descriptors per channel (paramiko's fileno() makes a
+    pipe pair for each)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096), max(hard, 4096)))  # the tests run as root
+    filler = [os.open("/dev/null", os.O_RDONLY) for _ in range(1100)]
+    try:
+        transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+        try:
+            open_before = len(os.listdir("/proc/self/fd"))
+            kept = transport.run_script(b"echo first\n", stay=True)
+            assert kept.stdout == b"first\n"
+            assert len(os.listdir("/proc/self/fd")) == open_before  # the open shell holds no descriptor
+            assert transport.run_script(b"echo second; echo err >&2\n").stdout == b"second\n"
+        finally:
+            transport.close()
+    finally:
+        for descriptor in filler:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
