@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from pytest_mock import MockerFixture
 
-from remediate.commit import commit_script, parse_commit
+from remediate.commit import CommitOutcome, commit_script, parse_commit
 from remediate.gather import gather_script, parse_gather
 from remediate.model import FileChange, FileKind, sha256_hex
 
@@ -62,6 +62,12 @@ def test_gather_reads_bytes_mode_owner_and_kinds(tmp_path: Path) -> None:
     assert files[str(tmp_path)].kind == FileKind.DIRECTORY
     assert files[str(tmp_path / "missing")].kind == FileKind.MISSING
     assert not (tmp_path / "file").exists()  # the $(file) in the name was never run
+
+
+def commit(tmp_path: Path, run_id: str, changes: list[FileChange], as_root: bool = False) -> CommitOutcome:
+    """The commit script run by a real sh, with its backups under tmp_path/b."""
+    script = commit_script(run_id, changes, backup_root=str(tmp_path / "b"), lock_path=LOCK, as_root=as_root)
+    return parse_commit(run_sh(script).stdout)
 
 
 def change_for(path: Path, after: bytes, mode: int | None = None) -> FileChange:
@@ -331,11 +337,7 @@ def test_commit_never_writes_through_a_taken_temporary_name(tmp_path: Path, mock
     taken = tmp_path / ".remediate-taken-by-someone"
     taken.symlink_to(victim)
     mocker.patch("remediate.commit._temporary_names", return_value=[str(taken)])
-    outcome = parse_commit(
-        run_sh(
-            commit_script("RUN17", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_path=LOCK)
-        ).stdout
-    )
+    outcome = commit(tmp_path, "RUN17", [change_for(target, b"2\n")])
     assert outcome.error is not None and "temporary name taken" in outcome.error[1]
     assert (target.read_bytes(), victim.read_bytes()) == (b"1\n", b"precious\n")
     assert taken.is_symlink()  # not ours: left where it was
@@ -346,17 +348,7 @@ def test_commit_gives_the_planned_mode_with_or_without_chmod(tmp_path: Path, mod
     target = tmp_path / "f"
     target.write_bytes(b"1\n")
     os.chown(target, 0, 33)
-    outcome = parse_commit(
-        run_sh(
-            commit_script(
-                "RUN18",
-                [change_for(target, b"2\n", mode=mode)],
-                backup_root=str(tmp_path / "b"),
-                lock_path=LOCK,
-                as_root=True,
-            )
-        ).stdout
-    )
+    outcome = commit(tmp_path, "RUN18", [change_for(target, b"2\n", mode=mode)], as_root=True)
     assert outcome.completed
     st = target.stat()
     assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (mode, 0, 33)
@@ -370,13 +362,7 @@ def test_commit_as_root_sets_root_group_in_a_set_group_id_folder(tmp_path: Path)
     target = folder / "root-only.conf"
     target.write_bytes(b"1\n")
     os.chown(target, 0, 0)
-    outcome = parse_commit(
-        run_sh(
-            commit_script(
-                "RUN19", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_path=LOCK, as_root=True
-            )
-        ).stdout
-    )
+    outcome = commit(tmp_path, "RUN19", [change_for(target, b"2\n")], as_root=True)
     assert outcome.completed
     st = target.stat()
     assert (target.read_bytes(), st.st_uid, st.st_gid) == (b"2\n", 0, 0)
@@ -386,14 +372,10 @@ def test_commit_checks_files_whose_names_sha256sum_would_escape(tmp_path: Path) 
     target = tmp_path / "back\\slash.conf"
     target.write_bytes(b"1\n")
     changes = [change_for(target, b"2\n")]
-    outcome = parse_commit(
-        run_sh(commit_script("RUN20", changes, backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
-    )
+    outcome = commit(tmp_path, "RUN20", changes)
     assert outcome.completed and target.read_bytes() == b"2\n"
     target.write_bytes(b"edited\n")
-    outcome = parse_commit(
-        run_sh(commit_script("RUN21", changes, backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
-    )
+    outcome = commit(tmp_path, "RUN21", changes)
     assert outcome.conflict == (0, sha256_hex(b"edited\n")) and target.read_bytes() == b"edited\n"
 
 
@@ -403,9 +385,7 @@ def test_text_and_binary_originals_are_both_backed_up_byte_for_byte(tmp_path: Pa
     binary.write_bytes(bytes(range(256)))
     binary.chmod(0o400)
     changes = [change_for(text, b"new\n"), change_for(binary, b"\x00new")]
-    outcome = parse_commit(
-        run_sh(commit_script("RUN22", changes, backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
-    )
+    outcome = commit(tmp_path, "RUN22", changes)
     assert outcome.completed
     saved_text, saved_binary = Path(outcome.backups[0]), Path(outcome.backups[1])
     assert saved_text.read_bytes() == b"it's 'quoted' $(not run) `x`\n"

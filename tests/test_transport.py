@@ -7,6 +7,7 @@ import os
 import resource
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,6 +38,16 @@ def inventory_host(lab: Lab, lab_host: LabHost, **changes: object) -> Host:
     return Host(**fields)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def transport(lab: Lab) -> Iterator[SshTransport]:
+    """A connection to the lab's first host, closed after the test."""
+    connected = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    try:
+        yield connected
+    finally:
+        connected.close()
+
+
 def test_output_is_complete_when_the_command_exits_at_once(lab: Lab) -> None:
     """sshd may send the exit status before the last output: reading must go on to the end of output.
 
@@ -60,18 +71,14 @@ def test_output_is_complete_when_the_command_exits_at_once(lab: Lab) -> None:
     assert all(answer.endswith(b"\n1 missing\n") for answer in every_answer)
 
 
-def test_stdin_bytes_arrive_exactly_and_streams_stay_apart(lab: Lab) -> None:
-    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
-    try:
-        payload = bytes(range(256)) * 20000  # 5 MB, every byte value
-        result = transport.run("sha256sum; echo oops >&2; exit 7", payload)
-        assert result.stdout.split()[0].decode() == hashlib.sha256(payload).hexdigest()
-        assert (result.exit_status, result.stderr) == (7, b"oops\n")
-        with pytest.raises(HostError, match=r"command timed out after 0\.5s"):
-            transport.run("sleep 5", timeout=0.5)
-        assert transport.run("echo still usable").stdout == b"still usable\n"  # one connection, reused
-    finally:
-        transport.close()
+def test_stdin_bytes_arrive_exactly_and_streams_stay_apart(transport: SshTransport) -> None:
+    payload = bytes(range(256)) * 20000  # 5 MB, every byte value
+    result = transport.run("sha256sum; echo oops >&2; exit 7", payload)
+    assert result.stdout.split()[0].decode() == hashlib.sha256(payload).hexdigest()
+    assert (result.exit_status, result.stderr) == (7, b"oops\n")
+    with pytest.raises(HostError, match=r"command timed out after 0\.5s"):
+        transport.run("sleep 5", timeout=0.5)
+    assert transport.run("echo still usable").stdout == b"still usable\n"  # one connection, reused
 
 
 def test_stopped_sshd_is_unreachable_with_the_reason(lab: Lab) -> None:
@@ -123,15 +130,11 @@ def test_wrong_key_is_an_authentication_failure(lab: Lab, tmp_path: Path) -> Non
         SshTransport.connect(inventory_host(lab, lab.hosts[0], identity_file=str(stranger)), ConnectOptions())
 
 
-def test_a_connection_dropped_while_idle_is_opened_again_before_the_next_command(lab: Lab) -> None:
-    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
-    try:
-        assert transport.run("echo one").stdout == b"one\n"
-        # Dropped while waiting for its wave (an idle timeout on the way, say): nothing was running on it.
-        transport._connection.client.get_transport().close()
-        assert transport.run("echo two").stdout == b"two\n"
-    finally:
-        transport.close()
+def test_a_connection_dropped_while_idle_is_opened_again_before_the_next_command(transport: SshTransport) -> None:
+    assert transport.run("echo one").stdout == b"one\n"
+    # Dropped while waiting for its wave (an idle timeout on the way, say): nothing was running on it.
+    transport._connection.client.get_transport().close()
+    assert transport.run("echo two").stdout == b"two\n"
 
 
 def test_a_handshake_cut_short_is_retried(lab: Lab, mocker: MockerFixture) -> None:
@@ -161,44 +164,32 @@ def test_a_host_that_keeps_cutting_the_handshake_is_unreachable(lab: Lab, mocker
         SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
 
 
-def test_a_command_that_ends_before_reading_its_input_gives_its_own_answer(lab: Lab) -> None:
+def test_a_command_that_ends_before_reading_its_input_gives_its_own_answer(transport: SshTransport) -> None:
     """A host that refuses early (locked, or a file changed) stops reading the script being sent: its
     answer, not a 'lost connection', is what happened."""
-    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
-    try:
-        result = transport.run("echo locked by run X; exit 5", b"# a long script\n" * 1_000_000)
-        assert (result.exit_status, result.stdout) == (5, b"locked by run X\n")
-    finally:
-        transport.close()
+    result = transport.run("echo locked by run X; exit 5", b"# a long script\n" * 1_000_000)
+    assert (result.exit_status, result.stdout) == (5, b"locked by run X\n")
 
 
-def test_a_shell_left_open_runs_the_next_script_and_only_that_one(lab: Lab) -> None:
-    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
-    try:
-        first = transport.run_script(b"echo $$; printf 'to stderr' >&2; false\n", stay=True)
-        assert first.exit_status == 1 and first.stderr == b"to stderr"
-        shell_pid = first.stdout.strip()
-        assert shell_pid.isdigit()  # exactly the script's output: the marker line is not part of it
-        second = transport.run_script(b"echo $$; printf 'no newline at the end'", stay=True)
-        assert second.exit_status == 0
-        assert second.stdout == shell_pid + b"\nno newline at the end"  # the same shell
-        last = transport.run_script(b"echo $$\n")
-        assert last.stdout == shell_pid + b"\n"  # still the same shell, to its end
-        third = transport.run_script(b"echo $$\n")
-        assert third.stdout.strip() not in (b"", shell_pid)  # that shell is gone: a session of its own
-    finally:
-        transport.close()
+def test_a_shell_left_open_runs_the_next_script_and_only_that_one(transport: SshTransport) -> None:
+    first = transport.run_script(b"echo $$; printf 'to stderr' >&2; false\n", stay=True)
+    assert first.exit_status == 1 and first.stderr == b"to stderr"
+    shell_pid = first.stdout.strip()
+    assert shell_pid.isdigit()  # exactly the script's output: the marker line is not part of it
+    second = transport.run_script(b"echo $$; printf 'no newline at the end'", stay=True)
+    assert second.exit_status == 0
+    assert second.stdout == shell_pid + b"\nno newline at the end"  # the same shell
+    last = transport.run_script(b"echo $$\n")
+    assert last.stdout == shell_pid + b"\n"  # still the same shell, to its end
+    third = transport.run_script(b"echo $$\n")
+    assert third.stdout.strip() not in (b"", shell_pid)  # that shell is gone: a session of its own
 
 
-def test_a_script_that_exits_does_not_leave_its_shell_open(lab: Lab) -> None:
-    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
-    try:
-        ended = transport.run_script(b"echo $$; exit 3\necho never\n", stay=True)
-        assert ended.exit_status == 3 and b"never" not in ended.stdout
-        after = transport.run_script(b"echo $$\n")
-        assert after.exit_status == 0 and after.stdout.strip() != ended.stdout.strip()
-    finally:
-        transport.close()
+def test_a_script_that_exits_does_not_leave_its_shell_open(transport: SshTransport) -> None:
+    ended = transport.run_script(b"echo $$; exit 3\necho never\n", stay=True)
+    assert ended.exit_status == 3 and b"never" not in ended.stdout
+    after = transport.run_script(b"echo $$\n")
+    assert after.exit_status == 0 and after.stdout.strip() != ended.stdout.strip()
 
 
 def test_a_shell_left_open_that_died_is_replaced_by_a_new_session(lab: Lab) -> None:
@@ -217,25 +208,17 @@ def test_a_shell_left_open_that_died_is_replaced_by_a_new_session(lab: Lab) -> N
         transport.close()
 
 
-def test_a_script_that_outlives_its_timeout_in_a_kept_shell_is_reported(lab: Lab) -> None:
-    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
-    try:
-        with pytest.raises(HostError, match=r"timed out after 0\.5s"):
-            transport.run_script(b"sleep 5\n", timeout=0.5, stay=True)
-        assert transport.run_script(b"echo fine\n").stdout == b"fine\n"  # a new session
-    finally:
-        transport.close()
+def test_a_script_that_outlives_its_timeout_in_a_kept_shell_is_reported(transport: SshTransport) -> None:
+    with pytest.raises(HostError, match=r"timed out after 0\.5s"):
+        transport.run_script(b"sleep 5\n", timeout=0.5, stay=True)
+    assert transport.run_script(b"echo fine\n").stdout == b"fine\n"  # a new session
 
 
-def test_the_connection_uses_authenticated_encryption(lab: Lab) -> None:
-    transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
-    try:
-        ssh = transport._connection.client.get_transport()
-        assert ssh is not None
-        assert (ssh.local_cipher, ssh.remote_cipher) == ("aes128-gcm@openssh.com", "aes128-gcm@openssh.com")
-        assert transport.run("echo ok").stdout == b"ok\n"
-    finally:
-        transport.close()
+def test_the_connection_uses_authenticated_encryption(transport: SshTransport) -> None:
+    ssh = transport._connection.client.get_transport()
+    assert ssh is not None
+    assert (ssh.local_cipher, ssh.remote_cipher) == ("aes128-gcm@openssh.com", "aes128-gcm@openssh.com")
+    assert transport.run("echo ok").stdout == b"ok\n"
 
 
 def test_commands_work_with_descriptors_past_1023_and_use_none_per_channel(lab: Lab) -> None:
