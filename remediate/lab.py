@@ -807,6 +807,11 @@ def _stop_service(host: LabHost, service: Service) -> None:
     pid = _running_pid(process)
     if pid is not None:
         _stop_processes([(pid, process.is_running)])
+        # An exiting process loses its memory (and so its marker in /proc) a moment before its sockets:
+        # until its port is closed a client can still be accepted, then reset, instead of refused.
+        deadline = time.monotonic() + 5.0
+        while (host.address, _port(host, service)) in _listening_tcp() and time.monotonic() < deadline:
+            time.sleep(0.01)
     with contextlib.suppress(FileNotFoundError):
         process.pid_file.unlink()
 
