@@ -388,6 +388,7 @@ class SshTransport:
                 channel.settimeout(timeout)
                 channel.exec_command(command)
                 data = prefix + script
+            channel.settimeout(timeout)  # a shell left open still has the timeout of the script before
             if stay:
                 marker = f"__REMEDIATE_DONE_{secrets.token_hex(8)}__".encode()
                 # The marker ends the script's output on both streams (they arrive independently).
