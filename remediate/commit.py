@@ -44,7 +44,7 @@ import secrets
 import shlex
 import string
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .model import FileChange
@@ -118,11 +118,12 @@ def commit_script(
                 lines.append(f'o=$( ( {command}\n) 9>&- 2>&1 </dev/null) || {{ tell invalid {i} "$o"; exit 4; }}')
 
     backed_up = [(i, c) for i, c in enumerate(changes) if c.before is not None]  # a new file has no original
-    saved_copies = [q(backup_path(backup_root, run_id, c.real_path)) for _, c in backed_up]
-    lines += _backups(backed_up, backup_root, run_id)
+    saved = {i: backup_path(backup_root, run_id, c.real_path) for i, c in backed_up}
+    lines += _backups(backed_up, saved, posixpath.join(backup_root, run_id))
 
     # On disk before they are renamed in: one sync for every temporary file and every backup.
-    synced = [f'"${temps[i]}"' for i, change in enumerate(changes) if not change.delete] + saved_copies
+    synced = [f'"${temps[i]}"' for i, change in enumerate(changes) if not change.delete]
+    synced += [q(path) for path in saved.values()]
     if synced:
         lines.append(f"sync -- {' '.join(synced)} 2>/dev/null || sync")
 
@@ -150,9 +151,10 @@ def commit_script(
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
 
 
-def _backups(backed_up: Sequence[tuple[int, FileChange]], backup_root: str, run_id: str) -> list[str]:
-    """A copy of every original in the run's backup folder, and its MANIFEST line. Under umask 077 the
-    folders are 0700 and no copy lets group or others in (a stricter original, 0400, keeps its mode).
+def _backups(backed_up: Sequence[tuple[int, FileChange]], saved: Mapping[int, str], backup_dir: str) -> list[str]:
+    """A copy of every original (at ``saved``, by change index) in the run's backup folder, and its MANIFEST
+    line. Under umask 077 the folders are 0700 and no copy lets group or others in (a stricter original,
+    0400, keeps its mode).
 
     The compare-and-swap has just found each original to hold exactly the plan's ``before``, so a text
     original is written from those bytes through the printf builtin, with no process; any other (binary,
@@ -160,8 +162,6 @@ def _backups(backed_up: Sequence[tuple[int, FileChange]], backup_root: str, run_
     q = shlex.quote
     if not backed_up:
         return []
-    backup_dir = posixpath.join(backup_root, run_id)
-    saved = {i: backup_path(backup_root, run_id, c.real_path) for i, c in backed_up}
     folders = sorted({posixpath.dirname(path) for path in saved.values()})
     first = backed_up[0][0]
     cannot = q("cannot make the backup folder " + backup_dir)
@@ -172,11 +172,7 @@ def _backups(backed_up: Sequence[tuple[int, FileChange]], backup_root: str, run_
         if c.basis_sha256 is None and _printable(c.before):
             umask = 0o777 & ~((c.before_mode or 0) & 0o600)
             failed = f"fail {i} {q('cannot write the backup ' + saved[i])}"
-            lines += [
-                f"umask {umask:03o}; set -C",
-                f"printf %s {q(c.before.decode('ascii'))} > {q(saved[i])} || {failed}",
-                "set +C; umask 077",
-            ]
+            lines += _exclusively(umask, [f"printf %s {q(c.before.decode('ascii'))} > {q(saved[i])} || {failed}"])
         else:
             copied.append(c.real_path)
     if copied:
@@ -239,17 +235,18 @@ def _upload(i: int, t: str, name: str, change: FileChange, as_root: bool) -> lis
         # A name taken by a file or a link is refused, not written through (bash's set -C opens an
         # existing non-regular file; dash's never does).
         f'[ -e "${t}" ] || [ -L "${t}" ] && {{ {t}=\'\'; fail {i} {q("temporary name taken: " + name)}; }}',
-        f"umask {umask:03o}; set -C",
     ]
     if change.source is not None:  # the bytes are on the host already (a backup)
-        lines.append(f'cat -- {q(change.source)} > "${t}" || fail {i} {q("cannot read " + change.source)}')
+        writing = [f'cat -- {q(change.source)} > "${t}" || fail {i} {q("cannot read " + change.source)}']
     elif _printable(change.after):
         # Plain text goes in as one single-quoted word through the printf builtin: no process at all.
-        lines.append(f'printf %s {q(change.after.decode("ascii"))} > "${t}" {cannot_write}')
+        writing = [f'printf %s {q(change.after.decode("ascii"))} > "${t}" {cannot_write}']
     else:
-        lines.append(f"base64 -d > \"${t}\" <<'{_EOF}' {cannot_write}")
-        lines.append(base64.encodebytes(change.after).decode("ascii") + _EOF)
-    lines.append("set +C; umask 077")
+        writing = [
+            f"base64 -d > \"${t}\" <<'{_EOF}' {cannot_write}",
+            base64.encodebytes(change.after).decode("ascii") + _EOF,
+        ]
+    lines += _exclusively(umask, writing)
     if owner and not (as_root and owner == "0:0"):
         lines.append(f'chown {q(owner)} -- "${t}" || fail {i} {q("cannot set owner " + owner)}')
     elif owner:
@@ -260,6 +257,12 @@ def _upload(i: int, t: str, name: str, change: FileChange, as_root: bool) -> lis
     return lines
 
 
+def _exclusively(umask: int, writing: list[str]) -> list[str]:
+    """``writing``, whose redirections create their files exclusively (``set -C``: O_EXCL, never through
+    an existing name) and with the modes ``umask`` leaves; then the script's own umask 077 again."""
+    return [f"umask {umask:03o}; set -C", *writing, "set +C; umask 077"]
+
+
 _PRINTF_LIMIT = 1024 * 1024  # beyond this, base64's process costs little next to the transfer itself
 
 
@@ -268,50 +271,43 @@ def _printable(data: bytes) -> bool:
     return len(data) <= _PRINTF_LIMIT and data.isascii() and b"\0" not in data
 
 
-def _sums_expected(pairs: Sequence[tuple[str, str]]) -> str | None:
-    """What ``sha256sum -- FILE...`` prints for files with these sums, or None when a name would be
-    escaped in its output (a backslash or newline in it)."""
-    if any("\\" in name or "\n" in name for name, _ in pairs):
-        return None
-    return "\n".join(f"{digest}  {name}" for name, digest in pairs)
-
-
 def _check_sums(changes: Sequence[FileChange], temps: Sequence[str], names: Sequence[str]) -> list[str]:
-    """Compare-and-swap and the uploaded copies' check, with one sha256sum for every file: each original
-    still has the sha256 the plan was made from, each temporary file the planned one. Only when the
-    answer differs does each file get a look of its own, to say which and why."""
+    """Compare-and-swap and the uploaded copies' check: each original still has the sha256 the plan was
+    made from, each temporary file the planned one."""
     q = shlex.quote
-    pairs = [(c.real_path, c.before_sha256) for c in changes if c.before_sha256 is not None]
+    pairs = [(c.real_path, sha) for c in changes if (sha := c.before_sha256) is not None]
     pairs += [(names[i], c.after_sha256) for i, c in enumerate(changes) if not c.delete]
-    if not pairs:
-        return []
     one_by_one = [f"cas {q(c.real_path)} {c.before_sha256} {i}" for i, c in enumerate(changes) if c.before_sha256]
     one_by_one += [
         f'[ "$(sum "${temps[i]}")" = {c.after_sha256} ] || fail {i} \'the uploaded copy does not match the plan\''
         for i, c in enumerate(changes)
         if not c.delete
     ]
-    expected = _sums_expected([(name, digest) for name, digest in pairs if digest is not None])
-    if expected is None:
-        return one_by_one
-    files = " ".join(q(name) for name, _ in pairs)
-    return [f'if [ "$(sha256sum -- {files} 2>/dev/null)" != {q(expected)} ]; then', *one_by_one, "fi"]
+    return _one_sha256sum(pairs, one_by_one)
 
 
 def _read_back(changes: Sequence[FileChange]) -> list[str]:
     """Every replaced file read back from its folder: it holds exactly the planned bytes."""
     q = shlex.quote
     written = [(i, c) for i, c in enumerate(changes) if not c.delete]
-    if not written:
-        return []
     one_by_one = [
         f"[ \"$(sum {q(c.real_path)})\" = {c.after_sha256} ] || fail {i} 'read-back does not match the plan'"
         for i, c in written
     ]
-    expected = _sums_expected([(c.real_path, c.after_sha256) for _, c in written])
-    if expected is None:
+    return _one_sha256sum([(c.real_path, c.after_sha256) for _, c in written], one_by_one)
+
+
+def _one_sha256sum(pairs: Sequence[tuple[str, str]], one_by_one: list[str]) -> list[str]:
+    """One sha256sum for every (file, sha256) pair. Only when its answer differs from the expected one
+    does ``one_by_one`` (each file's own check) run, to say which file and why; also when a name would
+    come out escaped in sha256sum's answer (a backslash or a newline in it)."""
+    if not pairs:
+        return []
+    if any("\\" in name or "\n" in name for name, _ in pairs):
         return one_by_one
-    files = " ".join(q(c.real_path) for _, c in written)
+    q = shlex.quote
+    expected = "\n".join(f"{digest}  {name}" for name, digest in pairs)
+    files = " ".join(q(name) for name, _ in pairs)
     return [f'if [ "$(sha256sum -- {files} 2>/dev/null)" != {q(expected)} ]; then', *one_by_one, "fi"]
 
 
