@@ -167,7 +167,7 @@ def _entries(path: str) -> list[paramiko.hostkeys.HostKeyEntry]:
 
 _Stamp = tuple[int, int, int]
 _PARSED_KNOWN_HOSTS: dict[str, tuple[_Stamp, _KnownHosts]] = {}
-_PARSING = threading.Lock()
+_CACHES_LOCK = threading.Lock()
 
 
 def _stamp(path: str) -> _Stamp:
@@ -181,7 +181,7 @@ def _stamp(path: str) -> _Stamp:
 
 def _known_hosts(path: str) -> _KnownHosts:
     """The known_hosts file, parsed once (again only if it changed): a fleet shares one file."""
-    with _PARSING:
+    with _CACHES_LOCK:
         try:
             stamp = _stamp(path)
             cached = _PARSED_KNOWN_HOSTS.get(path)
@@ -198,7 +198,7 @@ _PRIVATE_KEYS: dict[tuple[str, _Stamp], paramiko.PKey | None] = {}
 def _private_key(path: str) -> paramiko.PKey | None:
     """The inventory's key, read once for every host that names it; None when it cannot be read without
     help (a passphrase, say), and paramiko then tries the file itself, as it would have."""
-    with _PARSING:
+    with _CACHES_LOCK:
         try:
             stamp = _stamp(path)
         except OSError:
@@ -370,7 +370,7 @@ class SshTransport:
                 return channel
             except (paramiko.SSHException, EOFError, OSError) as e:
                 if attempt == 2:
-                    raise HostError(f"connection to {self.host.address}:{self.host.port} lost: {e}") from None
+                    raise self._lost(e) from None
                 self._connection.close()
                 self._connection = self._open(self.host, self._options, self._config)
         raise AssertionError("unreachable")
@@ -385,10 +385,9 @@ class SshTransport:
             if channel is None:
                 command, prefix = self._shell_command()
                 channel = self._session(timeout)
-                channel.settimeout(timeout)
                 channel.exec_command(command)
                 data = prefix + script
-            channel.settimeout(timeout)  # a shell left open still has the timeout of the script before
+            channel.settimeout(timeout)  # also a shell left open: it has the timeout of the script before
             if stay:
                 marker = f"__REMEDIATE_DONE_{secrets.token_hex(8)}__".encode()
                 # The marker ends the script's output on both streams (they arrive independently).
@@ -400,15 +399,18 @@ class SshTransport:
                 _send(channel, data, end_input=True)
                 result = _collect(channel, timeout)
         except (paramiko.SSHException, EOFError, OSError) as e:
-            raise HostError(
-                f"connection to {self.host.address}:{self.host.port} lost: {e or type(e).__name__}"
-            ) from None
+            raise self._lost(e) from None
         finally:
             if channel is not None:
                 channel.close()
         if self.host.become:
             _check_sudo(self.host, result)
         return result
+
+    def _lost(self, error: Exception) -> HostError:
+        """The one message for a connection that failed under a command (an exception with no text of its
+        own, such as EOFError, is named by its type)."""
+        return HostError(f"connection to {self.host.address}:{self.host.port} lost: {error or type(error).__name__}")
 
     def _take_shell(self) -> paramiko.Channel | None:
         """The shell a script left open, if it is still there (the connection may have been lost since)."""
@@ -444,9 +446,7 @@ class SshTransport:
             finally:
                 channel.close()
         except (paramiko.SSHException, EOFError, OSError) as e:
-            raise HostError(
-                f"connection to {self.host.address}:{self.host.port} lost: {e or type(e).__name__}"
-            ) from None
+            raise self._lost(e) from None
 
     def close(self) -> None:
         if self._shell is not None:
