@@ -38,6 +38,20 @@ def fix_playbook(tmp_path: Path, handler: str = "", verify: bool = False, name: 
     return str(path)
 
 
+def start_apply(lab: Lab, playbook: str, *flags: str) -> subprocess.Popen[str]:
+    """``remediate apply PLAYBOOK -i LAB --yes FLAGS`` in a process of its own, to be signalled."""
+    argv = [sys.executable, "-m", "remediate.cli", "apply", playbook, "-i", str(lab.inventory_path), "--yes", *flags]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until_fixed(lab: Lab, controller: subprocess.Popen[str], hosts: int, poll: float) -> None:
+    """Until at least ``hosts`` hosts hold the fix (the run still going), for at most 30 s."""
+    deadline = time.monotonic() + 30
+    while sum(FIXED in h.local_path(WP).read_bytes() for h in lab.hosts) < hosts:
+        assert time.monotonic() < deadline and controller.poll() is None
+        time.sleep(poll)
+
+
 def untouched(lab: Lab, name: str) -> bool:
     host = lab.host(name)
     return BROKEN in host.local_path(WP).read_bytes() and not any(host.local_path("/var/backups").iterdir())
@@ -153,28 +167,8 @@ def test_interrupt_mid_wave_leaves_every_file_whole_and_the_journal_consistent(
     big_lab: Lab, tmp_path: Path, in_repo: Path
 ) -> None:
     pb = fix_playbook(tmp_path, handler="sleep 0.5")
-    controller = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "remediate.cli",
-            "apply",
-            pb,
-            "-i",
-            str(big_lab.inventory_path),
-            "--yes",
-            "--forks",
-            "2",
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while sum(FIXED in h.local_path(WP).read_bytes() for h in big_lab.hosts) < 3:
-        assert time.monotonic() < deadline and controller.poll() is None
-        time.sleep(0.05)
+    controller = start_apply(big_lab, pb, "--forks", "2", "--json")
+    wait_until_fixed(big_lab, controller, 3, poll=0.05)
     controller.send_signal(signal.SIGINT)
     out, err = controller.communicate(timeout=60)
     assert controller.returncode == 130, err
@@ -196,20 +190,7 @@ def test_interrupt_mid_wave_leaves_every_file_whole_and_the_journal_consistent(
 
 def test_two_concurrent_runs_never_both_write_a_host(big_lab: Lab, tmp_path: Path) -> None:
     pb = fix_playbook(tmp_path, handler="sleep 0.3")
-    command = [
-        sys.executable,
-        "-m",
-        "remediate.cli",
-        "apply",
-        pb,
-        "-i",
-        str(big_lab.inventory_path),
-        "--yes",
-        "--json",
-        "--max-fail",
-        "100%",
-    ]
-    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    runs = [start_apply(big_lab, pb, "--json", "--max-fail", "100%") for _ in range(2)]
     docs = [json.loads(run.communicate(timeout=120)[0]) for run in runs]
     for host in big_lab.hosts:
         statuses = sorted(doc["hosts"][host.name]["status"] for doc in docs)
@@ -260,27 +241,8 @@ def test_a_second_interrupt_aborts_at_once_and_rollback_still_works(
 ) -> None:
     broken = snapshot(big_lab)
     pb = fix_playbook(tmp_path, handler="sleep 2")
-    controller = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "remediate.cli",
-            "apply",
-            pb,
-            "-i",
-            str(big_lab.inventory_path),
-            "--yes",
-            "--forks",
-            "4",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while not any(FIXED in h.local_path(WP).read_bytes() for h in big_lab.hosts):
-        assert time.monotonic() < deadline and controller.poll() is None
-        time.sleep(0.02)
+    controller = start_apply(big_lab, pb, "--forks", "4")
+    wait_until_fixed(big_lab, controller, 1, poll=0.02)
     controller.send_signal(signal.SIGINT)
     time.sleep(0.2)
     controller.send_signal(signal.SIGINT)
