@@ -3,7 +3,7 @@
 Run it through ``benchmarks/run.sh`` (which builds ``benchmarks/.venv`` with every tool), or directly with
 a Python that has remediate installed, as root::
 
-    python benchmarks/bench.py --hosts 100 --repeat 3 [--tools remediate,pyinfra,ansible,fabric,openssh]
+    python benchmarks/bench.py --hosts 100 --repeat 3 [--tools remediate,pyinfra,ansible,ansible-tuned,fabric,openssh]
 
 It starts a lab of N hosts (real sshd per host, see ``remediate.lab``), then, for each repetition, runs
 every tool's jobs interleaved (one tool after the other, the order rotating per repetition):
@@ -55,7 +55,7 @@ from remediate.lab_docroot import BROKEN_LINE, FIXED_LINE, WP_SETTINGS, TreeEntr
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "benchmarks"
 PLAYBOOK = REPO / "playbooks" / "fix-phpp.yml"
-TOOLS = ("remediate", "pyinfra", "ansible", "fabric", "openssh")
+TOOLS = ("remediate", "pyinfra", "ansible", "ansible-tuned", "fabric", "openssh")
 JOBS = ("dry-run", "apply", "re-run")
 # The one-line fix, as sed (pyinfra, Fabric, OpenSSH) and as a Python regex (remediate, Ansible).
 SED_COMMAND = f"sed -i 's/\\.phpp\\b/.php/' {WP_SETTINGS}"
@@ -321,6 +321,7 @@ class Tool:
     parse: Callable[[str, str, str], dict[str, int]]  # job, stdout, stderr -> reported counts
     env: dict[str, str] = field(default_factory=dict)
     code: RemediateCode | None = None  # remediate's sources, for the code hash of each job
+    after: Callable[[], None] | None = None  # clean-up after each job, outside its time (Ansible's ssh masters)
 
 
 def parse_remediate(job: str, out: str, err: str) -> dict[str, int]:
@@ -471,67 +472,11 @@ def make_tools(lab: Lab, work: Path, forks: int, code: RemediateCode) -> tuple[l
 
     playbook_program = find_program("ansible-playbook")
     if playbook_program:
-        folder = work / "ansible"
-        folder.mkdir()
-        lines = ["[web]", *(f"{host.name} ansible_host={host.address}" for host in lab.hosts), "", "[all:vars]"]
-        lines += [
-            f"ansible_port={port}",
-            f"ansible_user={user}",
-            f"ansible_ssh_private_key_file={key}",
-            "ansible_python_interpreter=/usr/bin/python3",
-        ]
-        (folder / "hosts.ini").write_text("\n".join(lines) + "\n")
-        ssh_args = (
-            f"-F /dev/null -o ControlMaster=no -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes"
-            f" -o UserKnownHostsFile={known_hosts} -o KexAlgorithms=curve25519-sha256"
-        )
-        (folder / "ansible.cfg").write_text(
-            "[defaults]\n"
-            f"inventory = {folder / 'hosts.ini'}\n"
-            f"forks = {forks}\n"
-            "host_key_checking = True\n"
-            "gathering = explicit\n"
-            "retry_files_enabled = False\n"
-            "nocolor = True\n"
-            "[ssh_connection]\n"
-            "pipelining = True\n"
-            f"ssh_args = {ssh_args}\n"
-        )
-        (folder / "fix.yml").write_text(
-            "- hosts: all\n"
-            "  gather_facts: false\n"
-            "  tasks:\n"
-            "    - name: fix the require line\n"
-            "      ansible.builtin.replace:\n"
-            f"        path: {WP_SETTINGS}\n"
-            f"        regexp: '{REGEX}'\n"
-            f"        replace: '{REPLACEMENT}'\n"
-        )
-        env = {
-            **base_env,
-            "ANSIBLE_CONFIG": str(folder / "ansible.cfg"),
-            "ANSIBLE_HOME": str(folder / "home"),
-            "ANSIBLE_LOCAL_TEMP": str(folder / "tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-        }
-
-        def ansible_command(job: str) -> list[str]:
-            return [playbook_program, "ansible/fix.yml", *(["--check"] if job == "dry-run" else [])]
-
-        tools.append(
-            Tool(
-                "ansible",
-                f"ansible-playbook replace, forks {forks}, pipelining, no facts (--check)",
-                JOBS,
-                True,
-                ansible_command,
-                parse_ansible,
-                env,
-            )
-        )
+        for tuned in (False, True):
+            tools.append(ansible_tool(playbook_program, lab, work, forks, base_env, tuned))
     else:
         missing.append("ansible: no `ansible-playbook` (pip install ansible-core in the benchmark's environment)")
+        missing.append("ansible-tuned: no `ansible-playbook`")
 
     addresses = work / "addresses"
     addresses.write_text("".join(f"{host.address}\n" for host in lab.hosts))
@@ -579,6 +524,88 @@ def make_tools(lab: Lab, work: Path, forks: int, code: RemediateCode) -> tuple[l
     return tools, missing
 
 
+def ansible_tool(program: str, lab: Lab, work: Path, forks: int, base_env: dict[str, str], tuned: bool) -> Tool:
+    """Ansible's ``replace`` job. ``ansible`` is Ansible as issue 6 measured it (forks, pipelining, no
+    facts; its defaults otherwise: OpenSSH's default key exchange, ``-C -o ControlMaster=auto
+    -o ControlPersist=60s``, interpreter discovery). ``ansible-tuned`` adds what makes it faster still:
+    curve25519, no ControlMaster, the interpreter named. Both check host keys against the lab's file."""
+    name = "ansible-tuned" if tuned else "ansible"
+    folder = work / name
+    folder.mkdir()
+    key, known_hosts = str(lab.identity_file), str(lab.known_hosts)
+    checked = (
+        f"-F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes"
+        f" -o UserKnownHostsFile={known_hosts}"
+    )
+    lines = ["[web]", *(f"{host.name} ansible_host={host.address}" for host in lab.hosts), "", "[all:vars]"]
+    lines += [f"ansible_port={lab.hosts[0].ssh_port}", "ansible_user=root", f"ansible_ssh_private_key_file={key}"]
+    if tuned:
+        lines.append("ansible_python_interpreter=/usr/bin/python3")
+    (folder / "hosts.ini").write_text("\n".join(lines) + "\n")
+    connection = ["[ssh_connection]", "pipelining = True"]
+    if tuned:
+        connection.append(f"ssh_args = {checked} -o ControlMaster=no -o KexAlgorithms=curve25519-sha256")
+    else:
+        # ssh_args stays Ansible's default; the host key options go in the common arguments.
+        connection.append(f"ssh_common_args = {checked}")
+    (folder / "ansible.cfg").write_text(
+        "[defaults]\n"
+        f"inventory = {folder / 'hosts.ini'}\n"
+        f"forks = {forks}\n"
+        "host_key_checking = True\n"
+        "gathering = explicit\n"
+        "retry_files_enabled = False\n"
+        "nocolor = True\n" + "\n".join(connection) + "\n"
+    )
+    (folder / "fix.yml").write_text(
+        "- hosts: all\n"
+        "  gather_facts: false\n"
+        "  tasks:\n"
+        "    - name: fix the require line\n"
+        "      ansible.builtin.replace:\n"
+        f"        path: {WP_SETTINGS}\n"
+        f"        regexp: '{REGEX}'\n"
+        f"        replace: '{REPLACEMENT}'\n"
+    )
+    control = folder / "cp"  # the ControlPersist masters' sockets: the masters this job started
+    env = {
+        **base_env,
+        "ANSIBLE_CONFIG": str(folder / "ansible.cfg"),
+        "ANSIBLE_HOME": str(folder / "home"),
+        "ANSIBLE_LOCAL_TEMP": str(folder / "tmp"),
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+
+    def command(job: str) -> list[str]:
+        return [program, str(folder / "fix.yml"), *(["--check"] if job == "dry-run" else [])]
+
+    label = (
+        f"ansible-playbook replace, forks {forks}, pipelining, no facts, curve25519, no ControlMaster,"
+        " interpreter named (--check)"
+        if tuned
+        else f"ansible-playbook replace, forks {forks}, pipelining, no facts, its defaults otherwise (--check)"
+    )
+    return Tool(name, label, JOBS, True, command, parse_ansible, env, after=lambda: stop_control_masters(control))
+
+
+def stop_control_masters(folder: Path) -> None:
+    """Ends the ssh masters a job left behind (ControlPersist keeps them 60 s), each through its own
+    control socket, so that the next job connects afresh, as a first run does."""
+    ssh = shutil.which("ssh")
+    if ssh is None or not folder.is_dir():
+        return
+    for socket_path in sorted(folder.iterdir()):
+        subprocess.run(
+            [ssh, "-F", "/dev/null", "-o", f"ControlPath={socket_path}", "-O", "exit", "master"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+
+
 # --- the benchmark -------------------------------------------------------------------------------
 
 
@@ -613,6 +640,8 @@ def run_job(
     name = f"{tool.name}-{job}-{repetition + 1}" if measured else f"{tool.name}-{job}-warmup{repetition + 1}"
     code = tool.code.hash() if tool.code else ""
     measurement, out, err = runner.run(name, tool.command(job), tool.env, tool.sample_tree)
+    if tool.after is not None:
+        tool.after()
     measurement.tool, measurement.job, measurement.repetition = tool.name, job, repetition
     measurement.background_cores = background
     measurement.code = code
@@ -635,7 +664,7 @@ def run_job(
     label = f"rep {repetition + 1}" if measured else "warm-up"
     reported = " ".join(f"{k}={v}" for k, v in measurement.reported.items())
     print(
-        f"  {label:7} {tool.name:9} {job:7} {measurement.wall_s:7.2f} s  (background {background:.2f} CPUs)"
+        f"  {label:7} {tool.name:13} {job:7} {measurement.wall_s:7.2f} s  (background {background:.2f} CPUs)"
         f"  [{reported}]  {status}",
         flush=True,
     )
@@ -826,12 +855,16 @@ def targets(summaries: list[Summary], measurements: list[Measurement], hosts: in
             verdict = "FAIL (remediate runs had problems)"
         found.append(Target(label, ours, theirs, ratio, f"<= {factor:g}x", verdict))
 
-    def faster(job: str, other_job: str, factor: float, label: str) -> None:
-        ours, theirs = median.get(("remediate", job)), median.get(("ansible", other_job))
+    def faster(job: str, other_tool: str, factor: float, label: str, judged: bool = True) -> None:
+        ours, theirs = median.get(("remediate", job)), median.get((other_tool, job))
         if ours is None or theirs is None:
-            found.append(Target(label, ours, theirs, None, f">= {factor:g}x faster", "n/a (tool not run)"))
+            if judged:
+                found.append(Target(label, ours, theirs, None, f">= {factor:g}x faster", "n/a (tool not run)"))
             return
         ratio = theirs / ours
+        if not judged:
+            found.append(Target(label, ours, theirs, ratio, "-", "info"))
+            return
         verdict = "PASS" if ratio >= factor else "FAIL"
         if not correct[("remediate", job)]:
             verdict = "FAIL (remediate runs had problems)"
@@ -841,9 +874,12 @@ def targets(summaries: list[Summary], measurements: list[Measurement], hosts: in
     at_most("apply", "fabric", "apply", 1.3, "apply <= 1.3 x Fabric sed -i floor")
     at_most("dry-run", "pyinfra", "dry-run", 1.0, "dry-run <= pyinfra --dry")
     at_most("re-run", "pyinfra", "dry-run", 1.0, "nothing-to-do re-run <= pyinfra --dry")
-    faster("apply", "apply", 8.0, "apply >= 8x faster than Ansible apply")
-    faster("dry-run", "dry-run", 8.0, "dry-run >= 8x faster than Ansible --check")
-    faster("re-run", "re-run", 8.0, "re-run >= 8x faster than Ansible re-run")
+    # The target is against Ansible as issue 6 measured it; the tuned Ansible's ratios are shown beside.
+    faster("apply", "ansible", 8.0, "apply >= 8x faster than Ansible apply")
+    faster("dry-run", "ansible", 8.0, "dry-run >= 8x faster than Ansible --check")
+    faster("re-run", "ansible", 8.0, "re-run >= 8x faster than Ansible re-run")
+    for job in JOBS:
+        faster(job, "ansible-tuned", 8.0, f"(info) {job}: times faster than the tuned Ansible", judged=False)
     ours, ssh = median.get(("remediate", "apply")), median.get(("openssh", "apply"))
     if ours is not None and ssh is not None:
         found.append(Target("(info) apply vs OpenSSH xargs sed -i floor", ours, ssh, ours / ssh, "-", "info"))
@@ -1032,7 +1068,7 @@ def main(argv: list[str] | None = None) -> int:
             print("bench: no tool to run", file=sys.stderr)
             return 2
         for tool in tools:
-            print(f"  {tool.name:9} {tool.label}")
+            print(f"  {tool.name:13} {tool.label}")
         one_host = remediate_one_host(runner, tools)
         if one_host is not None:
             baseline_mb = one_host.peak_rss_mb
