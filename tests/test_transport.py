@@ -205,6 +205,18 @@ def test_a_shell_left_open_that_died_is_replaced_by_a_new_session(transport: Ssh
     assert again.exit_status == 0 and again.stdout.strip() not in (b"", kept)
 
 
+def test_closing_the_connection_ends_a_shell_left_open(lab: Lab) -> None:
+    connected = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
+    kept = connected.run_script(b"echo $$\n", stay=True).stdout.strip().decode()
+    assert Path(f"/proc/{kept}").exists()  # lab hosts have their own mount namespace, not their own pids
+    connected.close()
+    for _ in range(250):
+        if not Path(f"/proc/{kept}").exists():
+            break
+        time.sleep(0.02)
+    assert not Path(f"/proc/{kept}").exists(), "the host's shell outlived the connection"
+
+
 def test_a_script_that_outlives_its_timeout_in_a_kept_shell_is_reported(transport: SshTransport) -> None:
     with pytest.raises(HostError, match=r"timed out after 0\.5s"):
         transport.run_script(b"sleep 5\n", timeout=0.5, stay=True)
