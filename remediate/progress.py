@@ -9,15 +9,18 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from .model import HostResult, Status
 from .report import STATUS_STYLE
 from .secret_vars import Masker
 from .waves import FAILED_STATUSES
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 _COUNTED = (Status.CHANGED, Status.UNCHANGED, Status.FAILED, Status.ROLLED_BACK)
 
@@ -42,6 +45,9 @@ class RolloutProgress:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         if console.is_terminal:
+            # Imported only for a terminal: the plain lines of a log or a pipe need none of it.
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             self._bar = Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),

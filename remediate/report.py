@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from .diff import file_diff
@@ -74,6 +73,8 @@ def _diff_line(line: str) -> Text:
 
 
 def print_summary(console: Console, result: RunResult, masker: Masker) -> None:
+    from rich.table import Table  # here: a --json run never draws a table, and need not import it
+
     table = Table(title="dry run: nothing was written" if result.dry_run else None, title_style="bold")
     table.add_column("host")
     table.add_column("status")

@@ -249,3 +249,16 @@ def test_the_console_script_delivers_all_its_output_and_its_exit_status(
     )  # fmt: skip
     assert failed.returncode == 2 and failed.stdout == ""
     assert failed.stderr.startswith(f"remediate: error: {bad}:") and failed.stderr.count("\n") == 1
+
+
+def test_apply_imports_the_table_and_progress_bar_code_only_when_it_draws_them() -> None:
+    """A --json or logged run prints no table and no bar; their modules stay unloaded (start-up time)."""
+    code = (
+        "import sys, io, remediate.cmd_apply, remediate.session;"
+        "from remediate.progress import RolloutProgress; from remediate.secret_vars import Masker;"
+        "from rich.console import Console;"
+        "RolloutProgress(Console(file=io.StringIO()), False, Masker(()));"
+        "print([m for m in ('rich.table', 'rich.progress') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
