@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -298,13 +299,14 @@ class FileChange:
     # host's file must have for the compare-and-swap.
     basis_sha256: str | None = None
 
-    @property
+    # Cached: the commit script, its parser and the journal each ask, and a config file is hashed whole.
+    @cached_property
     def before_sha256(self) -> str | None:
         if self.basis_sha256 is not None:
             return self.basis_sha256
         return None if self.before is None else sha256_hex(self.before)
 
-    @property
+    @cached_property
     def after_sha256(self) -> str:
         return self.source_sha256 if self.source_sha256 is not None else sha256_hex(self.after)
 
