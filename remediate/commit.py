@@ -46,6 +46,7 @@ import string
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .model import FileChange
 
@@ -172,7 +173,7 @@ def _backups(backed_up: Sequence[tuple[int, FileChange]], saved: Mapping[int, st
         if c.basis_sha256 is None and _printable(c.before):
             umask = 0o777 & ~((c.before_mode or 0) & 0o600)
             failed = f"fail {i} {q('cannot write the backup ' + saved[i])}"
-            lines += _exclusively(umask, [f"printf %s {q(c.before.decode('ascii'))} > {q(saved[i])} || {failed}"])
+            lines += _exclusively(umask, [f"printf %s {_shell_word(c.before)} > {q(saved[i])} || {failed}"])
         else:
             copied.append(c.real_path)
     if copied:
@@ -196,12 +197,18 @@ def _temporary_names(changes: Sequence[FileChange]) -> list[str]:
     (what mktemp would pick, without its process). The shell creates each one exclusively (``set -C``,
     O_EXCL), so an existing file or link of that name is never written through."""
     return [
-        posixpath.join(
-            posixpath.dirname(change.real_path),
-            ".remediate-" + "".join(secrets.choice(_NAME_LETTERS) for _ in range(6)),
-        )
-        for change in changes
+        posixpath.join(posixpath.dirname(change.real_path), ".remediate-" + _random_letters(6)) for change in changes
     ]
+
+
+def _random_letters(count: int) -> str:
+    """``count`` letters or digits from one draw of the system's random source (not one draw each)."""
+    number = secrets.randbelow(len(_NAME_LETTERS) ** count)
+    letters = []
+    for _ in range(count):
+        number, index = divmod(number, len(_NAME_LETTERS))
+        letters.append(_NAME_LETTERS[index])
+    return "".join(letters)
 
 
 def _lock(run_id: str, lock_path: str) -> str:
@@ -240,7 +247,7 @@ def _upload(i: int, t: str, name: str, change: FileChange, as_root: bool) -> lis
         writing = [f'cat -- {q(change.source)} > "${t}" || fail {i} {q("cannot read " + change.source)}']
     elif _printable(change.after):
         # Plain text goes in as one single-quoted word through the printf builtin: no process at all.
-        writing = [f'printf %s {q(change.after.decode("ascii"))} > "${t}" {cannot_write}']
+        writing = [f'printf %s {_shell_word(change.after)} > "${t}" {cannot_write}']
     else:
         writing = [
             f"base64 -d > \"${t}\" <<'{_EOF}' {cannot_write}",
@@ -264,6 +271,13 @@ def _exclusively(umask: int, writing: list[str]) -> list[str]:
 
 
 _PRINTF_LIMIT = 1024 * 1024  # beyond this, base64's process costs little next to the transfer itself
+
+
+@lru_cache(maxsize=32)
+def _shell_word(text: bytes) -> str:
+    """ASCII text (see ``_printable``) as one single-quoted shell word; quoted once for every host that
+    gets the same bytes."""
+    return shlex.quote(text.decode("ascii"))
 
 
 def _printable(data: bytes) -> bool:
