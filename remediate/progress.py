@@ -88,4 +88,8 @@ class RolloutProgress:
                 if failed:
                     self._bar.console.print(line)
             else:
-                self._console.print(line, soft_wrap=True)
+                # A log or a pipe gets the plain line as it is, without rich's rendering pipeline (about
+                # 0.1 ms a line, in a fleet's one interpreter while the other hosts' writes wait on it).
+                stream = self._console.file
+                stream.write(line.plain + "\n")
+                stream.flush()
