@@ -273,7 +273,7 @@ def _exclusively(umask: int, writing: list[str]) -> list[str]:
 _PRINTF_LIMIT = 1024 * 1024  # beyond this, base64's process costs little next to the transfer itself
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=16)  # texts of up to 1 MiB each: a few distinct ones are what a fleet shares
 def _shell_word(text: bytes) -> str:
     """ASCII text (see ``_printable``) as one single-quoted shell word; quoted once for every host that
     gets the same bytes."""
