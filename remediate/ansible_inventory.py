@@ -63,7 +63,7 @@ import yaml
 from .errors import UserError
 from .inventory import DEFAULT_KNOWN_HOSTS, HOST_KEYS, _local_path
 from .model import Host, Inventory
-from .yamlnode import Node, display_path, load_yaml
+from .yamlnode import Node, SafeLoader, display_path, load_yaml
 
 NATIVE_TOP_KEYS = frozenset({"defaults", "vars", "hosts", "groups"})
 GROUP_KEYS = ("hosts", "children", "vars")
@@ -120,8 +120,8 @@ def looks_like_ansible(path: Path, text: str) -> bool:
     if path.suffix == ".ini" or text.lstrip().startswith("$ANSIBLE_VAULT;"):
         return True
     try:
-        # libyaml where PyYAML has it: this only looks at the shape, and a fleet's inventory is long.
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        # This only looks at the shape, and a fleet's inventory is long: plain safe loading, libyaml's.
+        data = yaml.load(text, Loader=SafeLoader)
     except Exception:  # any YAML or constructor error: not YAML, so possibly INI
         data = None
     else:

@@ -26,12 +26,12 @@ def display_path(path: Path) -> str:
 
 
 if TYPE_CHECKING:
-    _SafeLoader = yaml.SafeLoader
+    SafeLoader = yaml.SafeLoader
 else:  # libyaml's parser where PyYAML has it: a fleet's inventory reads several times faster
-    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _UniqueKeyLoader(_SafeLoader):
+class _UniqueKeyLoader(SafeLoader):
     """The safe loader, refusing duplicate keys (YAML silently keeps the last, hiding a typo'd host)."""
 
 
