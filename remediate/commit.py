@@ -93,9 +93,10 @@ def commit_script(
     q = shlex.quote
     temps = [f"t{i}" for i in range(len(changes))]
     names = _temporary_names(changes)
+    folders = sorted({posixpath.dirname(c.real_path) for c in changes})  # the targets' own folders
     lines = [_PRELUDE, _lock(run_id, lock_path)]
     # Temporary files left by a run that was killed (never by a live one: this run holds the lock).
-    for folder in sorted({posixpath.dirname(c.real_path) for c in changes}):
+    for folder in folders:
         lines.append(
             f'for f in {q(folder)}/.remediate-??????; do [ -f "$f" ] && rm -f -- "$f" && say stale 0 "$f"; done'
         )
@@ -137,8 +138,7 @@ def commit_script(
             lines.append(f"{temps[i]}=''")
         lines.append(f"r{i}=1; say replaced {i} -")
 
-    folders = " ".join(q(folder) for folder in sorted({posixpath.dirname(c.real_path) for c in changes}))
-    lines.append(f"sync -- {folders} 2>/dev/null || true")
+    lines.append(f"sync -- {' '.join(q(folder) for folder in folders)} 2>/dev/null || true")
     for i, change in enumerate(changes):
         if change.delete:
             lines.append(f"[ ! -e {q(change.real_path)} ] || fail {i} 'the file is still there'")
