@@ -15,6 +15,7 @@ from pytest_mock import MockerFixture
 from remediate.lab import Lab
 from remediate.model import Host
 from remediate.sshconfig import resolve
+from remediate.transport import ConnectOptions, SshTransport
 
 pytestmark = pytest.mark.lab
 
@@ -33,9 +34,8 @@ def test_inventory_values_win_over_ssh_config(tmp_path: Path) -> None:
     assert resolve(said_everything, config)[0] == said_everything
 
 
-def test_a_host_reached_through_proxyjump_on_another_lab_host(
-    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], mocker: MockerFixture
-) -> None:
+def inner_through_jump(lab: Lab, tmp_path: Path) -> Path:
+    """An ssh_config naming the second lab host ``inner``, reached through the first with ProxyJump."""
     jump, target = lab.hosts[0], lab.hosts[1]
     ssh_config = tmp_path / "ssh_config"
     ssh_config.write_text(
@@ -43,6 +43,37 @@ def test_a_host_reached_through_proxyjump_on_another_lab_host(
         f"  IdentityFile {lab.identity_file}\n  UserKnownHostsFile {lab.known_hosts}\n"
         f"  ProxyJump root@{jump.address}:{jump.ssh_port}\n"
     )
+    return ssh_config
+
+
+def established_to(address: str, port: int) -> int:
+    """TCP connections to address:port that are established now (IPv4, this network namespace)."""
+    wanted = "".join(f"{int(part):02X}" for part in reversed(address.split("."))) + f":{port:04X}"
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[2] == wanted and row[3] == "01")
+
+
+def test_closing_a_host_reached_through_proxyjump_closes_the_jump_connection_too(lab: Lab, tmp_path: Path) -> None:
+    jump = lab.hosts[0]
+    options = ConnectOptions(ssh_config=str(inner_through_jump(lab, tmp_path)))
+    before = established_to(jump.address, jump.ssh_port)
+    transport = SshTransport.connect(Host("inner", "inner"), options)
+    try:
+        assert transport.run("echo ok").stdout == b"ok\n"
+        assert established_to(jump.address, jump.ssh_port) == before + 1
+    finally:
+        transport.close()
+    deadline = time.monotonic() + 5
+    while established_to(jump.address, jump.ssh_port) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert established_to(jump.address, jump.ssh_port) == before, "the connection to the jump host was left open"
+
+
+def test_a_host_reached_through_proxyjump_on_another_lab_host(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], mocker: MockerFixture
+) -> None:
+    jump, target = lab.hosts[0], lab.hosts[1]
+    ssh_config = inner_through_jump(lab, tmp_path)
     inventory = tmp_path / "inv.yml"
     inventory.write_text("vars: {docroot: /var/www/html}\nhosts:\n  inner: {}\n")  # nothing but the name
     tunnels = mocker.spy(paramiko.Transport, "open_channel")

@@ -11,10 +11,10 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import paramiko
 import pytest
-from fabric import Connection
 from pytest_mock import MockerFixture
 
 from remediate.errors import HostError, UnreachableError
@@ -134,22 +134,24 @@ def test_wrong_key_is_an_authentication_failure(lab: Lab, tmp_path: Path) -> Non
 def test_a_connection_dropped_while_idle_is_opened_again_before_the_next_command(transport: SshTransport) -> None:
     assert transport.run("echo one").stdout == b"one\n"
     # Dropped while waiting for its wave (an idle timeout on the way, say): nothing was running on it.
-    transport._connection.client.get_transport().close()
+    ssh = transport._connection.client.get_transport()
+    assert ssh is not None
+    ssh.close()
     assert transport.run("echo two").stdout == b"two\n"
 
 
 def test_a_handshake_cut_short_is_retried(lab: Lab, mocker: MockerFixture) -> None:
     """sshd beyond MaxStartups drops a connection before its banner: the next attempt gets through."""
-    real_open = Connection.open
+    real_connect = paramiko.SSHClient.connect
     calls = []
 
-    def refused_once(self: Connection) -> object:
+    def refused_once(self: paramiko.SSHClient, *args: Any, **kwargs: Any) -> None:
         calls.append(1)
         if len(calls) == 1:
             raise paramiko.SSHException("Error reading SSH protocol banner")
-        return real_open(self)
+        real_connect(self, *args, **kwargs)
 
-    mocker.patch.object(Connection, "open", refused_once)
+    mocker.patch.object(paramiko.SSHClient, "connect", refused_once)
     transport = SshTransport.connect(inventory_host(lab, lab.hosts[0]), ConnectOptions())
     try:
         assert transport.run("echo ok").stdout == b"ok\n" and len(calls) == 2
@@ -158,7 +160,9 @@ def test_a_handshake_cut_short_is_retried(lab: Lab, mocker: MockerFixture) -> No
 
 
 def test_a_host_that_keeps_cutting_the_handshake_is_unreachable(lab: Lab, mocker: MockerFixture) -> None:
-    mocker.patch.object(Connection, "open", side_effect=paramiko.SSHException("Error reading SSH protocol banner"))
+    mocker.patch.object(
+        paramiko.SSHClient, "connect", side_effect=paramiko.SSHException("Error reading SSH protocol banner")
+    )
     with pytest.raises(
         UnreachableError, match=r"SSH handshake with .* failed: Error reading SSH protocol banner \(after 3 attempts\)"
     ):
@@ -229,7 +233,8 @@ def test_a_script_that_outlives_its_timeout_in_a_kept_shell_is_reported(transpor
 def test_the_connection_uses_authenticated_encryption(transport: SshTransport) -> None:
     ssh = transport._connection.client.get_transport()
     assert ssh is not None
-    assert (ssh.local_cipher, ssh.remote_cipher) == ("aes128-gcm@openssh.com", "aes128-gcm@openssh.com")
+    remote_cipher = ssh.remote_cipher  # type: ignore[attr-defined]  # missing from paramiko's type stubs
+    assert (ssh.local_cipher, remote_cipher) == ("aes128-gcm@openssh.com", "aes128-gcm@openssh.com")
     assert transport.run("echo ok").stdout == b"ok\n"
 
 
