@@ -480,9 +480,10 @@ def make_tools(lab: Lab, work: Path, forks: int, code: RemediateCode) -> tuple[l
 
     addresses = work / "addresses"
     addresses.write_text("".join(f"{host.address}\n" for host in lab.hosts))
-    if importlib.util.find_spec("fabric"):
+    fabric_python = find_fabric_python()
+    if fabric_python:
         script = str(BENCH_DIR / "fabric_sed.py")
-        argv = [sys.executable, script, str(addresses), "--port", str(port), "--user", user, "--key", key]
+        argv = [fabric_python, script, str(addresses), "--port", str(port), "--user", user, "--key", key]
         argv += ["--known-hosts", known_hosts, "--command", SED_COMMAND]
         tools.append(
             Tool(
@@ -496,7 +497,7 @@ def make_tools(lab: Lab, work: Path, forks: int, code: RemediateCode) -> tuple[l
             )
         )
     else:
-        missing.append("fabric: not importable here")
+        missing.append(f"fabric: neither {FABRIC_VENV_PYTHON} nor this Python has Fabric (benchmarks/run.sh builds it)")
 
     ssh, xargs = shutil.which("ssh"), shutil.which("xargs")
     if ssh and xargs:
@@ -522,6 +523,24 @@ def make_tools(lab: Lab, work: Path, forks: int, code: RemediateCode) -> tuple[l
     else:
         missing.append("openssh: no `ssh` or `xargs` on PATH")
     return tools, missing
+
+
+FABRIC_VENV_PYTHON = BENCH_DIR / ".venv-fabric" / "bin" / "python"
+
+
+def find_fabric_python() -> str | None:
+    """The Python that runs the Fabric floor: the venv run.sh builds for it (Fabric's invoke, where it is
+    installed, is imported by paramiko in every tool that uses paramiko), else this one if it has Fabric."""
+    if FABRIC_VENV_PYTHON.is_file():
+        return str(FABRIC_VENV_PYTHON)
+    return sys.executable if importlib.util.find_spec("fabric") else None
+
+
+def fabric_version() -> str:
+    python = find_fabric_python()
+    if python is None:
+        return "not installed"
+    return command_output([python, "-c", "import importlib.metadata as m; print(m.version('fabric'))"])
 
 
 def ansible_tool(program: str, lab: Lab, work: Path, forks: int, base_env: dict[str, str], tuned: bool) -> Tool:
@@ -955,7 +974,7 @@ def machine() -> dict[str, Any]:
             "remediate": version("remediate"),
             "pyinfra": version("pyinfra"),
             "ansible-core": version("ansible-core"),
-            "fabric": version("fabric"),
+            "fabric": fabric_version(),
             "paramiko": version("paramiko"),
             "openssh": command_output(["ssh", "-V"]),
         },
