@@ -1047,18 +1047,34 @@ def _port(host: LabHost, service: Service) -> int:
     return {"sshd": host.ssh_port, "http": host.http_port, "apache": APACHE_PORT}[service]
 
 
-def _listening_tcp() -> dict[tuple[str, int], str]:
-    """(address, port) -> socket inode of every listening IPv4 TCP socket, read from /proc/net/tcp."""
-    listening: dict[tuple[str, int], str] = {}
+TCP_ESTABLISHED, TCP_LISTEN = "01", "0A"  # socket states as /proc/net/tcp prints them
+
+
+@dataclass(frozen=True)
+class TcpSocket:
+    local: tuple[str, int]  # (address, port)
+    remote: tuple[str, int]
+    state: str  # TCP_ESTABLISHED, TCP_LISTEN, ...
+    inode: str
+
+
+def tcp_sockets() -> list[TcpSocket]:
+    """Every IPv4 TCP socket of this network namespace (the lab hosts share it), from /proc/net/tcp."""
+
+    def endpoint(field: str) -> tuple[str, int]:
+        address, port = field.split(":")
+        raw = int(address, 16).to_bytes(4, sys.byteorder)  # printed as a host-order integer
+        return socket.inet_ntoa(raw), int(port, 16)
+
     with open("/proc/net/tcp") as table:
         next(table)
-        for line in table:
-            fields = line.split()
-            if fields[3] == "0A":  # TCP_LISTEN
-                address, port = fields[1].split(":")
-                raw = int(address, 16).to_bytes(4, sys.byteorder)  # printed as a host-order integer
-                listening[socket.inet_ntoa(raw), int(port, 16)] = fields[9]
-    return listening
+        rows = [line.split() for line in table]
+    return [TcpSocket(endpoint(row[1]), endpoint(row[2]), row[3], row[9]) for row in rows]
+
+
+def _listening_tcp() -> dict[tuple[str, int], str]:
+    """(address, port) -> socket inode of every listening IPv4 TCP socket."""
+    return {sock.local: sock.inode for sock in tcp_sockets() if sock.state == TCP_LISTEN}
 
 
 # --- files ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from labtools import FIXED, WP, run_json
 from pytest_mock import MockerFixture
 
-from remediate.lab import Lab
+from remediate.lab import TCP_ESTABLISHED, Lab, tcp_sockets
 from remediate.model import Host
 from remediate.sshconfig import resolve
 from remediate.transport import ConnectOptions, SshTransport
@@ -47,10 +47,8 @@ def inner_through_jump(lab: Lab, tmp_path: Path) -> Path:
 
 
 def established_to(address: str, port: int) -> int:
-    """TCP connections to address:port that are established now (IPv4, this network namespace)."""
-    wanted = "".join(f"{int(part):02X}" for part in reversed(address.split("."))) + f":{port:04X}"
-    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
-    return sum(1 for row in rows if row[2] == wanted and row[3] == "01")
+    """TCP connections to address:port that are established now."""
+    return sum(1 for sock in tcp_sockets() if sock.remote == (address, port) and sock.state == TCP_ESTABLISHED)
 
 
 def test_closing_a_host_reached_through_proxyjump_closes_the_jump_connection_too(lab: Lab, tmp_path: Path) -> None:
