@@ -274,8 +274,9 @@ def lab_up(
     try:
         _mount_hosts_tmpfs(lab_dir)
         php = _find_command("php") or "php"
+        # Before _prepare_files: its `sshd -t` already needs sshd's privilege separation folder.
+        _prepare_runtime_folders()
         _prepare_files(lab, php)
-        _prepare_mount_points()
         _launch(_up_script(lab), lab_dir / "launch.log", timeout=60.0 + 0.2 * count)
         problems = _wait_until_serving(lab, timeout=30.0 + 0.1 * count)
         if problems:
@@ -455,9 +456,12 @@ def _start_script(lab: Lab, host: LabHost, php: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _prepare_mount_points() -> None:
-    # Mount points must exist on the real root filesystem; apart from them (and the lab directory with
-    # its tmpfs) nothing outside the namespaces is changed.
+def _prepare_runtime_folders() -> None:
+    """Create every folder the hosts' services need on the machine's own root, before any is checked
+    or started: a new machine (a fresh /run on tmpfs) has none of them."""
+    # Mount points must exist on the real root filesystem; apart from them, /run/sshd (and the lab
+    # directory with its tmpfs) nothing outside the namespaces is changed. Apache's run, lock and log
+    # folders are the host's own, under its bound /run/lock and /tmp, made by its start command.
     for bound in BOUND_DIRS:
         Path(bound).mkdir(mode=0o755, parents=True, exist_ok=True)
     if STOCK_BASHRC.exists() and not ROOT_BASHRC.exists():
@@ -557,13 +561,24 @@ def _write_inventory(lab: Lab) -> None:
         f"  docroot: {DOCROOT}",
         f"  http_port: {HTTP_PORT}",
         "hosts:",
-        *(f"  {host.name}: {{address: {host.address}}}" for host in lab.hosts),
+        *(f"  {host.name}: {{address: {host.address}{_health_vars(lab, host)}}}" for host in lab.hosts),
         "groups:",
         f"  web: {{hosts: [{', '.join(names)}]}}",
         f"  canary: {{hosts: [{names[0]}]}}",
     ]
     lab.inventory_path.parent.mkdir(parents=True, exist_ok=True)
     lab.inventory_path.write_text("\n".join(lines) + "\n")
+
+
+def _health_vars(lab: Lab, host: LabHost) -> str:
+    """The host's ``health_url`` (its site, which fix-phpp's probe asks for HTTP 200), as inline vars."""
+    if lab.http:
+        url = host.url
+    elif lab.apache:
+        url = host.apache_url
+    else:
+        return ""
+    return f", vars: {{health_url: {_yaml_scalar(url)}}}"
 
 
 def _yaml_scalar(text: str) -> str:

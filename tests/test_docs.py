@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,8 +71,11 @@ def test_every_command_and_option_has_help() -> None:
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_shell_completion_completes_commands_options_and_playbooks(shell: str) -> None:
     setup = "setopt ksharrays; " if shell == "zsh" else ""
+    # The interpreter running the tests (the venv's): a bare python3 is the system's, which on a new
+    # machine has none of the project's packages.
+    python = shlex.quote(sys.executable)
     script = (
-        f'eval "$(python3 -m remediate.cli completion {shell})"; {setup}cd {REPO}; '
+        f'eval "$({python} -m remediate.cli completion {shell})"; {setup}cd {REPO}; '
         'COMP_WORDS=(remediate au); COMP_CWORD=1; _remediate; echo "${COMPREPLY[@]}"; '
         'COMP_WORDS=(remediate apply --canary-g); COMP_CWORD=2; _remediate; echo "${COMPREPLY[@]}"; '
         'COMP_WORDS=(remediate apply fix-p); COMP_CWORD=2; _remediate; echo "${COMPREPLY[@]}"'
