@@ -45,7 +45,8 @@ def _apply(
     name = plan.host.name
     if plan.failure is not None:
         return HostResult(name, plan.failure, error=plan.error)
-    precheck = run_probes(transport, plan.probes, plan.host.address) if options.precheck else ()
+    # The health as it is before the change: one attempt, no retries (they are for settling after one).
+    precheck = run_probes(transport, plan.probes, plan.host.address, retry=False) if options.precheck else ()
     if not plan.changes:
         probes = run_probes(transport, plan.probes, plan.host.address)
         if options.probes_decide and not all(p.ok for p in probes):

@@ -24,11 +24,14 @@ MAX_CAPTURE = 64 * 1024  # bytes of a command's output or a file kept for matchi
 
 
 def run_on_controller(
-    probe: HttpProbe | TcpProbe, address: str, sleep: Callable[[float], None] = time.sleep
+    probe: HttpProbe | TcpProbe, address: str, sleep: Callable[[float], None] = time.sleep, retry: bool = True
 ) -> ProbeResult:
+    """One probe from here. ``retry``: an http probe gets its ``retries``, for a service settling after a
+    change; without, one attempt (a --precheck looks at the health as it is, and need not wait for it).
+    """
     if isinstance(probe, TcpProbe):
         return _tcp(probe, probe.host or address)
-    attempts = max(1, probe.retries)
+    attempts = max(1, probe.retries) if retry else 1
     result = _http_once(probe)
     for _ in range(attempts - 1):
         if result.ok:
@@ -133,8 +136,11 @@ def _judge_file(probe: FileProbe, rc: int, raw: bytes) -> ProbeResult:
     return ProbeResult(probe.describe(), True, "as expected")
 
 
-def run_probes(transport: Transport, probes: Sequence[Probe], address: str) -> tuple[ProbeResult, ...]:
-    """Every probe of one host, in playbook order: host probes in one remote command, the rest from here."""
+def run_probes(
+    transport: Transport, probes: Sequence[Probe], address: str, retry: bool = True
+) -> tuple[ProbeResult, ...]:
+    """Every probe of one host, in playbook order: host probes in one remote command, the rest from here
+    (``retry``: as for ``run_on_controller``)."""
     on_host = [p for p in probes if isinstance(p, CommandProbe | FileProbe)]
     host_results: dict[int, ProbeResult] = {}
     if on_host:
@@ -145,6 +151,6 @@ def run_probes(transport: Transport, probes: Sequence[Probe], address: str) -> t
             found = [ProbeResult(p.describe(), False, str(e)) for p in on_host]
         host_results = {id(p): r for p, r in zip(on_host, found, strict=True)}
     return tuple(
-        host_results[id(p)] if isinstance(p, CommandProbe | FileProbe) else run_on_controller(p, address)
+        host_results[id(p)] if isinstance(p, CommandProbe | FileProbe) else run_on_controller(p, address, retry=retry)
         for p in probes
     )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on a local lab fleet: start a lab whose hosts answer HTTP 500 because of the
-# .phpp typo, show the dry-run diff, apply the fix, show every host answering 200, re-run (nothing to
-# do), and tear the lab down.
+# .phpp typo, show the dry-run diff, apply the fix with --precheck (remediate's summary shows each
+# host's health before and after: HTTP 500 -> HTTP 200, and a host still failing would be rolled back
+# and fail the demo), re-run (nothing to do, still healthy), and tear the lab down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,9 +18,7 @@ step "remediate lab status   (the outage: every host answers HTTP 500)"
 remediate lab status || true
 step "remediate apply fix-phpp --inventory lab --dry-run"
 remediate apply fix-phpp --inventory lab --dry-run
-step "remediate apply fix-phpp --inventory lab --yes"
-remediate apply fix-phpp --inventory lab --yes
-step "remediate lab status   (fixed: every host answers HTTP 200)"
-remediate lab status
-step "remediate apply fix-phpp --inventory lab --yes   (again: nothing to do)"
+step "remediate apply fix-phpp --inventory lab --yes --precheck   (health before and after: HTTP 500 -> HTTP 200)"
+remediate apply fix-phpp --inventory lab --yes --precheck
+step "remediate apply fix-phpp --inventory lab --yes   (again: nothing to do, every host still answers HTTP 200)"
 remediate apply fix-phpp --inventory lab --yes

@@ -74,7 +74,7 @@ def test_apply_fixes_every_host_exactly_and_keeps_a_backup(lab: Lab, capsys: pyt
 
 def test_unreachable_host_fails_alone(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     inventory = lab.inventory_path.read_text().replace(
-        "hosts:\n", "hosts:\n  ghost: {address: 127.0.0.1, port: 9}\n", 1
+        "hosts:\n", "hosts:\n  ghost: {address: 127.0.0.1, port: 9, vars: {health_url: 'http://127.0.0.1:9/'}}\n", 1
     )
     path = tmp_path / "with-ghost.yml"
     path.write_text(inventory)

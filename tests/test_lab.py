@@ -505,12 +505,18 @@ def test_status_inventory_known_hosts_and_saved_description(lab: Lab) -> None:
         "vars:\n"
         "  docroot: /var/www/html\n"
         "  http_port: 8080\n"
-        "hosts:\n" + "".join(f"  {host.name}: {{address: {host.address}}}\n" for host in lab.hosts) + "groups:\n"
+        "hosts:\n"
+        + "".join(
+            f'  {host.name}: {{address: {host.address}, vars: {{health_url: "http://{host.address}:8080/"}}}}\n'
+            for host in lab.hosts
+        )
+        + "groups:\n"
         f"  web: {{hosts: [{', '.join(names)}]}}\n"
         "  canary: {hosts: [web1]}\n"
     )
     parsed = yaml.safe_load(lab.inventory_path.read_text())
-    assert parsed["hosts"]["web1"] == {"address": lab.hosts[0].address}
+    web1 = lab.hosts[0]
+    assert parsed["hosts"]["web1"] == {"address": web1.address, "vars": {"health_url": f"http://{web1.address}:8080/"}}
     assert parsed["groups"]["web"] == {"hosts": names}
     lines = lab.known_hosts.read_text().splitlines()
     assert len(lines) == len(lab.hosts)

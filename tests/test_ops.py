@@ -122,7 +122,7 @@ def test_an_ansible_ini_inventory_works_as_it_is(lab: Lab, tmp_path: Path, capsy
         lines.append(
             f"{host.name} ansible_host={host.address} ansible_port={host.ssh_port} ansible_user=root"
             f" ansible_ssh_private_key_file={lab.identity_file}"
-            f" ansible_ssh_common_args='-o UserKnownHostsFile={lab.known_hosts}'"
+            f" ansible_ssh_common_args='-o UserKnownHostsFile={lab.known_hosts}' health_url={host.url}"
         )
     lines += ["", "[wordpress:vars]", "docroot=/var/www/html"]
     hosts.write_text("\n".join(lines) + "\n")

@@ -224,7 +224,8 @@ def test_rollout_settings_come_from_the_playbook_and_flags_win(
 
 
 def test_plain_progress_lines_without_a_terminal(big_lab: Lab, tmp_path: Path) -> None:
-    big_lab.host("web4").local_path(WP).write_bytes(b"<?php // nothing to fix\n")
+    web4 = big_lab.host("web4").local_path(WP)
+    web4.write_bytes(web4.read_bytes().replace(BROKEN, FIXED))  # already fixed: nothing to do there
     result = subprocess.run(
         [sys.executable, "-m", "remediate.cli", "apply", "fix-phpp", "-i", str(big_lab.inventory_path), "--yes", "--canary", "1"],
         capture_output=True, text=True, check=False,

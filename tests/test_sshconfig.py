@@ -73,7 +73,8 @@ def test_a_host_reached_through_proxyjump_on_another_lab_host(
     jump, target = lab.hosts[0], lab.hosts[1]
     ssh_config = inner_through_jump(lab, tmp_path)
     inventory = tmp_path / "inv.yml"
-    inventory.write_text("vars: {docroot: /var/www/html}\nhosts:\n  inner: {}\n")  # nothing but the name
+    # Nothing but the name (and the variables fix-phpp needs).
+    inventory.write_text(f"vars: {{docroot: /var/www/html, health_url: '{target.url}'}}\nhosts:\n  inner: {{}}\n")
     tunnels = mocker.spy(paramiko.Transport, "open_channel")
     code, doc = run_json(capsys, "apply", "fix-phpp", "-i", str(inventory), "--yes", "--ssh-config", str(ssh_config))
     assert code == 0, doc
@@ -99,7 +100,7 @@ def test_an_unknown_jump_host_key_is_refused(lab: Lab, tmp_path: Path, capsys: p
         f"  UserKnownHostsFile {known}\n  ProxyJump root@{jump.address}:{jump.ssh_port}\n"
     )
     inventory = tmp_path / "inv.yml"
-    inventory.write_text("vars: {docroot: /var/www/html}\nhosts:\n  inner: {}\n")
+    inventory.write_text(f"vars: {{docroot: /var/www/html, health_url: '{target.url}'}}\nhosts:\n  inner: {{}}\n")
     code, doc = run_json(capsys, "apply", "fix-phpp", "-i", str(inventory), "--yes", "--ssh-config", str(ssh_config))
     assert code == 1
     error = doc["hosts"]["inner"]["error"]

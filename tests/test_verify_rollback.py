@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from labtools import REPO, WP, give_distinct_ownership, http_status, run_json, snapshot
+from labtools import FIXED, WP, give_distinct_ownership, http_status, run_json, snapshot
 
 from remediate.cli import main
 from remediate.lab import Lab
@@ -201,19 +202,76 @@ def test_rollback_failed_needs_a_human_and_says_so(
     assert "NEEDS A HUMAN: the rollback failed on web2; see the detail above" in result.stdout
 
 
-def test_precheck_reports_health_before_and_after(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pb = playbook(tmp_path, (REPO / "playbooks" / "fix-phpp.yml").read_text(), verify=True)
-    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes", "--precheck")
+def test_fix_phpp_precheck_shows_http_500_before_and_http_200_after(
+    lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The playbook of the outage as it ships: its probe asks each host's health_url (set by the lab's
+    # inventory) for HTTP 200.
+    code, doc = run_json(capsys, "apply", "fix-phpp", "--inventory", str(lab.inventory_path), "--yes", "--precheck")
     assert code == 0
     for host in lab.hosts:
         entry = doc["hosts"][host.name]
         assert entry["status"] == "changed"
+        assert [p["probe"] for p in entry["probes"]] == [f"http {host.url}"]
         assert [p["detail"] for p in entry["precheck"]] == ["HTTP 500, expected 200"]
-        assert [p["detail"] for p in entry["probes"]] == ["HTTP 200"]
+        assert [(p["ok"], p["detail"]) for p in entry["probes"]] == [(True, "HTTP 200")]
+        assert host.local_path(WP).read_bytes().count(FIXED) == 1
     # Probes also run on an unchanged host, so a re-run reports health.
-    code, doc = run_json(capsys, "apply", pb, "-i", str(lab.inventory_path), "--yes")
+    code, doc = run_json(capsys, "apply", "fix-phpp", "--inventory", str(lab.inventory_path), "--yes")
     assert code == 0 and doc["summary"] == {"unchanged": len(lab.hosts)}
     assert all(e["probes"][0]["detail"] == "HTTP 200" for e in doc["hosts"].values())
+
+
+def test_fix_phpp_human_summary_has_the_health_before_and_after_in_each_row(lab: Lab) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "remediate.cli",
+            "apply",
+            "fix-phpp",
+            "--inventory",
+            str(lab.inventory_path),
+            "--yes",
+            "--precheck",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = {host.name for host in lab.hosts}
+    # The table's rows, by their first cell (rich draws box characters, or ASCII where it must).
+    rows = {
+        cells[1].strip(): line
+        for line in result.stdout.splitlines()
+        if len(cells := re.split(r"[│|]", line)) > 2 and cells[1].strip() in names
+    }
+    assert set(rows) == names
+    for host in lab.hosts:
+        assert f"ok http {host.url}: HTTP 500, expected 200 -> HTTP 200" in rows[host.name]
+
+
+def test_fix_phpp_rolls_back_a_host_whose_site_still_answers_500(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    # A second fault on web2 alone: the file the fixed line requires is missing there, so the site
+    # still answers 500 after the fix, and the fix must not be reported as a success.
+    web2 = lab.host("web2")
+    web2.local_path("/var/www/html/wp-includes/class-wp-locale.php").unlink()
+    before = snapshot(lab)
+    code, doc = run_json(
+        capsys, "apply", "fix-phpp", "--inventory", str(lab.inventory_path), "--yes", "--max-fail", "100%"
+    )
+    assert code == 1
+    entry = doc["hosts"]["web2"]
+    assert entry["status"] == "rolled_back"
+    assert "HTTP 500, expected 200" in entry["error"] and "rolled back" in entry["error"]
+    assert snapshot(lab)["web2"] == before["web2"]  # bytes, mode and owner as they were
+    assert http_status(web2) == 500
+    for host in lab.hosts:
+        if host.name != "web2":
+            assert doc["hosts"][host.name]["status"] == "changed"
+            assert host.local_path(WP).read_bytes().count(FIXED) == 1 and http_status(host) == 200
 
 
 def test_rollback_run_restores_every_host_even_without_host_backups(
