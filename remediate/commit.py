@@ -1,8 +1,16 @@
 """Writing a host's planned changes in one remote command: a shell half and a pure parser half.
 
-The script, fed to ``sh -s`` on the host, takes the host's lock (``flock`` on ``/run/lock/remediate.lock``,
-which dies with the process, so a killed run never blocks the next), then runs these stages over all
-files of the host, each stage for every file before the next stage starts:
+The script, fed to ``sh -s`` on the host, takes the host's lock, then runs these stages over all files of
+the host, each stage for every file before the next stage starts.
+
+The lock is ``flock`` on ``lock`` in a folder of the run's user's own: ``/run/remediate`` for a run as
+root, ``$HOME/.remediate`` for any other user. The folder must be a real folder (not a link) owned by
+that user with no group or other write access, and the lock a regular file of that user (not a link):
+anything else is a per-host error, and nothing is opened through it. So no other user of the host can
+plant a link that makes root write through it (a world-writable ``/run/lock`` allowed that), nor hold
+the lock or write the text a second run shows. That text, the holder's run id and start time, is kept
+in ``holder`` in the same folder. A ``flock`` dies with its process, so a killed run never blocks the
+next.
 
 1. upload: the new bytes go to a temporary file in the target's own folder, named ``.remediate-`` and six
    random characters and created exclusively (O_EXCL: never through an existing file or link), with the
@@ -51,7 +59,8 @@ from functools import lru_cache
 from .model import FileChange
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
-LOCK_PATH = "/run/lock/remediate.lock"
+ROOT_LOCK_DIR = "/run/remediate"  # /run: only root may create in it, and it is emptied at boot
+USER_LOCK_DIR = "$HOME/.remediate"  # a shell word: the login user's own home, for a run that is not root's
 PATH_PLACEHOLDER = "{path}"
 _EOF = "__REMEDIATE_EOF__"  # underscores never occur in base64, so the heredoc cannot end early
 
@@ -61,6 +70,7 @@ LC_ALL=C; export LC_ALL
 say() { printf '%s %s %s\n' "$1" "$2" "$3"; }
 tell() { printf '%s %s %s\n' "$1" "$2" "$(printf '%s' "$3" | base64 -w0)"; }
 fail() { tell error "$1" "$2"; exit 1; }
+unlockable() { tell unlockable 0 "$1"; exit 5; }
 sum() { set -- $(sha256sum < "$1") && printf '%s' "$1"; }
 cas() {
   if [ "$2" = absent ]; then
@@ -85,16 +95,20 @@ def commit_script(
     changes: Sequence[FileChange],
     handlers: Sequence[str] = (),
     backup_root: str = DEFAULT_BACKUP_ROOT,
-    lock_path: str = LOCK_PATH,
+    lock_dir: str | None = None,
     as_root: bool = False,
 ) -> bytes:
     """The host's whole write as one sh script. ``as_root``: the script runs as root (the login user is
-    root, or it goes through sudo), so a file that must belong to root:root needs no ``chown``."""
+    root, or it goes through sudo), so a file that must belong to root:root needs no ``chown``.
+    ``lock_dir``: the lock's folder, by default ``ROOT_LOCK_DIR`` or ``USER_LOCK_DIR`` as ``as_root``
+    says (a path, or a shell word such as ``$HOME/...``, which is expanded on the host)."""
     q = shlex.quote
     temps = [f"t{i}" for i in range(len(changes))]
     names = _temporary_names(changes)
     folders = sorted({posixpath.dirname(c.real_path) for c in changes})  # the targets' own folders
-    lines = [_PRELUDE, _lock(run_id, lock_path)]
+    if lock_dir is None:
+        lock_dir = ROOT_LOCK_DIR if as_root else USER_LOCK_DIR
+    lines = [_PRELUDE, _lock(run_id, lock_dir)]
     # Temporary files left by a run that was killed (never by a live one: this run holds the lock).
     for folder in folders:
         lines.append(
@@ -211,14 +225,32 @@ def _random_letters(count: int) -> str:
     return "".join(letters)
 
 
-def _lock(run_id: str, lock_path: str) -> str:
-    # The lock file carries the holder's run id and start time, for the message a second run shows.
-    lock = shlex.quote(lock_path)
-    return (
-        f"exec 9<>{lock} || fail 0 {shlex.quote('cannot open the lock ' + lock_path)}\n"
-        f'flock -n 9 || {{ say locked 0 "$(cat {lock})"; exit 5; }}\n'
-        # The start time comes from the controller's clock: one process fewer on every host.
-        f"printf '%s since %s\\n' {shlex.quote(run_id)} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} > {lock}"
+def _lock(run_id: str, lock_dir: str) -> str:
+    """Shell that takes the host's lock in ``lock_dir`` (see the module's docstring) and records the holder."""
+    # A $HOME/... folder becomes a double-quoted word, so that the host expands $HOME (unset: empty,
+    # and the checks below refuse "/..."); any other is quoted.
+    home, _, rest = lock_dir.partition("/")
+    d = f'"${{HOME:-}}/{rest}"' if home == "$HOME" else shlex.quote(lock_dir)
+    refused = shlex.quote(f"the lock folder {lock_dir} is not a folder of the run's user alone")
+    lock_refused = shlex.quote(f"the lock {lock_dir}/lock is not a regular file of the run's user")
+    return "\n".join(
+        [
+            f"d={d}",
+            # mkdir only the first time (a process); an existing name of any kind is judged below.
+            '[ -d "$d" ] || mkdir -m 0700 -- "$d" 2>/dev/null',
+            # Not a link, the run's user's, and nobody else may write in it (stat -c %f: lstat's mode,
+            # in hex; the type bits and group/other write must read "a folder", nothing more). Only
+            # then is anything in it opened: nobody else can have put a link there.
+            '[ ! -L "$d" ] && [ -O "$d" ] && m=$(stat -c %f -- "$d" 2>/dev/null)'
+            f" && [ $((0x$m & 0170022)) = 16384 ] || unlockable {refused}",
+            f'[ ! -L "$d/lock" ] || unlockable {lock_refused}',
+            f'exec 9<>"$d/lock" || unlockable {shlex.quote("cannot open the lock " + lock_dir + "/lock")}',
+            f'[ -f "$d/lock" ] && [ ! -L "$d/lock" ] && [ -O "$d/lock" ] || unlockable {lock_refused}',
+            'flock -n 9 || { tell locked 0 "$(head -c 512 -- "$d/holder" 2>/dev/null)"; exit 5; }',
+            # The start time comes from the controller's clock: one process fewer on every host.
+            f"printf '%s since %s\\n' {shlex.quote(run_id)} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+            ' > "$d/holder"',
+        ]
     )
 
 
@@ -379,7 +411,7 @@ class CommitOutcome:
     backups: dict[int, str]
     conflict: tuple[int, str] | None  # (index, what the file holds now)
     error: tuple[int, str] | None
-    locked_by: str | None = None  # the lock file's text: another run works on this host
+    locked_by: str | None = None  # the lock holder's text: another run works on this host
     invalid: tuple[int, str] | None = None  # (index, validator output): the live files are as before
     restored: tuple[int, ...] = ()  # put back at once after a whole-config validator failed
     undo_failed: bool = False
@@ -387,6 +419,7 @@ class CommitOutcome:
     handler_output: tuple[str, ...] = ()
     current: bytes | None = None  # with a conflict: what the file holds now
     stale: tuple[str, ...] = ()  # temporary files of a killed run, removed
+    unlockable: str | None = None  # why the host's lock was refused (not the run's user's own): not touched
 
     @property
     def live_changed(self) -> bool:
@@ -394,7 +427,7 @@ class CommitOutcome:
         return bool(set(self.replaced) - set(self.restored))
 
 
-_TOLD = frozenset({"error", "invalid", "handler", "handler-failed"})
+_TOLD = frozenset({"error", "invalid", "handler", "handler-failed", "locked", "unlockable"})
 
 
 def parse_commit(output: bytes) -> CommitOutcome:
@@ -404,6 +437,7 @@ def parse_commit(output: bytes) -> CommitOutcome:
     backups: dict[int, str] = {}
     conflict = error = invalid = handler_failed = None
     locked_by: str | None = None
+    unlockable: str | None = None
     completed = undo_failed = False
     current: bytes | None = None
     stale: list[str] = []
@@ -435,6 +469,8 @@ def parse_commit(output: bytes) -> CommitOutcome:
             error = (index, detail)
         elif word == "locked":
             locked_by = detail.strip() or "another run"
+        elif word == "unlockable":
+            unlockable = detail
         elif word == "invalid":
             invalid = (index, detail)
         elif word == "restored":
@@ -449,5 +485,5 @@ def parse_commit(output: bytes) -> CommitOutcome:
             stale.append(detail)
     return CommitOutcome(
         completed, tuple(replaced), backups, conflict, error, locked_by, invalid, tuple(restored), undo_failed,
-        handler_failed, tuple(handler_output), current, tuple(stale),
+        handler_failed, tuple(handler_output), current, tuple(stale), unlockable,
     )  # fmt: skip

@@ -75,6 +75,8 @@ def _apply(
 
     if outcome.locked_by is not None:
         return failed(Status.FAILED, f"locked by run {outcome.locked_by}; not touched")
+    if outcome.unlockable is not None:
+        return failed(Status.FAILED, f"{outcome.unlockable}; not touched")
     if outcome.conflict is not None:
         index, now = outcome.conflict
         change = plan.changes[index]

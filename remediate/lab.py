@@ -1,8 +1,8 @@
 """The local lab fleet: disposable hosts on this machine for rehearsing a fix.
 
 Each lab host is a real ``sshd`` (and a PHP built-in web server) on its own loopback address, living
-in its own mount namespace where ``/var/www``, ``/etc/apache2``, ``/var/backups``, ``/tmp`` and
-``/run/lock`` are bind mounts of folders under ``<lab dir>/hosts/<name>/`` (see ``lab_docroot``), and
+in its own mount namespace where ``/var/www``, ``/etc/apache2``, ``/var/backups``, ``/tmp``, ``/run/lock``
+and ``/run/remediate`` are bind mounts of folders under ``<lab dir>/hosts/<name>/`` (see ``lab_docroot``), and
 ``/root/.bashrc`` is Debian's stock one (the machine's runs ``pyenv init``, ~90 ms per remote command).
 ``<lab dir>/hosts`` is a tmpfs, mounted by ``lab up`` and unmounted by ``lab down``: every host gets
 ~300 files, and creating a file on this machine's ext4 costs ~0.7 ms of kernel time against ~20 us on
@@ -750,7 +750,8 @@ def start_apache(lab: Lab, name: str) -> None:
 
 
 def reset_host(lab: Lab, name: str) -> None:
-    """Put back the pristine (broken) docroot and Apache config; empty /var/backups, /tmp and /run/lock.
+    """Put back the pristine (broken) docroot and Apache config; empty /var/backups, /tmp, /run/lock and
+    /run/remediate.
 
     The bound folders are emptied and refilled in place: replacing one would leave the host's bind
     mount pointing at the old, deleted folder. In a lab with Apache, Apache is stopped first (its pid

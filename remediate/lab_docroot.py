@@ -4,7 +4,8 @@ A lab host serves a small WordPress-like site whose ``wp-settings.php`` carries 
 (``class-wp-locale.phpp``): ``php -l`` accepts the file, but every request dies on the failed
 ``require`` and the PHP server answers 500. Fixing the one line makes ``GET /`` answer 200 with
 :data:`GREETING` and the host name. Next to the docroot each host gets a minimal Debian-style
-``/etc/apache2`` and empty ``/var/backups``, ``/tmp`` and ``/run/lock``.
+``/etc/apache2`` and empty ``/var/backups``, ``/tmp``, ``/run/lock`` and ``/run/remediate`` (the lock
+folder of a root run: each host has its own, as a real host would).
 
 A lab with Apache (:class:`ApacheBuild`) gets instead a complete, working Debian Apache 2.4 config,
 modelled on the files of Debian's apache2 and libapache2-mod-php packages but with only the modules the
@@ -28,7 +29,7 @@ from functools import cache
 from typing import Literal
 
 # The folders a lab host sees from its own backing directory (bind mounts in its namespace).
-BOUND_DIRS = ("/var/www", "/etc/apache2", "/var/backups", "/tmp", "/run/lock")
+BOUND_DIRS = ("/var/www", "/etc/apache2", "/var/backups", "/tmp", "/run/lock", "/run/remediate")
 
 DOCROOT = "/var/www/html"
 WP_SETTINGS = f"{DOCROOT}/wp-settings.php"
@@ -1379,6 +1380,7 @@ def pristine_tree(apache: ApacheBuild | None = None) -> tuple[TreeEntry, ...]:
         _dir("/var/backups"),
         _dir("/tmp", 0o1777),
         _dir("/run/lock", 0o1777),
+        _dir("/run/remediate", 0o700),
     )
 
 

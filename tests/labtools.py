@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import sqlite3
 import stat
 import struct
 import sys
@@ -21,6 +22,8 @@ import pytest
 
 from remediate.cli import main
 from remediate.lab import Lab, LabHost
+from remediate.model import Host
+from remediate.transport import CommandResult, ConnectOptions, SshTransport
 
 WP = "/var/www/html/wp-settings.php"
 BROKEN = b"require ABSPATH . WPINC . '/class-wp-locale.phpp';"  # the outage's line
@@ -34,6 +37,36 @@ def http_status(host: LabHost) -> int:
             return int(response.status)
     except urllib.error.HTTPError as e:
         return e.code
+
+
+def run_on_host(lab: Lab, host: LabHost, command: str, user: str = "root") -> CommandResult:
+    """Runs a command on a lab host as ``user``, inside its namespace (to stage a fault or an attack)."""
+    transport = SshTransport.connect(
+        Host(host.name, host.address, host.ssh_port, user, str(lab.identity_file), str(lab.known_hosts)),
+        ConnectOptions(),
+    )
+    try:
+        return transport.run(command)
+    finally:
+        transport.close()
+
+
+def on_host(lab: Lab, host: LabHost, command: str) -> str:
+    """Runs a command as root on a lab host, which must succeed; returns its output."""
+    result = run_on_host(lab, host, command)
+    assert result.exit_status == 0, result.stderr
+    return result.stdout.decode()
+
+
+def journal_host(state: Path, run_id: str, host: str) -> tuple[str, str]:
+    """A host's (status, error) row in the journal under ``state``."""
+    row = (
+        sqlite3.connect(state / "journal.sqlite")
+        .execute("SELECT status, error FROM hosts WHERE run_id = ? AND host = ?", (run_id, host))
+        .fetchone()
+    )
+    assert row is not None
+    return row[0], row[1]
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:

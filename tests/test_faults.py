@@ -16,39 +16,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-from labtools import BROKEN, FIXED, WP, run_json, snapshot
+from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, snapshot
 from pytest_mock import MockerFixture
 
 from remediate import host_apply
-from remediate.lab import Lab, LabHost, ensure_lab_user, stop_sshd
-from remediate.model import Host
-from remediate.transport import ConnectOptions, SshTransport
+from remediate.lab import Lab, ensure_lab_user, stop_sshd
 
 pytestmark = pytest.mark.lab
-
-
-def on_host(lab: Lab, host: LabHost, command: str) -> str:
-    """Runs a command as root on a lab host, inside its namespace (to stage a fault)."""
-    transport = SshTransport.connect(
-        Host(host.name, host.address, host.ssh_port, "root", str(lab.identity_file), str(lab.known_hosts)),
-        ConnectOptions(),
-    )
-    try:
-        result = transport.run(command)
-        assert result.exit_status == 0, result.stderr
-        return result.stdout.decode()
-    finally:
-        transport.close()
-
-
-def journal_host(state: Path, run_id: str, host: str) -> tuple[str, str]:
-    row = (
-        sqlite3.connect(state / "journal.sqlite")
-        .execute("SELECT status, error FROM hosts WHERE run_id = ? AND host = ?", (run_id, host))
-        .fetchone()
-    )
-    assert row is not None
-    return row[0], row[1]
 
 
 def write_playbook(tmp_path: Path, text: str) -> str:

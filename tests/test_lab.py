@@ -221,7 +221,8 @@ HOST = LabHost("web1", "127.0.1.1", 2222, 8080, Path("/var/lib/remediate/lab/hos
         ("/etc/apache2/sites-available/000-default.conf", "etc/apache2/sites-available/000-default.conf"),
         ("/var/backups/remediate/run-1/x", "var/backups/remediate/run-1/x"),
         ("/tmp/a", "tmp/a"),
-        ("/run/lock/remediate.lock", "run/lock/remediate.lock"),
+        ("/run/lock/x.lock", "run/lock/x.lock"),
+        ("/run/remediate/lock", "run/remediate/lock"),
         ("//var/www/./html/../html/index.php", "var/www/html/index.php"),
     ],
 )
@@ -479,7 +480,8 @@ def test_reset_host_restores_files_modes_and_owners_in_place(lab: Lab) -> None:
     web1.local_path("/etc/apache2/apache2.conf").unlink()
     web1.local_path("/etc/apache2/sites-available/extra.conf").write_text("x")
     web1.local_path("/var/backups/remediate").mkdir()
-    web1.local_path("/run/lock/remediate.lock").write_text("1")
+    web1.local_path("/run/lock/x.lock").write_text("1")
+    web1.local_path("/run/remediate/holder").write_text("1")
     web1.local_path("/tmp/leftover").write_text("1")
 
     reset_host(lab, web1.name)
@@ -487,7 +489,8 @@ def test_reset_host_restores_files_modes_and_owners_in_place(lab: Lab) -> None:
     assert_pristine(lab, web1)
     # The bound folders were refilled in place, so the host sees the pristine files too.
     assert ssh(lab, web1, f"cat {WP_SETTINGS}") == (0, wp_settings_php())
-    assert ssh(lab, web1, "ls -A /var/backups /run/lock /tmp") == (0, b"/run/lock:\n\n/tmp:\n\n/var/backups:\n")
+    listing = b"/run/lock:\n\n/run/remediate:\n\n/tmp:\n\n/var/backups:\n"
+    assert ssh(lab, web1, "ls -A /var/backups /run/lock /run/remediate /tmp") == (0, listing)
 
 
 @pytest.mark.lab

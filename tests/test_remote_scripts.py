@@ -22,7 +22,7 @@ from remediate.commit import CommitOutcome, commit_script, parse_commit
 from remediate.gather import gather_script, parse_gather
 from remediate.model import FileChange, FileKind, sha256_hex
 
-LOCK = str(Path(tempfile.gettempdir()) / "remediate-test-commit.lock")
+LOCK_DIR = str(Path(tempfile.gettempdir()) / "remediate-test-commit-lock")  # made 0700 by the script
 
 
 def run_sh(script: bytes) -> subprocess.CompletedProcess[bytes]:
@@ -66,7 +66,7 @@ def test_gather_reads_bytes_mode_owner_and_kinds(tmp_path: Path) -> None:
 
 def commit(tmp_path: Path, run_id: str, changes: list[FileChange], as_root: bool = False) -> CommitOutcome:
     """The commit script run by a real sh, with its backups under tmp_path/b."""
-    script = commit_script(run_id, changes, backup_root=str(tmp_path / "b"), lock_path=LOCK, as_root=as_root)
+    script = commit_script(run_id, changes, backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR, as_root=as_root)
     return parse_commit(run_sh(script).stdout)
 
 
@@ -94,7 +94,7 @@ def test_commit_replaces_atomically_keeps_mode_and_owner_and_backs_up(tmp_path: 
     os.chown(target, 33, 33)
     backups = tmp_path / "backups"
     change = change_for(target, b"old.php\n")
-    result = run_sh(commit_script("RUN1", [change], backup_root=str(backups), lock_path=LOCK))
+    result = run_sh(commit_script("RUN1", [change], backup_root=str(backups), lock_dir=LOCK_DIR))
     outcome = parse_commit(result.stdout)
     assert result.returncode == 0 and outcome.completed, result.stderr
     assert target.read_bytes() == b"old.php\n"
@@ -117,7 +117,7 @@ def test_commit_refuses_a_file_changed_since_the_plan(tmp_path: Path) -> None:
     second.write_bytes(b"b1\n")
     changes = [change_for(first, b"a2\n"), change_for(second, b"b2\n")]
     second.write_bytes(b"edited by hand\n")
-    result = run_sh(commit_script("RUN2", changes, backup_root=str(tmp_path / "backups"), lock_path=LOCK))
+    result = run_sh(commit_script("RUN2", changes, backup_root=str(tmp_path / "backups"), lock_dir=LOCK_DIR))
     outcome = parse_commit(result.stdout)
     assert not outcome.completed and outcome.conflict == (1, sha256_hex(b"edited by hand\n"))
     # Nothing of the host was written: not even the first, unconflicted file.
@@ -129,12 +129,12 @@ def test_commit_creates_a_new_file_only_if_still_absent(tmp_path: Path) -> None:
     target = tmp_path / "new.conf"
     change = FileChange(str(target), str(target), ("s",), None, b"hello\n", 0o600, None, None)
     outcome = parse_commit(
-        run_sh(commit_script("RUN3", [change], backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+        run_sh(commit_script("RUN3", [change], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)).stdout
     )
     assert outcome.completed and target.read_bytes() == b"hello\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     outcome = parse_commit(
-        run_sh(commit_script("RUN4", [change], backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+        run_sh(commit_script("RUN4", [change], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)).stdout
     )
     assert outcome.conflict == (0, "the file now exists")
 
@@ -145,7 +145,7 @@ def test_commit_failure_cleans_its_temporary_file(tmp_path: Path) -> None:
     change = FileChange(
         str(target), str(target), ("s",), b"1\n", b"2\n", 0o644, 0, 0, owner="no-such-user-here", before_mode=0o644
     )
-    result = run_sh(commit_script("RUN5", [change], backup_root=str(tmp_path / "b"), lock_path=LOCK))
+    result = run_sh(commit_script("RUN5", [change], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR))
     outcome = parse_commit(result.stdout)
     assert outcome.error is not None and "cannot set owner no-such-user-here" in outcome.error[1]
     assert target.read_bytes() == b"1\n"
@@ -160,7 +160,7 @@ def test_commit_transfers_any_bytes_exactly(tmp_path: Path, size: int) -> None:
     after = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
     outcome = parse_commit(
         run_sh(
-            commit_script("RUN6", [change_for(target, after)], backup_root=str(tmp_path / "b"), lock_path=LOCK)
+            commit_script("RUN6", [change_for(target, after)], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)
         ).stdout
     )
     assert outcome.completed and target.read_bytes() == after
@@ -174,14 +174,14 @@ def test_path_validator_checks_the_temporary_file_and_a_failure_leaves_the_live_
         change_for(target, b"<?php echo 2;\n"), validators=(f"cp {{path}} {seen} && grep -q 'echo 2' {{path}}",)
     )
     outcome = parse_commit(
-        run_sh(commit_script("RUN7", [good], backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+        run_sh(commit_script("RUN7", [good], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)).stdout
     )
     assert outcome.completed and seen.read_bytes() == b"<?php echo 2;\n"  # the validator saw the candidate
 
     bad = dataclasses.replace(
         change_for(target, b"<?php echo(;\n"), validators=("echo 'Parse error in' {path}; exit 255",)
     )
-    result = run_sh(commit_script("RUN8", [bad], backup_root=str(tmp_path / "b"), lock_path=LOCK))
+    result = run_sh(commit_script("RUN8", [bad], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR))
     outcome = parse_commit(result.stdout)
     assert outcome.invalid is not None and outcome.invalid[1].startswith(f"Parse error in {target.parent}/.remediate-")
     assert target.read_bytes() == b"<?php echo 2;\n" and not outcome.replaced
@@ -203,7 +203,7 @@ def test_whole_config_validator_failure_puts_every_original_back_at_once(tmp_pat
     ]
     handler_ran = tmp_path / "handler-ran"
     result = run_sh(
-        commit_script("RUN9", changes, [f"touch {handler_ran}"], backup_root=str(tmp_path / "b"), lock_path=LOCK)
+        commit_script("RUN9", changes, [f"touch {handler_ran}"], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)
     )
     outcome = parse_commit(result.stdout)
     assert outcome.invalid is not None and outcome.invalid[0] == 0
@@ -222,7 +222,7 @@ def test_handlers_run_once_each_after_the_files_and_a_failing_one_is_reported(tm
     outcome = parse_commit(
         run_sh(
             commit_script(
-                "RUN10", [change_for(target, b"2\n")], handlers, backup_root=str(tmp_path / "b"), lock_path=LOCK
+                "RUN10", [change_for(target, b"2\n")], handlers, backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR
             )
         ).stdout
     )
@@ -233,7 +233,7 @@ def test_handlers_run_once_each_after_the_files_and_a_failing_one_is_reported(tm
     outcome = parse_commit(
         run_sh(
             commit_script(
-                "RUN11", [change_for(target, b"3\n")], failing, backup_root=str(tmp_path / "b"), lock_path=LOCK
+                "RUN11", [change_for(target, b"3\n")], failing, backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR
             )
         ).stdout
     )
@@ -243,23 +243,25 @@ def test_handlers_run_once_each_after_the_files_and_a_failing_one_is_reported(tm
 
 
 def test_a_held_lock_refuses_the_host_and_names_the_holder(tmp_path: Path) -> None:
-    lock = tmp_path / "remediate.lock"
+    locks = tmp_path / "locks"
+    locks.mkdir(mode=0o700)
+    lock, holder_file = locks / "lock", locks / "holder"
     target = tmp_path / "x"
     target.write_bytes(b"1\n")
     # flock's child holds the lock too: it gets a session of its own, and the whole group is stopped.
     holder = subprocess.Popen(
-        ["flock", str(lock), "sh", "-c", f"echo 'RUN-OTHER since 2026-11-21T06:00:00Z' > {lock}; sleep 30"],
+        ["flock", str(lock), "sh", "-c", f"echo 'RUN-OTHER since 2026-11-21T06:00:00Z' > {holder_file}; sleep 30"],
         start_new_session=True,
     )
     try:
         for _ in range(100):
-            if lock.exists() and lock.read_text():
+            if holder_file.exists() and holder_file.read_text():
                 break
             time.sleep(0.02)
         outcome = parse_commit(
             run_sh(
                 commit_script(
-                    "RUN12", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_path=str(lock)
+                    "RUN12", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_dir=str(locks)
                 )
             ).stdout
         )
@@ -270,10 +272,10 @@ def test_a_held_lock_refuses_the_host_and_names_the_holder(tmp_path: Path) -> No
         holder.wait()
     outcome = parse_commit(
         run_sh(
-            commit_script("RUN13", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_path=str(lock))
+            commit_script("RUN13", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), lock_dir=str(locks))
         ).stdout
     )
-    assert outcome.completed and lock.read_text().startswith("RUN13 since ")  # a dead holder blocks nothing
+    assert outcome.completed and holder_file.read_text().startswith("RUN13 since ")  # a dead holder blocks nothing
 
 
 def test_a_delete_change_removes_the_file_it_created(tmp_path: Path) -> None:
@@ -281,20 +283,20 @@ def test_a_delete_change_removes_the_file_it_created(tmp_path: Path) -> None:
     target.write_bytes(b"N\n")
     removal = FileChange(str(target), str(target), ("undo",), b"N\n", b"", 0o644, 0, 0, before_mode=0o644, delete=True)
     outcome = parse_commit(
-        run_sh(commit_script("RUN14", [removal], backup_root=str(tmp_path / "b"), lock_path=LOCK)).stdout
+        run_sh(commit_script("RUN14", [removal], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)).stdout
     )
     assert outcome.completed and not target.exists()
     assert (tmp_path / "b" / "RUN14" / str(target).lstrip("/")).read_bytes() == b"N\n"  # backed up first
 
 
 def test_a_daemon_started_by_a_handler_does_not_inherit_the_lock(tmp_path: Path) -> None:
-    lock = tmp_path / "remediate.lock"
+    lock = tmp_path / "locks" / "lock"
     target = tmp_path / "x"
     target.write_bytes(b"1\n")
     pid_file = tmp_path / "daemon.pid"
     handler = f"sleep 30 >/dev/null 2>&1 & echo $! > {pid_file}"  # like `apache2ctl start`: it stays behind
     script = commit_script(
-        "RUN15", [change_for(target, b"2\n")], [handler], backup_root=str(tmp_path / "b"), lock_path=str(lock)
+        "RUN15", [change_for(target, b"2\n")], [handler], backup_root=str(tmp_path / "b"), lock_dir=str(lock.parent)
     )
     try:
         assert parse_commit(run_sh(script).stdout).completed
@@ -310,7 +312,7 @@ def test_a_backup_is_never_less_strict_than_its_original(tmp_path: Path) -> None
     target.chmod(0o400)
     outcome = parse_commit(
         run_sh(
-            commit_script("RUN16", [change_for(target, b"k2\n")], backup_root=str(tmp_path / "b"), lock_path=LOCK)
+            commit_script("RUN16", [change_for(target, b"k2\n")], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)
         ).stdout
     )
     assert outcome.completed
@@ -393,3 +395,27 @@ def test_text_and_binary_originals_are_both_backed_up_byte_for_byte(tmp_path: Pa
     assert stat.S_IMODE(saved_text.stat().st_mode) == 0o600
     assert stat.S_IMODE(saved_binary.stat().st_mode) == 0o400
     assert not (tmp_path / "not run").exists()
+
+
+def test_a_run_that_is_not_roots_locks_in_its_own_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    target = tmp_path / "x"
+    target.write_bytes(b"1\n")
+    script = commit_script("RUN17", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), as_root=False)
+    done = subprocess.run(
+        ["sh", "-s"], input=script, capture_output=True, check=False, env={**os.environ, "HOME": str(home)}
+    )
+    assert parse_commit(done.stdout).completed, done
+    assert stat.S_IMODE((home / ".remediate").stat().st_mode) == 0o700
+    assert (home / ".remediate" / "holder").read_text().startswith("RUN17 since ")
+    # A link in its place (in a home others can write to, say) is refused, and nothing is touched.
+    (home / ".remediate").rename(tmp_path / "elsewhere")
+    (home / ".remediate").symlink_to(tmp_path / "elsewhere")
+    again = commit_script("RUN18", [change_for(target, b"3\n")], backup_root=str(tmp_path / "b"), as_root=False)
+    refused = subprocess.run(
+        ["sh", "-s"], input=again, capture_output=True, check=False, env={**os.environ, "HOME": str(home)}
+    )
+    outcome = parse_commit(refused.stdout)
+    assert outcome.unlockable == "the lock folder $HOME/.remediate is not a folder of the run's user alone"
+    assert target.read_bytes() == b"2\n" and not (tmp_path / "b" / "RUN18").exists()

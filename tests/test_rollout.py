@@ -251,7 +251,7 @@ def test_a_second_interrupt_aborts_at_once_and_rollback_still_works(
     assert controller.returncode == 130
     assert "aborted; `remediate runs` and `remediate rollback RUN` know what was touched" in out
     for host in big_lab.hosts:  # the remote commands finish on their own: whole files only
-        subprocess.run(["flock", "-w", "30", str(host.local_path("/run/lock/remediate.lock")), "true"], check=True)
+        subprocess.run(["flock", "-w", "30", str(host.local_path("/run/remediate/lock")), "true"], check=True)
         content = host.local_path(WP).read_bytes()
         assert (FIXED in content) != (BROKEN in content)
     (run,) = json.loads(
@@ -295,8 +295,9 @@ def test_progress_bar_per_wave_on_a_terminal(big_lab: Lab) -> None:
 def test_a_host_locked_by_another_run_is_reported_and_left_alone(
     big_lab: Lab, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lock = big_lab.host("web2").local_path("/run/lock/remediate.lock")
-    lock.write_text("20261121T060000Z-abcdef since 2026-11-21T06:00:00Z\n")
+    lock = big_lab.host("web2").local_path("/run/remediate/lock")
+    lock.touch(mode=0o600)
+    lock.with_name("holder").write_text("20261121T060000Z-abcdef since 2026-11-21T06:00:00Z\n")
     holder = subprocess.Popen(["flock", str(lock), "sleep", "60"], start_new_session=True)
     try:
         deadline = time.monotonic() + 10

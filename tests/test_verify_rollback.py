@@ -369,7 +369,7 @@ def test_killed_controller_leaves_a_journal_that_rolls_back_every_touched_host(
     # The remote commands outlive their controller until their handler ends (a command without a
     # terminal is not stopped by a dropped connection); their lock goes with them.
     for host in lab.hosts:
-        subprocess.run(["flock", "-w", "30", str(host.local_path("/run/lock/remediate.lock")), "true"], check=True)
+        subprocess.run(["flock", "-w", "30", str(host.local_path("/run/remediate/lock")), "true"], check=True)
 
     db = sqlite3.connect(in_repo / "journal.sqlite")
     ((run_id, status),) = db.execute("SELECT run_id, status FROM runs").fetchall()

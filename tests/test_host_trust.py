@@ -1,0 +1,100 @@
+"""What another user of a host can do to a run, tried as that user would, on real lab hosts (issue 14).
+
+The lock: a root run's lock lives in /run/remediate, a folder only root can write; the old lock in the
+world-writable /run/lock let any user plant a link that root then wrote through, or hold the lock with
+a text of their own.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host
+
+from remediate.lab import Lab, ensure_lab_user
+
+pytestmark = pytest.mark.lab
+
+VICTIM = "/etc/apache2/ports.conf"  # root's file, which a run must never write to
+
+
+def apply_web1(capsys: pytest.CaptureFixture[str], lab: Lab) -> tuple[int, dict]:  # type: ignore[type-arg]
+    return run_json(capsys, "apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes", "--limit", "web1")
+
+
+def test_a_link_planted_by_another_user_is_never_written_through(
+    lab: Lab, capsys: pytest.CaptureFixture[str], in_repo: Path
+) -> None:
+    web1 = lab.host("web1")
+    user = ensure_lab_user()
+    victim = web1.local_path(VICTIM).read_bytes()
+    # Where the lock used to be, anyone may plant a link; where it is now, nobody but root can.
+    assert run_on_host(lab, web1, f"ln -s {VICTIM} /run/lock/remediate.lock", user).exit_status == 0
+    refused = run_on_host(lab, web1, f"ln -s {VICTIM} /run/remediate/lock", user)
+    assert refused.exit_status != 0 and b"Permission denied" in refused.stderr
+
+    code, doc = apply_web1(capsys, lab)
+    assert code == 0 and doc["hosts"]["web1"]["status"] == "changed"
+    assert web1.local_path(VICTIM).read_bytes() == victim
+    assert web1.local_path(WP).read_bytes().count(FIXED) == 1
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("changed", "")
+
+
+def test_another_user_can_neither_hold_the_lock_nor_forge_its_holder(
+    lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    web1 = lab.host("web1")
+    user = ensure_lab_user()
+    # A user's own file at the old lock's name, with a forged holder, held with flock (in a session of
+    # its own, so that the whole group is stopped afterwards by its id).
+    started = run_on_host(
+        lab, web1,
+        "echo '20990101T000000Z-forged since 2099-01-01T00:00:00Z' > /run/lock/remediate.lock &&"
+        " setsid flock /run/lock/remediate.lock sleep 60 </dev/null >/dev/null 2>&1 & echo $!",
+        user,
+    )  # fmt: skip
+    assert started.exit_status == 0, started.stderr
+    group = int(started.stdout)
+    try:
+        deadline = time.monotonic() + 10
+        while run_on_host(lab, web1, "flock -n /run/lock/remediate.lock true").exit_status == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # The real lock cannot even be opened by that user, nor its holder written.
+        for attempt in ("flock -n /run/remediate/lock true", "echo forged > /run/remediate/holder"):
+            denied = run_on_host(lab, web1, attempt, user)
+            assert denied.exit_status != 0 and b"Permission denied" in denied.stderr, attempt
+        code, doc = apply_web1(capsys, lab)
+    finally:
+        on_host(lab, web1, f"kill -KILL -- -{group}")
+    assert code == 0 and doc["hosts"]["web1"]["status"] == "changed", doc
+    holder_text = web1.local_path("/run/remediate/holder").read_text()
+    assert holder_text.startswith(f"{doc['run_id']} since ")
+
+
+@pytest.mark.parametrize(
+    ("stage", "problem"),
+    [
+        # Only root could have done these; each is refused before anything is opened through it.
+        (f"ln -s {VICTIM} /run/remediate/lock", "the lock /run/remediate/lock is not a regular file of the run's user"),
+        ("mkfifo /run/remediate/lock", "the lock /run/remediate/lock is not a regular file of the run's user"),
+        ("chmod 0777 /run/remediate", "the lock folder /run/remediate is not a folder of the run's user alone"),
+        ("chown 65534 /run/remediate", "the lock folder /run/remediate is not a folder of the run's user alone"),
+    ],
+)
+def test_a_lock_that_is_not_the_run_users_own_regular_file_is_refused(
+    lab: Lab, capsys: pytest.CaptureFixture[str], in_repo: Path, stage: str, problem: str
+) -> None:
+    web1 = lab.host("web1")
+    victim = web1.local_path(VICTIM).read_bytes()
+    on_host(lab, web1, stage)
+    code, doc = apply_web1(capsys, lab)
+    assert code == 1
+    entry = doc["hosts"]["web1"]
+    assert (entry["status"], entry["error"]) == ("failed", f"{problem}; not touched")
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("failed", f"{problem}; not touched")
+    assert web1.local_path(VICTIM).read_bytes() == victim
+    assert BROKEN in web1.local_path(WP).read_bytes()
+    assert not web1.local_path("/var/backups/remediate").exists()
