@@ -38,15 +38,16 @@ give needs no ``chmod``, root's own file no ``chown``, and one ``sha256sum`` che
 Validators and handlers run with the lock's descriptor closed: a handler that starts a daemon must not
 hand the lock to it, or the host would stay locked for as long as the daemon lives.
 
-Every answer line is ``WORD INDEX DETAIL``, where a detail that is a command's output is base64 (so a
-line stays a line) and any other (a path, a sha256) is as it is; the last line is ``done``.
+The answer is framed as ``answer`` says. Every record is ``WORD INDEX DETAIL``, where a detail that came
+from the host (a command's output, a file name found there, the lock holder's text) is base64, so a
+line stays a line, and any other (a path of the plan, a sha256) is as it is. The last line, ``END``,
+comes only when the script got to its end.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import posixpath
 import secrets
 import shlex
@@ -56,6 +57,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .answer import BEGIN_LINE, END_LINE, read_answer
 from .model import FileChange
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
@@ -108,11 +110,11 @@ def commit_script(
     folders = sorted({posixpath.dirname(c.real_path) for c in changes})  # the targets' own folders
     if lock_dir is None:
         lock_dir = ROOT_LOCK_DIR if as_root else USER_LOCK_DIR
-    lines = [_PRELUDE, _lock(run_id, lock_dir)]
+    lines = [_PRELUDE, BEGIN_LINE, _lock(run_id, lock_dir)]
     # Temporary files left by a run that was killed (never by a live one: this run holds the lock).
     for folder in folders:
         lines.append(
-            f'for f in {q(folder)}/.remediate-??????; do [ -f "$f" ] && rm -f -- "$f" && say stale 0 "$f"; done'
+            f'for f in {q(folder)}/.remediate-??????; do [ -f "$f" ] && rm -f -- "$f" && tell stale 0 "$f"; done'
         )
     lines += [f"{t}=''; r{i}=''" for i, t in enumerate(temps)]
     quoted_temps = " ".join('"$' + t + '"' for t in temps)
@@ -162,7 +164,7 @@ def commit_script(
     for k, handler in enumerate(handlers):
         lines.append(f'o=$( ( {handler}\n) 9>&- 2>&1 </dev/null) || {{ tell handler-failed {k} "$o"; exit 6; }}')
         lines.append(f'tell handler {k} "$o"')
-    lines.append("echo done")
+    lines.append(END_LINE)
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
 
 
@@ -199,7 +201,8 @@ def _backups(backed_up: Sequence[tuple[int, FileChange]], saved: Mapping[int, st
     for i, c in backed_up:
         manifest = f"{c.before_sha256}\t{c.before_mode:04o}\t{c.uid}\t{c.gid}\t{c.real_path}"
         lines.append(f"printf '%s\\n' {q(manifest)} >> {q(backup_dir + '/MANIFEST')}")
-        lines.append(f"say backup {i} {q(saved[i])}")
+        # tell: the path holds the target's real path, which the host resolved (a link's target may hold a newline).
+        lines.append(f"tell backup {i} {q(saved[i])}")
     return lines
 
 
@@ -420,6 +423,7 @@ class CommitOutcome:
     current: bytes | None = None  # with a conflict: what the file holds now
     stale: tuple[str, ...] = ()  # temporary files of a killed run, removed
     unlockable: str | None = None  # why the host's lock was refused (not the run's user's own): not touched
+    unexpected: str | None = None  # a record no script of ours writes: the host failed, with the raw tail
 
     @property
     def live_changed(self) -> bool:
@@ -427,10 +431,13 @@ class CommitOutcome:
         return bool(set(self.replaced) - set(self.restored))
 
 
-_TOLD = frozenset({"error", "invalid", "handler", "handler-failed", "locked", "unlockable"})
+# Records whose detail is base64 (it holds something that came from the host), and those whose is not.
+_TOLD = frozenset({"error", "invalid", "handler", "handler-failed", "locked", "unlockable", "stale", "backup"})
+_PLAIN = frozenset({"replaced", "conflict", "restored", "undo-failed"})
 
 
 def parse_commit(output: bytes) -> CommitOutcome:
+    answer = read_answer(output)
     replaced: list[int] = []
     restored: list[int] = []
     handler_output: list[str] = []
@@ -438,27 +445,29 @@ def parse_commit(output: bytes) -> CommitOutcome:
     conflict = error = invalid = handler_failed = None
     locked_by: str | None = None
     unlockable: str | None = None
-    completed = undo_failed = False
+    unexpected: str | None = None
+    undo_failed = False
     current: bytes | None = None
     stale: list[str] = []
-    for raw in output.decode("utf-8", errors="replace").splitlines():
-        if raw.startswith("current "):
-            try:
-                current = base64.b64decode(raw.split(" ", 2)[2])
-            except (binascii.Error, ValueError, IndexError):
-                current = None
-            continue
-        if raw == "done":
-            completed = True
-            continue
+    for raw in answer.records:
         word, _, rest = raw.partition(" ")
+        if word == "current":
+            try:
+                current = base64.b64decode(rest.split(" ", 1)[1], validate=True)
+            except (binascii.Error, ValueError, IndexError):
+                unexpected = answer.unexpected("from the write")
+            continue
         index_text, _, detail = rest.partition(" ")
-        if not index_text.isdigit():
-            continue  # not ours (a chatty login script); the final 'done' decides success
+        if word not in _TOLD | _PLAIN or not index_text.isdigit():
+            unexpected = answer.unexpected("from the write")
+            continue
         index = int(index_text)
-        if word in _TOLD:  # free text (a command's output), base64 so that a line stays a line
-            with contextlib.suppress(binascii.Error, ValueError):
-                detail = base64.b64decode(detail).decode("utf-8", errors="replace")
+        if word in _TOLD:  # what came from the host, base64 so that a line stays a line
+            try:
+                detail = base64.b64decode(detail, validate=True).decode("utf-8", errors="replace")
+            except (binascii.Error, ValueError):
+                unexpected = answer.unexpected("from the write")
+                continue
         if word == "replaced":
             replaced.append(index)
         elif word == "backup":
@@ -484,6 +493,7 @@ def parse_commit(output: bytes) -> CommitOutcome:
         elif word == "stale":
             stale.append(detail)
     return CommitOutcome(
-        completed, tuple(replaced), backups, conflict, error, locked_by, invalid, tuple(restored), undo_failed,
-        handler_failed, tuple(handler_output), current, tuple(stale), unlockable,
+        answer.complete and unexpected is None, tuple(replaced), backups, conflict, error, locked_by, invalid,
+        tuple(restored), undo_failed, handler_failed, tuple(handler_output), current, tuple(stale), unlockable,
+        unexpected,
     )  # fmt: skip

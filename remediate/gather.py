@@ -1,10 +1,11 @@
 """Reading every target file of a host in one remote command: a shell half and a pure parser half.
 
-The script needs only POSIX sh and coreutils on the host (no Python there). For each path it prints one
-line: ``INDEX KIND`` or ``INDEX stat REALPATH MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where REALPATH is
-``=`` when no component of the path is a symlink (the path is its own real path) or else base64 of the
-resolved path, and CONTENT is ``b`` + base64 of the bytes, ``-`` when not read (not a regular file, or over
-the size limit), or ends in ``!`` when reading failed half-way.
+The script needs only POSIX sh and coreutils on the host (no Python there). Its answer is framed as
+``answer`` says; for each path it prints one line: ``INDEX KIND`` or
+``INDEX stat REALPATH MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where REALPATH is ``=`` when no
+component of the path is a symlink (the path is its own real path) or else base64 of the resolved path,
+and CONTENT is ``b`` + base64 of the bytes, ``-`` when not read (not a regular file, or over the size
+limit), or ends in ``!`` when reading failed half-way.
 
 Every process started on a host costs about a millisecond of its CPU, and a fleet shares the machine it
 runs on, so the common case (a regular file with no symlink on its path) starts two: ``stat`` and
@@ -20,6 +21,7 @@ import shlex
 import stat
 from collections.abc import Sequence
 
+from .answer import BEGIN_LINE, END_LINE, read_answer
 from .errors import HostError
 from .model import FileKind, RemoteFile
 
@@ -55,7 +57,7 @@ def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SI
         f"r {i} {shlex.quote(path)} {' '.join(shlex.quote(p) for p in _components(path))}\n"
         for i, path in enumerate(paths)
     )
-    return f"LIMIT={int(max_file_size)}\n{_READER}{calls}".encode()
+    return f"LIMIT={int(max_file_size)}\n{_READER}{BEGIN_LINE}\n{calls}{END_LINE}\n".encode()
 
 
 def _components(path: str) -> list[str]:
@@ -67,13 +69,16 @@ def _components(path: str) -> list[str]:
 def parse_gather(
     output: bytes, paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE
 ) -> dict[str, RemoteFile]:
+    answer = read_answer(output)
     files: dict[str, RemoteFile] = {}
-    for raw in output.decode("ascii", errors="replace").splitlines():
+    for raw in answer.records:
         fields = raw.split(" ")
         if len(fields) < 2 or not fields[0].isdigit() or int(fields[0]) >= len(paths):
-            raise HostError(f"unexpected answer while reading files: {raw[:120]!r}")
+            raise HostError(answer.unexpected("while reading files"))
         path = paths[int(fields[0])]
         files[path] = _parse_record(path, fields[1:], max_file_size)
+    if not answer.complete:
+        raise HostError(answer.unexpected("while reading files (it stopped before its end)"))
     missing = [p for p in paths if p not in files]
     if missing:
         raise HostError(f"incomplete answer while reading files: nothing about {', '.join(missing)}")

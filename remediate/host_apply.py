@@ -77,6 +77,8 @@ def _apply(
         return failed(Status.FAILED, f"locked by run {outcome.locked_by}; not touched")
     if outcome.unlockable is not None:
         return failed(Status.FAILED, f"{outcome.unlockable}; not touched")
+    if outcome.unexpected is not None and not outcome.live_changed:
+        return failed(Status.FAILED, f"{outcome.unexpected}; nothing was replaced")
     if outcome.conflict is not None:
         index, now = outcome.conflict
         change = plan.changes[index]
@@ -109,7 +111,10 @@ def _apply(
         index, output = outcome.handler_failed
         reason, probes = f"handler `{plan.handlers[index]}` failed: {tail(output)}", ()
     else:
-        where = f"{plan.changes[outcome.error[0]].path}: {outcome.error[1]}" if outcome.error else _stopped(answer)
+        if outcome.error:
+            where = f"{plan.changes[outcome.error[0]].path}: {outcome.error[1]}"
+        else:
+            where = outcome.unexpected or _stopped(answer)
         if not outcome.live_changed:
             return failed(Status.FAILED, f"{where}; nothing was replaced")
         reason, probes = where, ()
@@ -152,7 +157,8 @@ def _roll_back(
     if outcome.conflict is not None:
         return rollback_failed(f"{undo[outcome.conflict[0]].path} changed again meanwhile; {left}")
     if not outcome.completed:
-        return rollback_failed(f"{outcome.error[1] if outcome.error else _stopped(answer)}; {left}")
+        problem = outcome.error[1] if outcome.error else outcome.unexpected or _stopped(answer)
+        return rollback_failed(f"{problem}; {left}")
     probes = run_probes(transport, plan.probes, plan.host.address)
     after = "" if all(p.ok for p in probes) else f"; after the rollback: {_unhealthy(probes)}"
     return HostResult(name, Status.ROLLED_BACK, replaced, f"{reason}; rolled back{after}", backup_dir, probes, precheck)

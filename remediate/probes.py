@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 
+from .answer import BEGIN_LINE, END_LINE, read_answer
 from .errors import HostError
 from .model import CommandProbe, FileProbe, HostProbe, HttpProbe, Probe, ProbeResult, TcpProbe
 from .transport import Transport
@@ -75,7 +76,7 @@ def _tcp(probe: TcpProbe, address: str) -> ProbeResult:
 
 def host_probe_script(probes: Sequence[HostProbe]) -> bytes:
     """One line per probe: ``INDEX RC OUTPUT_B64`` (for a file probe RC is 0 when it could be read)."""
-    lines = ["LC_ALL=C; export LC_ALL"]
+    lines = ["LC_ALL=C; export LC_ALL", BEGIN_LINE]
     for i, probe in enumerate(probes):
         if isinstance(probe, CommandProbe):
             # No pipe after the command: $? must be the command's own exit status.
@@ -90,18 +91,23 @@ def host_probe_script(probes: Sequence[HostProbe]) -> bytes:
                 f" printf '%s 0 %s\\n' {i} \"$(head -c {MAX_CAPTURE} -- {path} | base64 -w0)\";"
                 f" else printf '%s 1 \\n' {i}; fi"
             )
+    lines.append(END_LINE)
     return ("\n".join(lines) + "\n").encode()
 
 
 def parse_host_probes(output: bytes, probes: Sequence[HostProbe]) -> list[ProbeResult]:
+    answer = read_answer(output)
     answers: dict[int, tuple[int, bytes]] = {}
-    for raw in output.decode("ascii", errors="replace").splitlines():
+    for raw in answer.records:
         parts = raw.split(" ")
-        if len(parts) == 3 and parts[0].isdigit() and parts[1].lstrip("-").isdigit():
-            try:
-                answers[int(parts[0])] = (int(parts[1]), base64.b64decode(parts[2]))
-            except (binascii.Error, ValueError):
-                continue
+        try:
+            if len(parts) != 3 or not parts[0].isdigit() or not parts[1].lstrip("-").isdigit():
+                raise ValueError(raw)
+            answers[int(parts[0])] = (int(parts[1]), base64.b64decode(parts[2], validate=True))
+        except (binascii.Error, ValueError):
+            raise HostError(answer.unexpected("from the probes")) from None
+    if not answer.complete:
+        raise HostError(answer.unexpected("from the probes (they stopped before their end)"))
     results = []
     for i, probe in enumerate(probes):
         if i not in answers:

@@ -98,3 +98,65 @@ def test_a_lock_that_is_not_the_run_users_own_regular_file_is_refused(
     assert web1.local_path(VICTIM).read_bytes() == victim
     assert BROKEN in web1.local_path(WP).read_bytes()
     assert not web1.local_path("/var/backups/remediate").exists()
+
+
+# --- the answer: nothing a host holds can forge a line of it ---------------------------------------------
+
+FORGED_NAME = "/var/www/html/.remediate-a\ndone"  # a stale-looking temporary file whose name ends the old answer
+
+
+def test_a_file_name_cannot_forge_the_end_of_the_answer(
+    lab: Lab, capsys: pytest.CaptureFixture[str], in_repo: Path
+) -> None:
+    web1 = lab.host("web1")
+    web1.local_path(FORGED_NAME).write_text("")  # as www-data could, in its docroot
+    on_host(lab, web1, "mount -o remount,bind,ro /var/backups")  # so the write stops before any rename
+    try:
+        code, doc = apply_web1(capsys, lab)
+    finally:
+        on_host(lab, web1, "mount -o remount,bind,rw /var/backups")
+    assert code == 1
+    entry = doc["hosts"]["web1"]
+    assert entry["status"] == "failed"
+    assert "cannot make the backup folder /var/backups/remediate/" in entry["error"]
+    assert entry["error"].endswith("nothing was replaced")
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("failed", entry["error"])
+    assert BROKEN in web1.local_path(WP).read_bytes()
+    assert not web1.local_path(FORGED_NAME).exists()  # swept as a killed run's temporary file
+
+
+def test_a_failing_handler_is_rolled_back_whatever_a_file_name_says(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path
+) -> None:
+    web1 = lab.host("web1")
+    before = web1.local_path(WP).read_bytes()
+    web1.local_path(FORGED_NAME).write_text("")
+    playbook = tmp_path / "pb.yml"
+    playbook.write_text(
+        "steps:\n"
+        "  - line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php'}\n"
+        # Fails once (the reload after the fix), then works (the reload after the rollback).
+        "    on_change: '[ -e /tmp/failed-once ] || { touch /tmp/failed-once; echo reload failed; exit 1; }'\n"
+    )
+    code, doc = run_json(capsys, "apply", str(playbook), "-i", str(lab.inventory_path), "--yes", "--limit", "web1")
+    assert code == 1
+    entry = doc["hosts"]["web1"]
+    assert entry["status"] == "rolled_back" and "reload failed" in entry["error"]
+    assert journal_host(in_repo, doc["run_id"], "web1")[0] == "rolled_back"
+    assert web1.local_path(WP).read_bytes() == before
+
+
+def test_a_login_shell_that_greets_does_not_break_the_answer(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    web1 = lab.host("web1")
+    # root's ~/.bashrc on this host alone greets: bash reads it for every command sshd runs.
+    on_host(
+        lab, web1, "printf 'echo Welcome to web1\\n' > /tmp/greeting.rc && mount --bind /tmp/greeting.rc /root/.bashrc"
+    )
+    try:
+        assert run_on_host(lab, web1, "true").stdout == b"Welcome to web1\n"
+        code, doc = apply_web1(capsys, lab)
+    finally:
+        on_host(lab, web1, "umount /root/.bashrc")
+    assert code == 0, doc
+    assert doc["hosts"]["web1"]["status"] == "changed"
+    assert web1.local_path(WP).read_bytes().count(FIXED) == 1

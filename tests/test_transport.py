@@ -17,6 +17,7 @@ import paramiko
 import pytest
 from pytest_mock import MockerFixture
 
+from remediate.answer import END
 from remediate.errors import HostError, UnreachableError
 from remediate.gather import gather_script
 from remediate.lab import Lab, LabHost
@@ -69,7 +70,7 @@ def test_output_is_complete_when_the_command_exits_at_once(lab: Lab) -> None:
 
     with ThreadPoolExecutor(len(lab.hosts)) as pool:
         every_answer = [a for host_answers in pool.map(answers, lab.hosts) for a in host_answers]
-    assert all(answer.endswith(b"\n1 missing\n") for answer in every_answer)
+    assert all(answer.endswith(b"\n1 missing\n" + END.encode() + b"\n") for answer in every_answer)
 
 
 def test_stdin_bytes_arrive_exactly_and_streams_stay_apart(transport: SshTransport) -> None:
