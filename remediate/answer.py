@@ -21,6 +21,18 @@ END = "remediate-answer-end"
 BEGIN_LINE = f"echo {BEGIN}"  # the script's first output
 END_LINE = f"echo {END}"  # the script's last output, only when it got to its end
 TAIL = 200  # characters of the raw answer kept to say what was unexpected
+# The most a host may send for a script that carries no file's bytes back (a write, probes): its
+# records, one file's current content for a conflict's diff (CURRENT_LIMIT, base64) and the outputs of
+# its validators and handlers. Past a limit the host fails alone and its answer is not read further, so
+# one flooding host cannot fill the controller's memory.
+CURRENT_LIMIT = 1 << 20  # bytes of a conflicting file sent back to show what changed
+ANSWER_FLOOR = 16 << 20
+
+
+def reading_limit(files: int, max_file_size: int) -> int:
+    """The most a host may send when it reads ``files`` files of at most ``max_file_size`` bytes each:
+    every file's bytes in base64 (4/3 of them) plus its line, and the floor for the rest."""
+    return files * (-(-max_file_size * 4 // 3) + 4096) + ANSWER_FLOOR
 
 
 @dataclass(frozen=True)

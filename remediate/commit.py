@@ -57,7 +57,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .answer import BEGIN_LINE, END_LINE, read_answer
+from .answer import BEGIN_LINE, CURRENT_LIMIT, END_LINE, read_answer
 from .model import FileChange
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
@@ -81,11 +81,15 @@ cas() {
     [ -f "$1" ] || { say conflict "$3" "the file is gone"; exit 3; }
     c=$(sum "$1") || fail "$3" "cannot read $1"
     # What the file holds now, so that the conflict can be shown as a diff against the plan's basis.
-    [ "$c" = "$2" ] || { printf 'current %s %s\n' "$3" "$(base64 -w0 < "$1")"; say conflict "$3" "$c"; exit 3; }
+    # Up to a limit, and one byte more, which says "larger than that".
+    if [ "$c" != "$2" ]; then
+      printf 'current %s %s\n' "$3" "$(head -c CURRENT_LIMIT < "$1" | base64 -w0)"
+      say conflict "$3" "$c"; exit 3
+    fi
   fi
 }
 cleanup() { for t in "$@"; do [ -n "$t" ] && rm -f -- "$t"; done; }
-"""
+""".replace("CURRENT_LIMIT", str(CURRENT_LIMIT + 1))
 
 
 def backup_path(backup_root: str, run_id: str, real_path: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .answer import CURRENT_LIMIT
 from .commit import DEFAULT_BACKUP_ROOT, CommitOutcome, backup_path, commit_script, parse_commit
 from .diff import file_diff
 from .errors import HostError
@@ -86,7 +87,9 @@ def _apply(
             f"{change.path} changed since the plan was made (sha256 {change.before_sha256} planned, now {now});"
             " nothing written"
         )
-        if outcome.current is not None and change.before is not None:
+        if outcome.current is not None and len(outcome.current) > CURRENT_LIMIT:
+            message += f"\n(what it holds now is over {CURRENT_LIMIT} bytes: no diff shown)"
+        elif outcome.current is not None and change.before is not None:
             since = FileChange(
                 change.path, change.real_path, (), change.before, outcome.current, change.mode, None, None
             )

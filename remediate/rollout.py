@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, TypeVar
 
+from .answer import reading_limit
 from .commit import DEFAULT_BACKUP_ROOT
 from .errors import HostError
 from .gather import DEFAULT_MAX_FILE_SIZE, gather_script, parse_gather
@@ -123,7 +124,11 @@ class Fleet:
         self._transports[host.name] = transport
         try:
             # The shell stays open for the commit, which then needs no session of its own.
-            result = transport.run_script(gather_script(paths, self._max_file_size), stay=True)
+            result = transport.run_script(
+                gather_script(paths, self._max_file_size),
+                stay=True,
+                limit=reading_limit(len(paths), self._max_file_size),
+            )
             if result.exit_status != 0:
                 raise HostError(f"reading files failed (exit {result.exit_status}): {result.error_tail}")
             return parse_gather(result.stdout, paths, self._max_file_size)

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import paramiko
 
 from . import sshconfig
+from .answer import ANSWER_FLOOR
 from .errors import HostError, UnreachableError
 from .model import Host
 
@@ -60,9 +61,12 @@ class ConnectOptions:
 class Transport(Protocol):
     def run(self, command: str, stdin: bytes = b"", timeout: float | None = None) -> CommandResult: ...
 
-    def run_script(self, script: bytes, timeout: float | None = None, stay: bool = False) -> CommandResult:
+    def run_script(
+        self, script: bytes, timeout: float | None = None, stay: bool = False, limit: int = ANSWER_FLOOR
+    ) -> CommandResult:
         """Runs a POSIX sh script on the host, as root through sudo when the host says ``become``; with
-        ``stay``, in a shell that stays open for the next script."""
+        ``stay``, in a shell that stays open for the next script. An answer (both streams) past ``limit``
+        bytes is a HostError."""
         ...
 
     def close(self) -> None: ...
@@ -409,7 +413,9 @@ class SshTransport:
                 self._connection = self._open(self.host, self._options)
         raise AssertionError("unreachable")
 
-    def run_script(self, script: bytes, timeout: float | None = None, stay: bool = False) -> CommandResult:
+    def run_script(
+        self, script: bytes, timeout: float | None = None, stay: bool = False, limit: int = ANSWER_FLOOR
+    ) -> CommandResult:
         """The script on stdin of ``sh -s``, through sudo when the host says ``become``. With ``stay`` the
         shell stays open afterwards, and the next script runs in it: the survey's shell runs the commit,
         so a host pays for one session (an sshd child, a login shell and sh) instead of two."""
@@ -426,12 +432,12 @@ class SshTransport:
                 marker = f"__REMEDIATE_DONE_{secrets.token_hex(8)}__".encode()
                 # The marker ends the script's output on both streams (they arrive independently).
                 _send(channel, data + b"\necho " + marker + b" $?; echo " + marker + b" 0 >&2\n", end_input=False)
-                result = _collect(channel, timeout, marker)
+                result = _collect(channel, timeout, marker, limit)
                 if not (channel.closed or channel.eof_received):
                     self._shell, channel = channel, None
             else:
                 _send(channel, data, end_input=True)
-                result = _collect(channel, timeout)
+                result = _collect(channel, timeout, limit=limit)
         except (paramiko.SSHException, EOFError, OSError) as e:
             raise self._lost(e) from None
         finally:
@@ -503,9 +509,12 @@ def _send(channel: paramiko.Channel, data: bytes, end_input: bool) -> None:
             raise
 
 
-def _collect(channel: paramiko.Channel, timeout: float, marker: bytes | None = None) -> CommandResult:
+def _collect(
+    channel: paramiko.Channel, timeout: float, marker: bytes | None = None, limit: int = ANSWER_FLOOR
+) -> CommandResult:
     """Output to its end (the channel's end of file, or with ``marker`` the line ``MARKER STATUS`` the
-    shell prints after a script when it stays open), then the exit status."""
+    shell prints after a script when it stays open), then the exit status. Past ``limit`` bytes on both
+    streams together, a HostError: nothing more is read (paramiko's window stops the host sending)."""
     deadline = time.monotonic() + timeout
     # Set by paramiko when output or the end of file comes in on either stream. Not the channel's fileno:
     # that costs two pipe descriptors per channel (a fleet's open shells would run out of descriptors)
@@ -519,8 +528,10 @@ def _collect(channel: paramiko.Channel, timeout: float, marker: bytes | None = N
     while True:
         while channel.recv_ready():
             stdout += channel.recv(1 << 16)
+            _check_limit(stdout, stderr, limit)
         while channel.recv_stderr_ready():
             stderr += channel.recv_stderr(1 << 16)
+            _check_limit(stdout, stderr, limit)
         if marker is not None:
             found = _marked_status(stdout, marker, searched)
             if found is not None:
@@ -543,6 +554,11 @@ def _collect(channel: paramiko.Channel, timeout: float, marker: bytes | None = N
     if status == -1:  # the channel closed with no exit status: the session or connection died
         raise HostError("the connection was lost before the remote command finished")
     return CommandResult(status, bytes(stdout), bytes(stderr))
+
+
+def _check_limit(stdout: bytearray, stderr: bytearray, limit: int) -> None:
+    if len(stdout) + len(stderr) > limit:
+        raise HostError(f"the host's answer went past {limit} bytes, the most this command can need: not read further")
 
 
 def _marked_status(stream: bytearray, marker: bytes, since: int = 0) -> tuple[int, int] | None:

@@ -7,6 +7,10 @@ a text of their own.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -160,3 +164,40 @@ def test_a_login_shell_that_greets_does_not_break_the_answer(lab: Lab, capsys: p
     assert code == 0, doc
     assert doc["hosts"]["web1"]["status"] == "changed"
     assert web1.local_path(WP).read_bytes().count(FIXED) == 1
+
+
+# --- a flood: one host cannot take the controller down ----------------------------------------------------
+
+FLOOD_BYTES = 1_500_000_000
+
+
+def test_a_host_that_floods_its_answer_fails_alone_and_the_controller_stays_small(lab: Lab, tmp_path: Path) -> None:
+    web2 = lab.host("web2")
+    # On web2 alone, base64 (which sends every file's bytes) answers with 1.5 GB instead.
+    flood = web2.local_path("/tmp/flood")
+    flood.write_text(f"#!/bin/sh\nhead -c {FLOOD_BYTES} /dev/zero | tr '\\0' A\n")
+    flood.chmod(0o755)
+    on_host(lab, web2, "mount --bind /tmp/flood /usr/bin/base64")
+    try:
+        assert run_on_host(lab, web2, "base64 /etc/hostname | head -c 10").stdout == b"A" * 10
+        argv = ["apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes", "--max-fail", "100%", "--json"]
+        with (tmp_path / "out").open("wb") as out, (tmp_path / "err").open("wb") as err:
+            controller = subprocess.Popen([sys.executable, "-m", "remediate.cli", *argv], stdout=out, stderr=err)
+        deadline = time.monotonic() + 120
+        while not (waited := os.wait4(controller.pid, os.WNOHANG))[0]:
+            if time.monotonic() > deadline:
+                controller.kill()
+                pytest.fail("the controller did not finish within 120 s")
+            time.sleep(0.1)
+    finally:
+        on_host(lab, web2, "umount /usr/bin/base64")
+    _, status, usage = waited
+    controller.returncode = os.waitstatus_to_exitcode(status)  # reaped here, with its resource usage
+    assert controller.returncode == 1, (tmp_path / "err").read_text()
+    assert usage.ru_maxrss * 1024 < 200 * 1024 * 1024  # the controller's peak resident memory (KiB on Linux)
+    doc = json.loads((tmp_path / "out").read_text())
+    web2_entry = doc["hosts"]["web2"]
+    assert web2_entry["status"] == "failed"
+    assert web2_entry["error"].startswith("the host's answer went past ")
+    assert all(doc["hosts"][h.name]["status"] == "changed" for h in lab.hosts if h.name != "web2")
+    assert BROKEN in web2.local_path(WP).read_bytes()

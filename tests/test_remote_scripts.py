@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from pytest_mock import MockerFixture
 
+from remediate.answer import CURRENT_LIMIT
 from remediate.commit import CommitOutcome, commit_script, parse_commit
 from remediate.gather import gather_script, parse_gather
 from remediate.model import FileChange, FileKind, sha256_hex
@@ -419,3 +420,14 @@ def test_a_run_that_is_not_roots_locks_in_its_own_home(tmp_path: Path) -> None:
     outcome = parse_commit(refused.stdout)
     assert outcome.unlockable == "the lock folder $HOME/.remediate is not a folder of the run's user alone"
     assert target.read_bytes() == b"2\n" and not (tmp_path / "b" / "RUN18").exists()
+
+
+def test_a_conflicting_file_is_sent_back_only_up_to_a_limit(tmp_path: Path) -> None:
+    target = tmp_path / "big.conf"
+    target.write_bytes(b"1\n")
+    change = change_for(target, b"2\n")
+    target.write_bytes(b"x" * (3 * CURRENT_LIMIT))  # changed since the plan, and large
+    outcome = parse_commit(
+        run_sh(commit_script("RUN19", [change], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)).stdout
+    )
+    assert outcome.conflict is not None and outcome.current == b"x" * (CURRENT_LIMIT + 1)  # "larger than that"
