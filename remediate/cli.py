@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import NoReturn
 
 from . import __version__
@@ -153,8 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(arguments)
-        return _dispatch(args, arguments)
+        with _sigterm_as_interrupt():
+            args = build_parser().parse_args(arguments)
+            return _dispatch(args, arguments)
     except RemediateError as e:
         print(f"remediate: error: {e}", file=sys.stderr)
         return e.exit_code
@@ -165,6 +169,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         log = _write_crash_log()
         print(f"remediate: internal error ({sys.exc_info()[1]!r}); details in {log}", file=sys.stderr)
         return EXIT_HOST_FAILED
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM is a Ctrl-C in every phase: the run ends in the journal as interrupted, exit 130 (during a
+    rollout, its own handler lets the hosts in flight finish first). Only the main thread may set it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run() -> NoReturn:

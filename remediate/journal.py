@@ -160,6 +160,7 @@ class Journal:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         path.chmod(0o600)
         self._lock = threading.Lock()
+        self._started: list[str] = []  # the runs this journal object started, for __exit__
         self._db.executescript(SCHEMA)  # it manages its own transaction
         self._add_missing_columns()
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -185,8 +186,19 @@ class Journal:
     def __enter__(self) -> Journal:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        """A run this journal started that an error or an interruption (Ctrl-C, SIGTERM) ends before its
+        own finish is finished here, as ``interrupted`` or ``failed``: never left ``running``."""
+        try:
+            if kind is not None:
+                status = "interrupted" if issubclass(kind, KeyboardInterrupt) else "failed"
+                with self._write() as db:
+                    db.executemany(
+                        "UPDATE runs SET finished = ?, status = ? WHERE run_id = ? AND status = 'running'",
+                        [(time.time(), status, run_id) for run_id in self._started],
+                    )
+        finally:
+            self.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -212,6 +224,7 @@ class Journal:
         arguments: Sequence[str],
         rollback_of: str | None = None,
     ) -> None:
+        self._started.append(run_id)
         with self._write() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'running', ?)",

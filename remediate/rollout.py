@@ -60,8 +60,20 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T], forks: int) -> 
     items = list(items)
     if not items:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(forks, len(items)))) as pool:
-        return list(pool.map(function, items))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(forks, len(items))))
+    try:
+        results = list(pool.map(function, items))
+    except KeyboardInterrupt:
+        # Only outside a rollout (whose own handler turns Ctrl-C and SIGTERM into a graceful stop): while
+        # hosts are connected or read, which writes nothing. No host starts after it, and the ones in
+        # flight are not waited for (a host that never answers would hold the interruption up).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    except BaseException:
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
 
 
 class Fleet:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import secrets
 import socket
@@ -28,6 +29,11 @@ from . import sshconfig
 from .answer import ANSWER_FLOOR
 from .errors import HostError, UnreachableError
 from .model import Host
+
+# paramiko logs a failed handshake with its traceback from its transport thread (through logging's last
+# resort, to stderr, when nothing is configured): dozens of lines per host for what reaches the caller as
+# one line. A handler that drops them keeps the output to that line.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 def tail(text: str, limit: int = 400) -> str:
@@ -250,6 +256,20 @@ def _connect_error(host: Host, options: ConnectOptions, error: BaseException) ->
     return error
 
 
+# Errors that need the banner to have come, and say more than a missing one would.
+_KEY_OR_AUTH_ERRORS = (UnknownHostKey, paramiko.BadHostKeyException, paramiko.AuthenticationException)
+
+
+def _banner_error(host: Host, options: ConnectOptions, transport: paramiko.Transport | None) -> _Transient | None:
+    """When the connection was made but no SSH banner came (a port that is not sshd: a web server that
+    answers paramiko's greeting with an error and closes, a hung listener; or an sshd too loaded to
+    answer yet, worth another attempt): one line, instead of paramiko's error, which depends on when its
+    handshake thread noticed ("Error reading SSH protocol banner", "No existing session")."""
+    if transport is None or transport.remote_version:
+        return None
+    return _Transient(f"no SSH banner from {host.address}:{host.port} within {options.connect_timeout:g} s")
+
+
 def _known_hosts_name(host: Host) -> str:
     return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
 
@@ -389,8 +409,13 @@ class SshTransport:
                 )  # fmt: skip
             client.connect(**arguments)
         except BaseException as e:
+            banner = (
+                _banner_error(host, options, client.get_transport())
+                if isinstance(e, (paramiko.SSHException, EOFError)) and not isinstance(e, _KEY_OR_AUTH_ERRORS)
+                else None
+            )
             client.close()
-            raise _connect_error(host, options, e) from None
+            raise (banner or _connect_error(host, options, e)) from None
         transport = client.get_transport()
         if transport is not None:
             transport.set_keepalive(KEEPALIVE_SECONDS)

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host
+from pytest_mock import MockerFixture
 
+from remediate.cli import main
+from remediate.errors import UserError
 from remediate.lab import Lab, ensure_lab_user
 
 pytestmark = pytest.mark.lab
@@ -201,3 +208,83 @@ def test_a_host_that_floods_its_answer_fails_alone_and_the_controller_stays_smal
     assert web2_entry["error"].startswith("the host's answer went past ")
     assert all(doc["hosts"][h.name]["status"] == "changed" for h in lab.hosts if h.name != "web2")
     assert BROKEN in web2.local_path(WP).read_bytes()
+
+
+# --- rough edges ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hung_listener() -> Iterator[tuple[str, int]]:
+    """A port on 127.0.0.1 that takes connections (the kernel completes them) and never says a word."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener.getsockname()
+
+
+def with_host(lab: Lab, tmp_path: Path, name: str, address: str, port: int) -> Path:
+    """The lab's inventory with one more host, at ``address:port``, first."""
+    web1 = lab.host("web1")
+    extra = f"  {name}: {{address: {address}, port: {port}, vars: {{health_url: '{web1.url}'}}}}\n"
+    inventory = tmp_path / "inv.yml"
+    inventory.write_text(lab.inventory_path.read_text().replace("hosts:\n", "hosts:\n" + extra, 1))
+    return inventory
+
+
+@pytest.mark.parametrize("kind", ["web server", "hung listener"])
+def test_a_port_that_is_not_ssh_is_one_line(
+    lab: Lab, tmp_path: Path, hung_listener: tuple[str, int], kind: str
+) -> None:
+    web1 = lab.host("web1")
+    # The lab's web server answers paramiko's greeting with an HTTP error and closes; the hung listener
+    # never answers at all.
+    address, port = (web1.address, web1.http_port) if kind == "web server" else hung_listener
+    inventory = with_host(lab, tmp_path, "notssh", address, port)
+    argv = ["apply", "fix-phpp", "-i", str(inventory), "--yes", "--limit", "notssh", "--timeout", "1"]
+    result = subprocess.run([sys.executable, "-m", "remediate.cli", *argv], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    error = f"no SSH banner from {address}:{port} within 1 s (after 3 attempts)"
+    assert f"notssh ({address}): unreachable: {error}" in result.stdout.splitlines()
+    assert "Traceback" not in result.stdout + result.stderr and "No existing session" not in result.stdout
+    assert result.stderr == ""
+
+
+def _runs(state: Path) -> list[tuple[str, str]]:
+    if not (state / "journal.sqlite").exists():
+        return []
+    return sqlite3.connect(state / "journal.sqlite").execute("SELECT run_id, status FROM runs").fetchall()
+
+
+def test_sigterm_while_hosts_are_read_finishes_the_run_as_interrupted(
+    lab: Lab, tmp_path: Path, in_repo: Path, hung_listener: tuple[str, int]
+) -> None:
+    # web1 .. web4 are read at once; 'hung' takes the connection and never sends a banner, for 20 s.
+    inventory = with_host(lab, tmp_path, "hung", *hung_listener)
+    argv = ["apply", "fix-phpp", "-i", str(inventory), "--yes", "--timeout", "20"]
+    controller = subprocess.Popen(
+        [sys.executable, "-m", "remediate.cli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 20
+    while not _runs(in_repo):
+        assert time.monotonic() < deadline and controller.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # well into the reading, which 'hung' holds up for 20 s
+    controller.send_signal(signal.SIGTERM)
+    out, err = controller.communicate(timeout=10)  # at once, not after the hung host's 20 s
+    assert controller.returncode == 130, (out, err)
+    assert err.strip().splitlines()[-1] == "remediate: interrupted"
+    ((_, status),) = _runs(in_repo)
+    assert status == "interrupted"
+    assert all(BROKEN in host.local_path(WP).read_bytes() for host in lab.hosts)  # nothing was written
+
+
+def test_an_error_after_the_run_started_finishes_it_as_failed(
+    lab: Lab, capsys: pytest.CaptureFixture[str], in_repo: Path, mocker: MockerFixture
+) -> None:
+    # A fault injected at one point: planning a host that was read raises.
+    mocker.patch("remediate.cmd_apply.plan_target", side_effect=UserError("planning failed here"))
+    code = main(["apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes"])
+    assert code == 2
+    assert capsys.readouterr().err == "remediate: error: planning failed here\n"
+    ((_, status),) = _runs(in_repo)
+    assert status == "failed"
