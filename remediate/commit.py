@@ -51,6 +51,7 @@ import binascii
 import posixpath
 import secrets
 import shlex
+import stat
 import string
 import time
 from collections.abc import Mapping, Sequence
@@ -58,6 +59,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .answer import BEGIN_LINE, CURRENT_LIMIT, END_LINE, read_answer
+from .gather import path_components
 from .model import FileChange
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
@@ -128,6 +130,7 @@ def commit_script(
     for i, change in enumerate(changes):
         if change.before_sha256 is None:  # a file to create must still be absent: shell builtins tell
             lines.append(f"cas {q(change.real_path)} absent {i}")
+    lines += _same_path_and_metadata(changes)
     for i, change in enumerate(changes):
         if not change.delete:
             lines += _upload(i, temps[i], names[i], change, as_root)
@@ -324,6 +327,48 @@ def _printable(data: bytes) -> bool:
     return len(data) <= _PRINTF_LIMIT and data.isascii() and b"\0" not in data
 
 
+def _same_path_and_metadata(changes: Sequence[FileChange]) -> list[str]:
+    """Compare-and-swap beyond the content, for every file that exists: its path still leads where the
+    plan saw it lead (no link put on the way, none re-pointed: shell builtins, and ``readlink`` only
+    where the plan saw a link), and it is still a regular file with the mode, owner and group the plan
+    saw (one ``stat`` for all; each file alone only when that differs, or where some of it is unknown)."""
+    q = shlex.quote
+    lines = []
+    existing = [(i, c) for i, c in enumerate(changes) if c.before_sha256 is not None]
+    for i, c in existing:
+        resolved = f'"$(readlink -f -- {q(c.path)})"'
+        moved = f"{{ tell moved {i} {resolved}; exit 3; }}"
+        if c.path == c.real_path:
+            no_link = " && ".join(f"[ ! -L {q(part)} ]" for part in path_components(c.path))
+            lines.append(f"{no_link} || {moved}")
+        else:
+            lines.append(f"[ {resolved} = {q(c.real_path)} ] || {moved}")
+    expected = [(i, c, _stat_expected(c)) for i, c in existing]
+    one_by_one = [
+        f"m=$(stat -c '%f %u %g' -- {q(c.real_path)} 2>/dev/null); case $m in {pattern}) ;;"
+        f' *) tell drift {i} "$m"; exit 3;; esac'
+        for i, c, (pattern, _) in expected
+    ]
+    exact = [text for _, _, (_, text) in expected]
+    if not expected or None in exact:
+        return lines + one_by_one
+    files = " ".join(q(c.real_path) for _, c in existing)
+    lines += [f"if [ \"$(stat -c '%f %u %g' -- {files} 2>/dev/null)\" != {q(chr(10).join(map(str, exact)))} ]; then"]
+    return [*lines, *one_by_one, "fi"]
+
+
+def _stat_expected(change: FileChange) -> tuple[str, str | None]:
+    """``stat -c '%f %u %g'`` of the file as the plan saw it: a case pattern (``*`` for what is not
+    known), and the exact text when all of it is known."""
+    parts = [
+        None if change.before_mode is None else f"{stat.S_IFREG | change.before_mode:x}",
+        None if change.before_uid is None else str(change.before_uid),
+        None if change.before_gid is None else str(change.before_gid),
+    ]
+    pattern = "' '".join("*" if part is None else part for part in parts)
+    return pattern, None if None in parts else " ".join(p for p in parts if p is not None)
+
+
 def _check_sums(changes: Sequence[FileChange], temps: Sequence[str], names: Sequence[str]) -> list[str]:
     """Compare-and-swap and the uploaded copies' check: each original still has the sha256 the plan was
     made from, each temporary file the planned one."""
@@ -428,6 +473,8 @@ class CommitOutcome:
     stale: tuple[str, ...] = ()  # temporary files of a killed run, removed
     unlockable: str | None = None  # why the host's lock was refused (not the run's user's own): not touched
     unexpected: str | None = None  # a record no script of ours writes: the host failed, with the raw tail
+    moved: tuple[int, str] | None = None  # (index, where the path leads now): not where the plan saw it lead
+    drift: tuple[int, str] | None = None  # (index, stat's '%f %u %g' now): not the type, mode or owner planned
 
     @property
     def live_changed(self) -> bool:
@@ -436,7 +483,9 @@ class CommitOutcome:
 
 
 # Records whose detail is base64 (it holds something that came from the host), and those whose is not.
-_TOLD = frozenset({"error", "invalid", "handler", "handler-failed", "locked", "unlockable", "stale", "backup"})
+_TOLD = frozenset(
+    {"error", "invalid", "handler", "handler-failed", "locked", "unlockable", "stale", "backup", "moved", "drift"}
+)
 _PLAIN = frozenset({"replaced", "conflict", "restored", "undo-failed"})
 
 
@@ -450,6 +499,7 @@ def parse_commit(output: bytes) -> CommitOutcome:
     locked_by: str | None = None
     unlockable: str | None = None
     unexpected: str | None = None
+    moved = drift = None
     undo_failed = False
     current: bytes | None = None
     stale: list[str] = []
@@ -496,8 +546,12 @@ def parse_commit(output: bytes) -> CommitOutcome:
             handler_failed = (index, detail)
         elif word == "stale":
             stale.append(detail)
+        elif word == "moved":
+            moved = (index, detail)
+        elif word == "drift":
+            drift = (index, detail)
     return CommitOutcome(
         answer.complete and unexpected is None, tuple(replaced), backups, conflict, error, locked_by, invalid,
         tuple(restored), undo_failed, handler_failed, tuple(handler_output), current, tuple(stale), unlockable,
-        unexpected,
+        unexpected, moved, drift,
     )  # fmt: skip

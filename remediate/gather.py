@@ -54,13 +54,13 @@ r() {
 
 def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> bytes:
     calls = "".join(
-        f"r {i} {shlex.quote(path)} {' '.join(shlex.quote(p) for p in _components(path))}\n"
+        f"r {i} {shlex.quote(path)} {' '.join(shlex.quote(p) for p in path_components(path))}\n"
         for i, path in enumerate(paths)
     )
     return f"LIMIT={int(max_file_size)}\n{_READER}{BEGIN_LINE}\n{calls}{END_LINE}\n".encode()
 
 
-def _components(path: str) -> list[str]:
+def path_components(path: str) -> list[str]:
     """Every folder on an absolute path, then the path itself: ``/a``, ``/a/b``, ``/a/b/c`` for ``/a/b/c``."""
     parts = [part for part in path.split("/") if part]
     return ["/" + "/".join(parts[: n + 1]) for n in range(len(parts))]

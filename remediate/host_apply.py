@@ -8,6 +8,7 @@ through the same remote command, the handlers again, the probes again.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 
 from .answer import CURRENT_LIMIT
@@ -80,6 +81,8 @@ def _apply(
         return failed(Status.FAILED, f"{outcome.unlockable}; not touched")
     if outcome.unexpected is not None and not outcome.live_changed:
         return failed(Status.FAILED, f"{outcome.unexpected}; nothing was replaced")
+    if outcome.moved is not None or outcome.drift is not None:
+        return failed(Status.CONFLICT, f"{_drift(plan, outcome)} since the plan was made; nothing written")
     if outcome.conflict is not None:
         index, now = outcome.conflict
         change = plan.changes[index]
@@ -179,6 +182,42 @@ def _unhealthy(probes: tuple[ProbeResult, ...]) -> str:
 def _left(plan: HostPlan, outcome: CommitOutcome, backup_dir: str) -> str:
     still = [plan.changes[i].path for i in outcome.replaced if i not in outcome.restored]
     return f"new content still in {', '.join(still)}; originals in {backup_dir}"
+
+
+def _drift(plan: HostPlan, outcome: CommitOutcome) -> str:
+    """What is no longer as the plan saw it, besides the content: where the path leads, the file's kind,
+    mode, owner or group."""
+    if outcome.moved is not None:
+        index, now = outcome.moved
+        change = plan.changes[index]
+        leads = f"now leads to {now}" if now else "no longer leads anywhere"
+        if change.path == change.real_path:
+            return f"{change.path} goes through a symbolic link and {leads}"
+        return f"{change.path} {leads}, not to {change.real_path}"
+    assert outcome.drift is not None
+    index, now = outcome.drift
+    change = plan.changes[index]
+    try:
+        mode_hex, uid, gid = now.split()
+        raw = int(mode_hex, 16)
+    except ValueError:
+        return f"{change.real_path} cannot be examined ({now!r})"
+    if not stat.S_ISREG(raw):
+        return f"{change.real_path} is no longer a regular file ({_file_kind(raw)})"
+    found = []
+    if change.before_mode is not None and stat.S_IMODE(raw) != change.before_mode:
+        found.append(f"its mode is {stat.S_IMODE(raw):04o}, not {change.before_mode:04o}")
+    planned_owner = (change.before_uid, change.before_gid)
+    if any(seen is not None and str(seen) != now_id for seen, now_id in zip(planned_owner, (uid, gid), strict=True)):
+        found.append(f"its owner is {uid}:{gid}, not {change.before_uid}:{change.before_gid}")
+    return f"{change.real_path}: {' and '.join(found) or 'its mode or owner changed'}"
+
+
+def _file_kind(raw_mode: int) -> str:
+    """A file's kind in words, from its st_mode."""
+    kinds = {stat.S_IFLNK: "a symbolic link", stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO",
+             stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}  # fmt: skip
+    return kinds.get(stat.S_IFMT(raw_mode), "not a regular file")
 
 
 def _stopped(answer: CommandResult) -> str:

@@ -298,6 +298,10 @@ class FileChange:
     # When ``before`` is only for showing (the journal's masked copy of what a run wrote), the sha256 the
     # host's file must have for the compare-and-swap.
     basis_sha256: str | None = None
+    # The owner and group the file had when the plan was made (``uid``/``gid`` are those it will have),
+    # for the compare-and-swap; None where that is not known (then only content, mode and path count).
+    before_uid: int | None = None
+    before_gid: int | None = None
 
     # Cached: the commit script, its parser and the journal each ask, and a config file is hashed whole.
     @cached_property

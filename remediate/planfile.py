@@ -61,6 +61,8 @@ def _host_document(host_plan: HostPlan) -> dict[str, Any]:
                 "before_mode": c.before_mode,
                 "uid": c.uid,
                 "gid": c.gid,
+                "before_uid": c.before_uid,
+                "before_gid": c.before_gid,
                 "owner": c.owner,
                 "group": c.group,
                 "validators": list(c.validators),
@@ -107,7 +109,7 @@ def _change(data: Mapping[str, Any], where: str) -> FileChange:
     change = FileChange(
         data["path"], data["real_path"], tuple(data["steps"]), before, base64.b64decode(data["after"], validate=True),
         data["mode"], data["uid"], data["gid"], data["owner"], data["group"], data["before_mode"],
-        tuple(data["validators"]),
+        tuple(data["validators"]), before_uid=data.get("before_uid"), before_gid=data.get("before_gid"),
     )  # fmt: skip
     if (change.before_sha256, change.after_sha256) != (data["sha256_before"], data["sha256_after"]):
         raise UserError(f"{where}: {change.path}: the content does not match its sha256: the plan file was altered")

@@ -157,6 +157,8 @@ def _change(working: _WorkingFile) -> FileChange | None:
         group=working.group if working.group != (remote.group if exists else None) else None,
         before_mode=remote.mode if exists else None,
         validators=tuple(dict.fromkeys(s.validate for s in working.steps if s.validate)),
+        before_uid=remote.uid if exists else None,
+        before_gid=remote.gid if exists else None,
     )
 
 

@@ -21,10 +21,13 @@ def reverse(change: FileChange) -> FileChange:
             change.path, change.real_path, change.steps, change.after, b"", change.mode, None, None,
             before_mode=change.mode, delete=True,
         )  # fmt: skip
+    # The replacement got the original's owner and group unless the step named others.
+    kept_owner = change.owner is None and change.group is None
     return FileChange(
         change.path, change.real_path, change.steps, change.after, change.before,
         mode=change.before_mode if change.before_mode is not None else change.mode,
         uid=change.uid, gid=change.gid, before_mode=change.mode,
+        before_uid=change.uid if kept_owner else None, before_gid=change.gid if kept_owner else None,
     )  # fmt: skip
 
 
@@ -94,6 +97,7 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         record.path, current.real_path or record.real_path, ("rollback",), shown, record.original,
         mode=record.mode_before if record.mode_before is not None else record.mode_after,
         uid=record.uid, gid=record.gid, before_mode=current.mode if now is not None else None,
+        before_uid=current.uid if now is not None else None, before_gid=current.gid if now is not None else None,
         # The journal keeps an original that held a secret masked: its true bytes come from the host's
         # backup, checked against the sha256 the journal recorded before the run.
         source=record.backup_path if record.original_masked else None,

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host
@@ -24,7 +25,7 @@ from pytest_mock import MockerFixture
 
 from remediate.cli import main
 from remediate.errors import UserError
-from remediate.lab import Lab, ensure_lab_user
+from remediate.lab import Lab, LabHost, ensure_lab_user
 
 pytestmark = pytest.mark.lab
 
@@ -288,3 +289,69 @@ def test_an_error_after_the_run_started_finishes_it_as_failed(
     assert capsys.readouterr().err == "remediate: error: planning failed here\n"
     ((_, status),) = _runs(in_repo)
     assert status == "failed"
+
+
+# --- compare-and-swap on what the plan saw, not only the content ---------------------------------------------
+
+OTHER = "/var/www/html/wp-settings.other.php"  # where a link may lead instead
+
+
+def _stage_link_to_elsewhere(web1: LabHost) -> None:
+    """The target becomes a link to a copy with the same bytes: the content still matches the plan."""
+    target = web1.local_path(WP)
+    web1.local_path(OTHER).write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(OTHER)
+
+
+def _stage_repointed_link(web1: LabHost) -> None:
+    """A link the plan saw (to the real file) now leads to another file with the same bytes."""
+    link = web1.local_path(LINKED)
+    link.unlink()
+    web1.local_path(OTHER).write_bytes(web1.local_path(WP).read_bytes())
+    link.symlink_to(OTHER)
+
+
+LINKED = "/var/www/html/settings-link.php"
+
+
+@pytest.mark.parametrize(
+    ("target", "stage", "problem"),
+    [
+        (WP, lambda h: h.local_path(WP).chmod(0o600), f"{WP}: its mode is 0600, not 0644"),
+        (WP, lambda h: os.chown(h.local_path(WP), 33, 33), f"{WP}: its owner is 33:33, not 0:0"),
+        (WP, _stage_link_to_elsewhere, f"{WP} goes through a symbolic link and now leads to {OTHER}"),
+        (LINKED, _stage_repointed_link, f"{LINKED} now leads to {OTHER}, not to {WP}"),
+    ],
+    ids=["chmod", "chown", "replaced by a link", "link re-pointed"],
+)
+def test_a_reviewed_plan_is_refused_where_more_than_the_content_moved_on(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path, target: str, stage: Any, problem: str
+) -> None:
+    web1 = lab.host("web1")
+    if target == LINKED:
+        web1.local_path(LINKED).symlink_to(WP)
+    playbook = tmp_path / "pb.yml"
+    playbook.write_text(f"steps:\n  - line_patch: {{path: {target}, regex: '\\.phpp\\b', replace: '.php'}}\n")
+    plan_file = tmp_path / "fix.plan"
+    assert main(["plan", str(playbook), "-i", str(lab.inventory_path), "--limit", "web1", "-o", str(plan_file)]) == 0
+    stage(web1)
+    seen = {p: (os.lstat(web1.local_path(p)), _bytes(web1, p)) for p in (WP, OTHER, LINKED) if _exists(web1, p)}
+    capsys.readouterr()
+    code, doc = run_json(capsys, "apply", "--plan", str(plan_file), "--yes")
+    assert code == 1
+    entry = doc["hosts"]["web1"]
+    assert (entry["status"], entry["error"]) == ("conflict", f"{problem} since the plan was made; nothing written")
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("conflict", entry["error"])
+    for path, (st, content) in seen.items():  # every file and link exactly as staged
+        now = os.lstat(web1.local_path(path))
+        assert (now.st_mode, now.st_uid, now.st_gid, _bytes(web1, path)) == (st.st_mode, st.st_uid, st.st_gid, content)
+
+
+def _exists(host: LabHost, path: str) -> bool:
+    return os.path.lexists(host.local_path(path))
+
+
+def _bytes(host: LabHost, path: str) -> bytes:
+    local = host.local_path(path)
+    return os.readlink(local).encode() if local.is_symlink() else local.read_bytes()
