@@ -94,6 +94,29 @@ cleanup() { for t in "$@"; do [ -n "$t" ] && rm -f -- "$t"; done; }
 """.replace("CURRENT_LIMIT", str(CURRENT_LIMIT + 1))
 
 
+def sweep_script(run_id: str, folders: Sequence[str], lock_dir: str | None = None, as_root: bool = False) -> bytes:
+    """Only the sweep of a killed run's temporary files in ``folders``, under the host's lock: for a host
+    with nothing to write whose folders may hold them (a rollback's). Its answer parses as a commit's."""
+    lines = [_PRELUDE, BEGIN_LINE, _lock(run_id, _lock_dir(lock_dir, as_root)), *_sweep(folders), END_LINE]
+    return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
+
+
+def _lock_dir(lock_dir: str | None, as_root: bool) -> str:
+    if lock_dir is not None:
+        return lock_dir
+    return ROOT_LOCK_DIR if as_root else USER_LOCK_DIR
+
+
+def _sweep(folders: Sequence[str]) -> list[str]:
+    """Removes the temporary files a killed run left in ``folders`` (never a live run's: the caller holds
+    the lock), each named in a ``stale`` record."""
+    q = shlex.quote
+    return [
+        f'for f in {q(folder)}/.remediate-??????; do [ -f "$f" ] && rm -f -- "$f" && tell stale 0 "$f"; done'
+        for folder in folders
+    ]
+
+
 def backup_path(backup_root: str, run_id: str, real_path: str) -> str:
     return posixpath.join(backup_root, run_id) + real_path
 
@@ -105,6 +128,7 @@ def commit_script(
     backup_root: str = DEFAULT_BACKUP_ROOT,
     lock_dir: str | None = None,
     as_root: bool = False,
+    sweep: Sequence[str] = (),
 ) -> bytes:
     """The host's whole write as one sh script. ``as_root``: the script runs as root (the login user is
     root, or it goes through sudo), so a file that must belong to root:root needs no ``chown``.
@@ -114,14 +138,8 @@ def commit_script(
     temps = [f"t{i}" for i in range(len(changes))]
     names = _temporary_names(changes)
     folders = sorted({posixpath.dirname(c.real_path) for c in changes})  # the targets' own folders
-    if lock_dir is None:
-        lock_dir = ROOT_LOCK_DIR if as_root else USER_LOCK_DIR
-    lines = [_PRELUDE, BEGIN_LINE, _lock(run_id, lock_dir)]
-    # Temporary files left by a run that was killed (never by a live one: this run holds the lock).
-    for folder in folders:
-        lines.append(
-            f'for f in {q(folder)}/.remediate-??????; do [ -f "$f" ] && rm -f -- "$f" && tell stale 0 "$f"; done'
-        )
+    lines = [_PRELUDE, BEGIN_LINE, _lock(run_id, _lock_dir(lock_dir, as_root))]
+    lines += _sweep(sorted(set(folders) | set(sweep)))
     lines += [f"{t}=''; r{i}=''" for i, t in enumerate(temps)]
     quoted_temps = " ".join('"$' + t + '"' for t in temps)
     lines.append(f"trap 'cleanup {quoted_temps}' EXIT")

@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 
 from .answer import CURRENT_LIMIT
-from .commit import DEFAULT_BACKUP_ROOT, CommitOutcome, backup_path, commit_script, parse_commit
+from .commit import DEFAULT_BACKUP_ROOT, CommitOutcome, backup_path, commit_script, parse_commit, sweep_script
 from .diff import file_diff
 from .errors import HostError
 from .journal import Journal
@@ -50,6 +50,8 @@ def _apply(
     # The health as it is before the change: one attempt, no retries (they are for settling after one).
     precheck = run_probes(transport, plan.probes, plan.host.address, retry=False) if options.precheck else ()
     if not plan.changes:
+        if plan.sweep and (problem := _swept(transport, run_id, plan)):
+            return HostResult(name, Status.FAILED, error=problem, precheck=precheck)
         probes = run_probes(transport, plan.probes, plan.host.address)
         if options.probes_decide and not all(p.ok for p in probes):
             return HostResult(name, Status.FAILED, error=_unhealthy(probes), probes=probes, precheck=precheck)
@@ -63,7 +65,9 @@ def _apply(
         journal.record_host_plan(run_id, plan, "writing", backups)
     try:
         answer = transport.run_script(
-            commit_script(run_id, plan.changes, plan.handlers, options.backup_root, as_root=_as_root(plan))
+            commit_script(
+                run_id, plan.changes, plan.handlers, options.backup_root, as_root=_as_root(plan), sweep=plan.sweep
+            )
         )
     except HostError as e:
         return HostResult(
@@ -182,6 +186,19 @@ def _unhealthy(probes: tuple[ProbeResult, ...]) -> str:
 def _left(plan: HostPlan, outcome: CommitOutcome, backup_dir: str) -> str:
     still = [plan.changes[i].path for i in outcome.replaced if i not in outcome.restored]
     return f"new content still in {', '.join(still)}; originals in {backup_dir}"
+
+
+def _swept(transport: Transport, run_id: str, plan: HostPlan) -> str:
+    """Clears the plan's folders of a killed run's temporary files; what went wrong, or ''."""
+    try:
+        answer = transport.run_script(sweep_script(run_id, plan.sweep, as_root=_as_root(plan)))
+    except HostError as e:
+        return f"{e}; nothing to put back"
+    outcome = parse_commit(answer.stdout)
+    if outcome.locked_by is not None:
+        return f"locked by run {outcome.locked_by}; not touched"
+    problem = outcome.unlockable or outcome.unexpected or (None if outcome.completed else _stopped(answer))
+    return f"{problem}; nothing to put back" if problem else ""
 
 
 def _drift(plan: HostPlan, outcome: CommitOutcome) -> str:

@@ -357,6 +357,9 @@ class HostPlan:
     error: str = ""
     handlers: tuple[str, ...] = ()  # on_change commands of the changed steps, once each, in step order
     probes: tuple[Probe, ...] = ()
+    # Folders to clear of a killed run's temporary files even when nothing is written there (a rollback's:
+    # the run it undoes may have been killed with new content in them).
+    sweep: tuple[str, ...] = ()
 
     @property
     def status(self) -> Status:

@@ -6,6 +6,7 @@ rename and handlers as an apply: it only writes a file that still holds exactly 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 
 from .diff import file_diff
@@ -71,7 +72,8 @@ def rollback_host_plan(
         if MASK in h
     ]
     probes = tuple(p for p in record.probes if MASK not in repr(p))
-    return HostPlan(host, tuple(changes), tuple(noops), handlers=handlers, probes=probes)
+    sweep = tuple(sorted({posixpath.dirname(observed[f.path].real_path or f.real_path) for f in files}))
+    return HostPlan(host, tuple(changes), tuple(noops), handlers=handlers, probes=probes, sweep=sweep)
 
 
 def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[FileChange | None, str]:

@@ -355,3 +355,22 @@ def _exists(host: LabHost, path: str) -> bool:
 def _bytes(host: LabHost, path: str) -> bytes:
     local = host.local_path(path)
     return os.readlink(local).encode() if local.is_symlink() else local.read_bytes()
+
+
+def test_a_rollback_with_nothing_to_write_still_sweeps_a_killed_runs_temporary_files(
+    lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    web1 = lab.host("web1")
+    code, doc = apply_web1(capsys, lab)
+    assert code == 0
+    run_id = doc["run_id"]
+    # Put back by hand since, and a temporary file (new content) that a killed run of it left behind.
+    fixed = web1.local_path(WP).read_bytes()
+    web1.local_path(WP).write_bytes(fixed.replace(FIXED, BROKEN))
+    leftover = web1.local_path("/var/www/html/.remediate-Kx81Qz")
+    leftover.write_bytes(fixed)
+    code, doc = run_json(capsys, "rollback", run_id, "--yes")
+    assert code == 0, doc
+    assert doc["hosts"]["web1"]["status"] == "unchanged"
+    assert not leftover.exists()
+    assert BROKEN in web1.local_path(WP).read_bytes()

@@ -19,7 +19,7 @@ import pytest
 from pytest_mock import MockerFixture
 
 from remediate.answer import CURRENT_LIMIT
-from remediate.commit import CommitOutcome, commit_script, parse_commit
+from remediate.commit import CommitOutcome, commit_script, parse_commit, sweep_script
 from remediate.gather import gather_script, parse_gather
 from remediate.model import FileChange, FileKind, sha256_hex
 
@@ -431,3 +431,13 @@ def test_a_conflicting_file_is_sent_back_only_up_to_a_limit(tmp_path: Path) -> N
         run_sh(commit_script("RUN19", [change], backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR)).stdout
     )
     assert outcome.conflict is not None and outcome.current == b"x" * (CURRENT_LIMIT + 1)  # "larger than that"
+
+
+def test_the_sweep_alone_removes_a_killed_runs_temporary_files_under_the_lock(tmp_path: Path) -> None:
+    leftover = tmp_path / ".remediate-Kx81Qz"
+    leftover.write_bytes(b"new content of a killed run\n")
+    keep = tmp_path / ".remediate-longer-name"  # not one of ours: six letters after the prefix
+    keep.write_bytes(b"x")
+    outcome = parse_commit(run_sh(sweep_script("RUN20", [str(tmp_path)], lock_dir=LOCK_DIR)).stdout)
+    assert outcome.completed and outcome.stale == (str(leftover),)
+    assert not leftover.exists() and keep.exists()
