@@ -76,11 +76,18 @@ def _tcp(probe: TcpProbe, address: str) -> ProbeResult:
 
 def host_probe_script(probes: Sequence[HostProbe]) -> bytes:
     """One line per probe: ``INDEX RC OUTPUT_B64`` (for a file probe RC is 0 when it could be read)."""
-    lines = ["LC_ALL=C; export LC_ALL", BEGIN_LINE]
+    lines = ["LC_ALL=C; export LC_ALL", "nl='\n'", BEGIN_LINE]
     for i, probe in enumerate(probes):
         if isinstance(probe, CommandProbe):
             # No pipe after the command: $? must be the command's own exit status.
-            lines.append(f"o=$(timeout {probe.timeout:g} sh -c {shlex.quote(probe.run)} 2>&1 </dev/null); r=$?")
+            # timeout leads a process group of its own: once the command has ended (or been ended at its
+            # deadline) the whole group goes, so a child it left holding the output open (``(sleep 20 &)``)
+            # can hold up neither the answer nor the host. The status comes last, on a line of its own.
+            lines.append(
+                f"o=$(timeout -k 1 {probe.timeout:g} sh -c {shlex.quote(probe.run)} 2>&1 </dev/null & p=$!;"
+                " wait $p; r=$?; kill -KILL -$p 2>/dev/null; printf '\\n%s' \"$r\")"
+            )
+            lines.append("r=${o##*$nl}; o=${o%$nl*}")
             lines.append(
                 f'printf \'%s %s %s\\n\' {i} "$r" "$(printf \'%s\' "$o" | head -c {MAX_CAPTURE} | base64 -w0)"'
             )

@@ -374,3 +374,41 @@ def test_a_rollback_with_nothing_to_write_still_sweeps_a_killed_runs_temporary_f
     assert doc["hosts"]["web1"]["status"] == "unchanged"
     assert not leftover.exists()
     assert BROKEN in web1.local_path(WP).read_bytes()
+
+
+def _gone(pid: int) -> bool:
+    """The process ended (a zombie its reaper has not collected yet counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_probes_timeout_holds_when_a_child_keeps_its_output_open(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    web1 = lab.host("web1")
+    playbook = tmp_path / "pb.yml"
+    playbook.write_text(
+        "steps:\n"
+        "  - line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php'}\n"
+        "verify:\n"
+        # The probe answers at once, but leaves a child that holds its output open for 60 s.
+        "  - command: {run: '(sh -c \"echo $$ > /tmp/straggler.pid; exec sleep 60\" &); echo ok', timeout: 5}\n"
+    )
+    argv = [
+        "apply",
+        str(playbook),
+        "-i",
+        str(lab.inventory_path),
+        "--yes",
+        "--limit",
+        "web1",
+        "--command-timeout",
+        "15",
+    ]
+    code, doc = run_json(capsys, *argv)
+    entry = doc["hosts"]["web1"]
+    assert code == 0 and entry["status"] == "changed", entry
+    assert [(p["ok"], p["detail"]) for p in entry["probes"]] == [(True, "rc 0")]
+    assert _gone(int(web1.local_path("/tmp/straggler.pid").read_text()))  # its process group was ended
