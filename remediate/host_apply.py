@@ -79,10 +79,8 @@ def _apply(
     def failed(status: Status, error: str, changes: tuple[FileChange, ...] = ()) -> HostResult:
         return HostResult(name, status, changes, error, backup_dir if outcome.backups else "", precheck=precheck)
 
-    if outcome.locked_by is not None:
-        return failed(Status.FAILED, f"locked by run {outcome.locked_by}; not touched")
-    if outcome.unlockable is not None:
-        return failed(Status.FAILED, f"{outcome.unlockable}; not touched")
+    if (refusal := _lock_refusal(outcome)) is not None:
+        return failed(Status.FAILED, refusal)
     if outcome.unexpected is not None and not outcome.live_changed:
         return failed(Status.FAILED, f"{outcome.unexpected}; nothing was replaced")
     if outcome.moved is not None or outcome.drift is not None:
@@ -195,10 +193,19 @@ def _swept(transport: Transport, run_id: str, plan: HostPlan) -> str:
     except HostError as e:
         return f"{e}; nothing to put back"
     outcome = parse_commit(answer.stdout)
+    if (refusal := _lock_refusal(outcome)) is not None:
+        return refusal
+    problem = outcome.unexpected or (None if outcome.completed else _stopped(answer))
+    return f"{problem}; nothing to put back" if problem else ""
+
+
+def _lock_refusal(outcome: CommitOutcome) -> str | None:
+    """Why the host's lock was not taken (another run holds it, or it is not the run's user's own)."""
     if outcome.locked_by is not None:
         return f"locked by run {outcome.locked_by}; not touched"
-    problem = outcome.unlockable or outcome.unexpected or (None if outcome.completed else _stopped(answer))
-    return f"{problem}; nothing to put back" if problem else ""
+    if outcome.unlockable is not None:
+        return f"{outcome.unlockable}; not touched"
+    return None
 
 
 def _drift(plan: HostPlan, outcome: CommitOutcome) -> str:
