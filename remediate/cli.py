@@ -67,8 +67,27 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    """A number of seconds, 0 or more (argparse makes the error a usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"not a number of seconds (0 or more): {text!r}")
+    return value
+
+
+def _add_lock_wait(parser: argparse.ArgumentParser, default: float, why: str) -> None:
+    parser.add_argument(
+        "--lock-wait", type=_seconds, default=default, metavar="SECONDS",
+        help=f"wait this long for a host's lock held by another run (default {default:g}: {why})",
+    )  # fmt: skip
+
+
 def _add_apply_options(apply: argparse.ArgumentParser) -> None:
     _add_connection_options(apply)
+    _add_lock_wait(apply, 0, "refuse such a host at once")
     apply.add_argument("--precheck", action="store_true", help="also run the verify probes before changing anything")
     apply.add_argument(
         "--no-rollback", action="store_true", help="keep a host's changes when its verification fails (debugging)"
@@ -128,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(rollback, "restore")
     _add_connection_options(rollback)
+    _add_lock_wait(rollback, 60, "a run that has just failed may still be putting its host back")
 
     runs = commands.add_parser("runs", help="list recent runs from the journal")
     runs.add_argument("--last", type=int, default=20, help="how many runs (default 20)")

@@ -154,7 +154,10 @@ def execute(
     """Confirms, then writes and verifies the plan wave by wave, and reports: the one way a plan is applied."""
     if not confirmed(args, console, journal, plan, "Apply these changes to {count} host(s)? [y/N] ", "applied"):
         return EXIT_HOST_FAILED
-    options = ApplyOptions(rollback=not args.no_rollback, precheck=args.precheck)
+    options = ApplyOptions(
+        rollback=not args.no_rollback, precheck=args.precheck, command_timeout=args.command_timeout,
+        lock_wait=args.lock_wait,
+    )  # fmt: skip
     waves = plan_waves([hp.host.name for hp in plan.hosts], policy, groups)
     stop = threading.Event()
     with (

@@ -9,6 +9,7 @@ from dataclasses import replace
 from .cmd_apply import fleet_for
 from .errors import UserError
 from .host_apply import ApplyOptions
+from .hostlock import LockRequest
 from .inventory import load_inventory
 from .journal import Journal, state_dir
 from .model import Plan, RunResult
@@ -55,7 +56,10 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
             rollback_of=record.run_id,
         )  # fmt: skip
         with fleet:
-            observed = fleet.survey((host, tuple(f.path for f in files[host.name])) for host in reachable)
+            # Read under each host's lock (waiting for a run that may still be putting it back), which the
+            # write keeps: the plan is made from files no other run is changing.
+            targets = ((host, tuple(f.path for f in files[host.name])) for host in reachable)
+            observed = fleet.survey(targets, LockRequest(run_id, args.lock_wait))
             plan = Plan(
                 run_id,
                 f"rollback of {record.run_id} ({record.playbook})",
@@ -74,6 +78,9 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 return EXIT_HOST_FAILED
             # The probes report health after the rollback without judging it: what it puts back may be the
             # outage itself. And a rollback is never undone in turn: that would re-apply the change.
-            options = ApplyOptions(rollback=False, probes_decide=False)
+            options = ApplyOptions(
+                rollback=False, probes_decide=False, command_timeout=args.command_timeout, lock_wait=args.lock_wait,
+                undoing=True,
+            )  # fmt: skip
             result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
             return finish(console, journal, result, json_mode, masker)

@@ -1,16 +1,7 @@
 """Writing a host's planned changes in one remote command: a shell half and a pure parser half.
 
-The script, fed to ``sh -s`` on the host, takes the host's lock, then runs these stages over all files of
-the host, each stage for every file before the next stage starts.
-
-The lock is ``flock`` on ``lock`` in a folder of the run's user's own: ``/run/remediate`` for a run as
-root, ``$HOME/.remediate`` for any other user. The folder must be a real folder (not a link) owned by
-that user with no group or other write access, and the lock a regular file of that user (not a link):
-anything else is a per-host error, and nothing is opened through it. So no other user of the host can
-plant a link that makes root write through it (a world-writable ``/run/lock`` allowed that), nor hold
-the lock or write the text a second run shows. That text, the holder's run id and start time, is kept
-in ``holder`` in the same folder. A ``flock`` dies with its process, so a killed run never blocks the
-next.
+The script, fed to ``sh -s`` on the host, takes the host's lock (``hostlock``), then runs these stages
+over all files of the host, each stage for every file before the next stage starts.
 
 1. upload: the new bytes go to a temporary file in the target's own folder, named ``.remediate-`` and six
    random characters and created exclusively (O_EXCL: never through an existing file or link), with the
@@ -36,7 +27,15 @@ give needs no ``chmod``, root's own file no ``chown``, and one ``sha256sum`` che
 (only a mismatch looks at each file alone, to say which and why).
 
 Validators and handlers run with the lock's descriptor closed: a handler that starts a daemon must not
-hand the lock to it, or the host would stay locked for as long as the daemon lives.
+hand the lock to it, or the host would stay locked for as long as the daemon lives. They run under a
+deadline on the host, short of the controller's own limit (``host_budget``), each in a process group
+of its own that the deadline ends whole.
+
+The script never outlives its controller with a change live: on SIGHUP, SIGINT, SIGTERM or SIGPIPE (a
+record it could not write: the controller is gone) it ends the step running, puts every original back
+and runs the handlers again if they had run, then exits. Only an answer that reached its end leaves
+the new files in place. A rollback's script (``undoing``) instead carries on without its controller.
+The whole script is one compound command, read in full before any of it runs.
 
 The answer is framed as ``answer`` says. Every record is ``WORD INDEX DETAIL``, where a detail that came
 from the host (a command's output, a file name found there, the lock holder's text) is base64, so a
@@ -53,28 +52,27 @@ import secrets
 import shlex
 import stat
 import string
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .answer import BEGIN_LINE, CURRENT_LIMIT, END_LINE, read_answer
 from .gather import path_components
+from .hostlock import LOCK_FUNCTIONS, default_lock_dir, lock_shell
 from .model import FileChange
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
-ROOT_LOCK_DIR = "/run/remediate"  # /run: only root may create in it, and it is emptied at boot
-USER_LOCK_DIR = "$HOME/.remediate"  # a shell word: the login user's own home, for a run that is not root's
 PATH_PLACEHOLDER = "{path}"
+KILL_GRACE = 1  # seconds from timeout's TERM to its KILL, for a step that ignores TERM
+STEP_OUTPUT_LIMIT = 64 * 1024  # bytes of a validator's or handler's output sent back
 _EOF = "__REMEDIATE_EOF__"  # underscores never occur in base64, so the heredoc cannot end early
 
-_PRELUDE = r"""set -u
+_PRELUDE = (
+    r"""set -u
 umask 077
 LC_ALL=C; export LC_ALL
-say() { printf '%s %s %s\n' "$1" "$2" "$3"; }
-tell() { printf '%s %s %s\n' "$1" "$2" "$(printf '%s' "$3" | base64 -w0)"; }
+LOCK_FUNCTIONS
 fail() { tell error "$1" "$2"; exit 1; }
-unlockable() { tell unlockable 0 "$1"; exit 5; }
 sum() { set -- $(sha256sum < "$1") && printf '%s' "$1"; }
 cas() {
   if [ "$2" = absent ]; then
@@ -91,20 +89,40 @@ cas() {
   fi
 }
 cleanup() { for t in "$@"; do [ -n "$t" ] && rm -f -- "$t"; done; }
-""".replace("CURRENT_LIMIT", str(CURRENT_LIMIT + 1))
+p=''; h=''; dl=0
+# A validator or handler ("$@": sh -c's arguments), until the deadline dl, in a process group of its own
+# (timeout leads one, and at the deadline ends all of it), with the lock's descriptor closed and its
+# output in a file of the lock's private folder: a pipe could be held open by a daemon a handler starts.
+# o: its output, s: its status. Time is the uptime in hundredths of a second, read by a builtin.
+step() {
+  now; left=$(( dl - c ))
+  if [ "$left" -lt 1 ]; then o="not run: the run's time on the host was up"; s=124; return; fi
+  c=$(( left % 100 )); [ "$c" -ge 10 ] || c=0$c; left=$(( left / 100 )).$c
+  timeout -k KILL_GRACE "$left" sh -c "$@" > "$d/out" 2>&1 < /dev/null 9>&- & p=$!
+  wait "$p"; s=$?; p=''
+  o=$(head -c STEP_OUTPUT_LIMIT -- "$d/out"); : > "$d/out"
+  case $s in 124|137) o="timed out after $left s${o:+: $o}";; esac
+}
+now() {
+  read u _ < /proc/uptime 2>/dev/null || u=0.00
+  c=${u%.*}${u#*.}; while [ "${c#0}" != "$c" ]; do c=${c#0}; done; : "${c:=0}"  # no leading 0: not octal
+}
+deadline() { now; dl=$(( c + $1 * 100 )); }
+""".replace("LOCK_FUNCTIONS", LOCK_FUNCTIONS)
+    .replace("CURRENT_LIMIT", str(CURRENT_LIMIT + 1))
+    .replace("KILL_GRACE", str(KILL_GRACE))
+    .replace("STEP_OUTPUT_LIMIT", str(STEP_OUTPUT_LIMIT))
+)
 
 
-def sweep_script(run_id: str, folders: Sequence[str], lock_dir: str | None = None, as_root: bool = False) -> bytes:
+def sweep_script(
+    run_id: str, folders: Sequence[str], lock_dir: str | None = None, as_root: bool = False, lock_wait: float = 0.0
+) -> bytes:
     """Only the sweep of a killed run's temporary files in ``folders``, under the host's lock: for a host
     with nothing to write whose folders may hold them (a rollback's). Its answer parses as a commit's."""
-    lines = [_PRELUDE, BEGIN_LINE, _lock(run_id, _lock_dir(lock_dir, as_root)), *_sweep(folders), END_LINE]
+    lock = lock_shell(run_id, lock_dir or default_lock_dir(as_root), lock_wait)
+    lines = [_PRELUDE, BEGIN_LINE, lock, *_sweep(folders), END_LINE]
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
-
-
-def _lock_dir(lock_dir: str | None, as_root: bool) -> str:
-    if lock_dir is not None:
-        return lock_dir
-    return ROOT_LOCK_DIR if as_root else USER_LOCK_DIR
 
 
 def _sweep(folders: Sequence[str]) -> list[str]:
@@ -129,21 +147,30 @@ def commit_script(
     lock_dir: str | None = None,
     as_root: bool = False,
     sweep: Sequence[str] = (),
+    budget: int = 108,
+    lock_wait: float = 0.0,
+    undoing: bool = False,
 ) -> bytes:
     """The host's whole write as one sh script. ``as_root``: the script runs as root (the login user is
     root, or it goes through sudo), so a file that must belong to root:root needs no ``chown``.
     ``lock_dir``: the lock's folder, by default ``ROOT_LOCK_DIR`` or ``USER_LOCK_DIR`` as ``as_root``
-    says (a path, or a shell word such as ``$HOME/...``, which is expanded on the host)."""
+    says (a path, or a shell word such as ``$HOME/...``, which is expanded on the host). ``budget``:
+    seconds the validators and handlers may take in all (see ``host_budget``). ``lock_wait``: seconds to
+    wait for a lock another run holds. ``undoing``: the script puts originals back (a rollback), so it
+    carries on when the controller is gone rather than undo itself."""
     q = shlex.quote
     temps = [f"t{i}" for i in range(len(changes))]
     names = _temporary_names(changes)
     folders = sorted({posixpath.dirname(c.real_path) for c in changes})  # the targets' own folders
-    lines = [_PRELUDE, BEGIN_LINE, _lock(run_id, _lock_dir(lock_dir, as_root))]
+    lines = [_PRELUDE, BEGIN_LINE, lock_shell(run_id, lock_dir or default_lock_dir(as_root), lock_wait)]
     lines += _sweep(sorted(set(folders) | set(sweep)))
     lines += [f"{t}=''; r{i}=''" for i, t in enumerate(temps)]
     quoted_temps = " ".join('"$' + t + '"' for t in temps)
     lines.append(f"trap 'cleanup {quoted_temps}' EXIT")
-    lines.append("trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM")
+    lines += _undo_function(changes, backup_root, run_id)
+    lines += _on_signals(handlers, budget, undoing)
+    if handlers or any(c.validators for c in changes):
+        lines.append(f"deadline {budget}")
 
     for i, change in enumerate(changes):
         if change.before_sha256 is None:  # a file to create must still be absent: shell builtins tell
@@ -156,9 +183,9 @@ def commit_script(
     for i, change in enumerate(changes):
         for validator in change.validators:
             if PATH_PLACEHOLDER in validator:
-                # The placeholder becomes a double-quoted reference to the temporary file's path: shell-quoted.
-                command = validator.replace(PATH_PLACEHOLDER, f'"${temps[i]}"')
-                lines.append(f'o=$( ( {command}\n) 9>&- 2>&1 </dev/null) || {{ tell invalid {i} "$o"; exit 4; }}')
+                # The placeholder becomes "$1", and sh -c gets the temporary file's path as $1.
+                command = q(validator.replace(PATH_PLACEHOLDER, '"$1"'))
+                lines.append(f'step {command} sh "${temps[i]}"; [ "$s" = 0 ] || {{ tell invalid {i} "$o"; exit 4; }}')
 
     backed_up = [(i, c) for i, c in enumerate(changes) if c.before is not None]  # a new file has no original
     saved = {i: backup_path(backup_root, run_id, c.real_path) for i, c in backed_up}
@@ -170,14 +197,21 @@ def commit_script(
     if synced:
         lines.append(f"sync -- {' '.join(synced)} 2>/dev/null || sync")
 
+    # Said before anything goes live: when the controller is gone, this write fails (SIGPIPE), and the
+    # script stops here with every file as it was.
+    lines.append("say ready 0 -")
     for i, change in enumerate(changes):
         target = q(change.real_path)
+        # r is set first: a signal taken right after the rename (traps run between commands) must find
+        # the file marked for putting back. Putting back a file not yet renamed rewrites its original.
         if change.delete:
-            lines.append(f"rm -f -- {target} || fail {i} {q('cannot remove ' + change.real_path)}")
+            lines.append(f"r{i}=1; rm -f -- {target} || fail {i} {q('cannot remove ' + change.real_path)}")
         else:
-            lines.append(f'mv -fT -- "${temps[i]}" {target} || fail {i} {q("cannot rename into " + change.real_path)}')
+            lines.append(
+                f'r{i}=1; mv -fT -- "${temps[i]}" {target} || fail {i} {q("cannot rename into " + change.real_path)}'
+            )
             lines.append(f"{temps[i]}=''")
-        lines.append(f"r{i}=1; say replaced {i} -")
+        lines.append(f"say replaced {i} -")
 
     lines.append(f"sync -- {' '.join(q(folder) for folder in folders)} 2>/dev/null || true")
     for i, change in enumerate(changes):
@@ -185,12 +219,54 @@ def commit_script(
             lines.append(f"[ ! -e {q(change.real_path)} ] || fail {i} 'the file is still there'")
     lines += _read_back(changes)
 
-    lines += _whole_config_validators(changes, backup_root, run_id)
+    lines += _whole_config_validators(changes)
+    if handlers:
+        lines.append("h=1")  # from here, putting the originals back also means running the handlers again
     for k, handler in enumerate(handlers):
-        lines.append(f'o=$( ( {handler}\n) 9>&- 2>&1 </dev/null) || {{ tell handler-failed {k} "$o"; exit 6; }}')
+        lines.append(f'step {q(handler)}; [ "$s" = 0 ] || {{ tell handler-failed {k} "$o"; exit 6; }}')
         lines.append(f'tell handler {k} "$o"')
     lines.append(END_LINE)
-    return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
+    # One compound command: sh reads all of it before it runs any of it, so a script cut short on its
+    # way (a controller killed while sending it) runs none of it.
+    return ("{\n" + "\n".join(lines) + "\n}\n").encode("utf-8", errors="surrogateescape")
+
+
+def host_budget(command_timeout: float) -> int:
+    """Seconds a write's validators and handlers may take in all on the host: the controller's limit of
+    the command less a margin, so that a step ended at the deadline (TERM, then KILL ``KILL_GRACE``
+    later) leaves the script time to put the originals back and answer before the controller gives up."""
+    return max(1, int(command_timeout - max(3.0, command_timeout / 10)))
+
+
+# The exit status a shell gives for each signal the script catches (128 + its number).
+SIGNAL_STATUS = {"HUP": 129, "INT": 130, "PIPE": 141, "TERM": 143}
+
+
+def _on_signals(handlers: Sequence[str], budget: int, undoing: bool) -> list[str]:
+    """What the script does on a signal. A write puts every original back before it exits (with the
+    handlers again, once they had run): HUP or PIPE (the controller is gone: the write of a record
+    failed), TERM or INT. A step running then is ended with its whole process group. A rollback carries
+    on without its controller (PIPE, HUP: nothing can be said, but putting originals back is the safe
+    way), and on TERM or INT stops with every file wholly old or new."""
+    q = shlex.quote
+    rerun = [f"step {q(handler)}" for handler in handlers]
+    lines = [
+        "gone() {",
+        "  trap '' HUP INT PIPE TERM",
+        '  [ -z "$p" ] || kill -KILL -"$p" 2>/dev/null',
+        '  say signal 0 "$1" 2>/dev/null',
+    ]
+    if not undoing:
+        lines += [
+            "  undo 2>/dev/null || say undo-failed 0 'could not put every original back' 2>/dev/null",
+            f'  if [ -n "$h" ]; then deadline {budget}; {"; ".join(rerun) or ":"}; fi',
+        ]
+    lines += ['  exit "$1"', "}"]
+    caught = ("INT", "TERM") if undoing else tuple(SIGNAL_STATUS)
+    lines += [f"trap 'gone {SIGNAL_STATUS[name]}' {name}" for name in caught]
+    if undoing:
+        lines.append("trap '' HUP PIPE")
+    return lines
 
 
 def _backups(backed_up: Sequence[tuple[int, FileChange]], saved: Mapping[int, str], backup_dir: str) -> list[str]:
@@ -251,35 +327,6 @@ def _random_letters(count: int) -> str:
         number, index = divmod(number, len(_NAME_LETTERS))
         letters.append(_NAME_LETTERS[index])
     return "".join(letters)
-
-
-def _lock(run_id: str, lock_dir: str) -> str:
-    """Shell that takes the host's lock in ``lock_dir`` (see the module's docstring) and records the holder."""
-    # A $HOME/... folder becomes a double-quoted word, so that the host expands $HOME (unset: empty,
-    # and the checks below refuse "/..."); any other is quoted.
-    home, _, rest = lock_dir.partition("/")
-    d = f'"${{HOME:-}}/{rest}"' if home == "$HOME" else shlex.quote(lock_dir)
-    refused = shlex.quote(f"the lock folder {lock_dir} is not a folder of the run's user alone")
-    lock_refused = shlex.quote(f"the lock {lock_dir}/lock is not a regular file of the run's user")
-    return "\n".join(
-        [
-            f"d={d}",
-            # mkdir only the first time (a process); an existing name of any kind is judged below.
-            '[ -d "$d" ] || mkdir -m 0700 -- "$d" 2>/dev/null',
-            # Not a link, the run's user's, and nobody else may write in it (stat -c %f: lstat's mode,
-            # in hex; the type bits and group/other write must read "a folder", nothing more). Only
-            # then is anything in it opened: nobody else can have put a link there.
-            '[ ! -L "$d" ] && [ -O "$d" ] && m=$(stat -c %f -- "$d" 2>/dev/null)'
-            f" && [ $((0x$m & 0170022)) = 16384 ] || unlockable {refused}",
-            f'[ ! -L "$d/lock" ] || unlockable {lock_refused}',
-            f'exec 9<>"$d/lock" || unlockable {shlex.quote("cannot open the lock " + lock_dir + "/lock")}',
-            f'[ -f "$d/lock" ] && [ ! -L "$d/lock" ] && [ -O "$d/lock" ] || unlockable {lock_refused}',
-            'flock -n 9 || { tell locked 0 "$(head -c 512 -- "$d/holder" 2>/dev/null)"; exit 5; }',
-            # The start time comes from the controller's clock: one process fewer on every host.
-            f"printf '%s since %s\\n' {shlex.quote(run_id)} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
-            ' > "$d/holder"',
-        ]
-    )
 
 
 def _upload(i: int, t: str, name: str, change: FileChange, as_root: bool) -> list[str]:
@@ -427,24 +474,29 @@ def _one_sha256sum(pairs: Sequence[tuple[str, str]], one_by_one: list[str]) -> l
     return [f'if [ "$(sha256sum -- {files} 2>/dev/null)" != {q(expected)} ]; then', *one_by_one, "fi"]
 
 
-def _whole_config_validators(changes: Sequence[FileChange], backup_root: str, run_id: str) -> list[str]:
+def _undo_function(changes: Sequence[FileChange], backup_root: str, run_id: str) -> list[str]:
+    """``undo``: every file this script renamed into place (``r`` set) put back, last first; its status
+    says whether all of them are. For a failed whole-service validator, and on a signal."""
+    if not changes:
+        return ["undo() { :; }"]
+    lines = ["undo() {", "  u=0"]
+    for i, change in reversed(list(enumerate(changes))):
+        lines.append(f'  if [ -n "$r{i}" ]; then {_put_back(i, change, backup_root, run_id)} || u=1; fi')
+    lines += ["  return $u", "}"]
+    return lines
+
+
+def _whole_config_validators(changes: Sequence[FileChange]) -> list[str]:
     validators: dict[str, int] = {}
     for i, change in enumerate(changes):
         for validator in change.validators:
             if PATH_PLACEHOLDER not in validator:
                 validators.setdefault(validator, i)
-    if not validators:
-        return []
-    lines = ["undo() {", "  u=0"]
-    for i, change in reversed(list(enumerate(changes))):
-        lines.append(f'  if [ -n "$r{i}" ]; then {_put_back(i, change, backup_root, run_id)} || u=1; fi')
-    lines += ["  return $u", "}"]
-    for validator, i in validators.items():
-        lines.append(
-            f'o=$( ( {validator}\n) 9>&- 2>&1 </dev/null) || {{ tell invalid {i} "$o";'
-            f" undo || {{ say undo-failed {i} 'could not put every original back'; exit 7; }}; exit 4; }}"
-        )
-    return lines
+    return [
+        f'step {shlex.quote(validator)}; [ "$s" = 0 ] || {{ tell invalid {i} "$o";'
+        f" undo || {{ say undo-failed {i} 'could not put every original back'; exit 7; }}; exit 4; }}"
+        for validator, i in validators.items()
+    ]
 
 
 def _put_back(i: int, change: FileChange, backup_root: str, run_id: str) -> str:
@@ -493,6 +545,8 @@ class CommitOutcome:
     unexpected: str | None = None  # a record no script of ours writes: the host failed, with the raw tail
     moved: tuple[int, str] | None = None  # (index, where the path leads now): not where the plan saw it lead
     drift: tuple[int, str] | None = None  # (index, stat's '%f %u %g' now): not the type, mode or owner planned
+    signal: int | None = None  # the script was stopped by a signal (its exit status: 143 for TERM...)
+    ready: bool = False  # the script got to the renames: from here a file may hold the new content
 
     @property
     def live_changed(self) -> bool:
@@ -504,7 +558,7 @@ class CommitOutcome:
 _TOLD = frozenset(
     {"error", "invalid", "handler", "handler-failed", "locked", "unlockable", "stale", "backup", "moved", "drift"}
 )
-_PLAIN = frozenset({"replaced", "conflict", "restored", "undo-failed"})
+_PLAIN = frozenset({"replaced", "conflict", "restored", "undo-failed", "signal", "ready"})
 
 
 def parse_commit(output: bytes) -> CommitOutcome:
@@ -518,7 +572,8 @@ def parse_commit(output: bytes) -> CommitOutcome:
     unlockable: str | None = None
     unexpected: str | None = None
     moved = drift = None
-    undo_failed = False
+    signal: int | None = None
+    undo_failed = ready = False
     current: bytes | None = None
     stale: list[str] = []
     for raw in answer.records:
@@ -549,7 +604,7 @@ def parse_commit(output: bytes) -> CommitOutcome:
         elif word == "error":
             error = (index, detail)
         elif word == "locked":
-            locked_by = detail.strip() or "another run"
+            locked_by = detail
         elif word == "unlockable":
             unlockable = detail
         elif word == "invalid":
@@ -568,8 +623,12 @@ def parse_commit(output: bytes) -> CommitOutcome:
             moved = (index, detail)
         elif word == "drift":
             drift = (index, detail)
+        elif word == "ready":
+            ready = True
+        elif word == "signal":
+            signal = int(detail) if detail.isdigit() else None
     return CommitOutcome(
         answer.complete and unexpected is None, tuple(replaced), backups, conflict, error, locked_by, invalid,
         tuple(restored), undo_failed, handler_failed, tuple(handler_output), current, tuple(stale), unlockable,
-        unexpected, moved, drift,
+        unexpected, moved, drift, signal, ready,
     )  # fmt: skip

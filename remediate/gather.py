@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from .answer import BEGIN_LINE, END_LINE, read_answer
 from .errors import HostError
+from .hostlock import LOCK_FUNCTIONS, locked_message
 from .model import FileKind, RemoteFile
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
@@ -52,12 +53,15 @@ r() {
 """
 
 
-def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> bytes:
+def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE, lock: str = "") -> bytes:
+    """``lock``: shell that takes the host's lock before anything is read (``hostlock.lock_shell``), for a
+    read whose write follows in the same shell (a rollback's)."""
     calls = "".join(
         f"r {i} {shlex.quote(path)} {' '.join(shlex.quote(p) for p in path_components(path))}\n"
         for i, path in enumerate(paths)
     )
-    return f"LIMIT={int(max_file_size)}\n{_READER}{BEGIN_LINE}\n{calls}{END_LINE}\n".encode()
+    locking = f"{LOCK_FUNCTIONS}\n{lock}\n" if lock else ""
+    return f"LIMIT={int(max_file_size)}\n{_READER}{BEGIN_LINE}\n{locking}{calls}{END_LINE}\n".encode()
 
 
 def path_components(path: str) -> list[str]:
@@ -67,10 +71,12 @@ def path_components(path: str) -> list[str]:
 
 
 def parse_gather(
-    output: bytes, paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    output: bytes, paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE, lock_wait: float = 0.0
 ) -> dict[str, RemoteFile]:
     answer = read_answer(output)
     files: dict[str, RemoteFile] = {}
+    if (refusal := lock_refusal(output, lock_wait)) is not None:
+        raise HostError(refusal)
     for raw in answer.records:
         fields = raw.split(" ")
         if len(fields) < 2 or not fields[0].isdigit() or int(fields[0]) >= len(paths):
@@ -83,6 +89,20 @@ def parse_gather(
     if missing:
         raise HostError(f"incomplete answer while reading files: nothing about {', '.join(missing)}")
     return files
+
+
+def lock_refusal(output: bytes, lock_wait: float = 0.0) -> str | None:
+    """Why the read did not take the host's lock (another run holds it, or it is not the run's user's
+    own), when it was to take it; None when it took it, or was not to."""
+    for raw in read_answer(output).records:
+        word, _, rest = raw.partition(" ")
+        if word in ("locked", "unlockable"):
+            try:
+                detail = base64.b64decode(rest.partition(" ")[2], validate=True).decode("utf-8", errors="replace")
+            except (binascii.Error, ValueError):
+                detail = "(an unreadable answer)"
+            return locked_message(detail, lock_wait) if word == "locked" else f"{detail}; not touched"
+    return None
 
 
 def _parse_record(path: str, fields: list[str], max_file_size: int) -> RemoteFile:

@@ -12,9 +12,19 @@ import stat
 from dataclasses import dataclass
 
 from .answer import CURRENT_LIMIT
-from .commit import DEFAULT_BACKUP_ROOT, CommitOutcome, backup_path, commit_script, parse_commit, sweep_script
+from .commit import (
+    DEFAULT_BACKUP_ROOT,
+    SIGNAL_STATUS,
+    CommitOutcome,
+    backup_path,
+    commit_script,
+    host_budget,
+    parse_commit,
+    sweep_script,
+)
 from .diff import file_diff
 from .errors import HostError
+from .hostlock import locked_message
 from .journal import Journal
 from .model import FileChange, HostPlan, HostResult, ProbeResult, Status
 from .probes import run_probes
@@ -30,6 +40,9 @@ class ApplyOptions:
     # Whether failing probes fail the host. Not after a rollback: the state it puts back may itself be
     # the outage, so there the probes report health without judging the rollback.
     probes_decide: bool = True
+    command_timeout: float = 120.0  # the controller's limit of one remote command; the host's deadline is less
+    lock_wait: float = 0.0  # seconds to wait for a host's lock another run holds (0: refuse at once)
+    undoing: bool = False  # the plan puts originals back (a rollback): its script carries on without us
 
 
 def apply_host(
@@ -50,7 +63,7 @@ def _apply(
     # The health as it is before the change: one attempt, no retries (they are for settling after one).
     precheck = run_probes(transport, plan.probes, plan.host.address, retry=False) if options.precheck else ()
     if not plan.changes:
-        if plan.sweep and (problem := _swept(transport, run_id, plan)):
+        if plan.sweep and (problem := _swept(transport, run_id, plan, options)):
             return HostResult(name, Status.FAILED, error=problem, precheck=precheck)
         probes = run_probes(transport, plan.probes, plan.host.address)
         if options.probes_decide and not all(p.ok for p in probes):
@@ -63,26 +76,41 @@ def _apply(
     backup_dir = f"{options.backup_root}/{run_id}"
     if journal is not None:
         journal.record_host_plan(run_id, plan, "writing", backups)
+    script = commit_script(
+        run_id, plan.changes, plan.handlers, options.backup_root, as_root=plan.host.runs_as_root, sweep=plan.sweep,
+        budget=host_budget(options.command_timeout), lock_wait=options.lock_wait, undoing=options.undoing,
+    )  # fmt: skip
     try:
-        answer = transport.run_script(
-            commit_script(
-                run_id, plan.changes, plan.handlers, options.backup_root, as_root=_as_root(plan), sweep=plan.sweep
-            )
-        )
+        answer = transport.run_script(script)
     except HostError as e:
+        # Nobody knows how far the script got: it puts the originals back itself once it finds the
+        # controller gone (its next record cannot be written), but that is not seen from here.
         return HostResult(
-            name, Status.FAILED, plan.changes, backup_dir=backup_dir, precheck=precheck,
-            error=f"{e}; files may have been replaced: `remediate rollback {run_id}` puts back what it changed",
+            name, Status.UNKNOWN, plan.changes, backup_dir=backup_dir, precheck=precheck,
+            error=f"{e}; no answer from the write, so whether files were replaced is unknown (the host puts"
+            f" the originals back itself when it finds the connection gone): `remediate rollback {run_id}`"
+            " puts back what it changed",
         )  # fmt: skip
     outcome = parse_commit(answer.stdout)
 
     def failed(status: Status, error: str, changes: tuple[FileChange, ...] = ()) -> HostResult:
         return HostResult(name, status, changes, error, backup_dir if outcome.backups else "", precheck=precheck)
 
-    if (refusal := _lock_refusal(outcome)) is not None:
+    if (refusal := _lock_refusal(outcome, options.lock_wait)) is not None:
         return failed(Status.FAILED, refusal)
     if outcome.unexpected is not None and not outcome.live_changed:
         return failed(Status.FAILED, f"{outcome.unexpected}; nothing was replaced")
+    if outcome.signal is not None:
+        stopped = f"the host script was stopped by SIG{_signal_name(outcome.signal)}"
+        if options.undoing:  # it does not undo a rollback: what it put back stays put back
+            count = f"{len(outcome.replaced)} of {len(plan.changes)}"
+            done = tuple(plan.changes[i] for i in outcome.replaced)
+            return failed(Status.FAILED, f"{stopped} after {count} files were put back; run it again", done)
+        if outcome.live_changed:
+            left = _left(plan, outcome, backup_dir)
+            return failed(Status.ROLLBACK_FAILED, f"{stopped}; putting the originals back FAILED: {left}")
+        done_text = "it put every original back" if outcome.restored else "nothing was replaced"
+        return failed(Status.FAILED, f"{stopped}; {done_text}")
     if outcome.moved is not None or outcome.drift is not None:
         return failed(Status.CONFLICT, f"{_drift(plan, outcome)} since the plan was made; nothing written")
     if outcome.conflict is not None:
@@ -123,6 +151,13 @@ def _apply(
             where = f"{plan.changes[outcome.error[0]].path}: {outcome.error[1]}"
         else:
             where = outcome.unexpected or _stopped(answer)
+        if outcome.ready and not outcome.error and len(outcome.replaced) < len(plan.changes):
+            # Stopped among the renames with no word why (killed): the file it was renaming may hold the
+            # new content with no record saying so.
+            return failed(
+                Status.UNKNOWN, f"{where}, among the renames; which files hold the new content is unknown:"
+                f" `remediate rollback {run_id}` puts back what it changed", plan.changes,
+            )  # fmt: skip
         if not outcome.live_changed:
             return failed(Status.FAILED, f"{where}; nothing was replaced")
         reason, probes = where, ()
@@ -154,10 +189,17 @@ def _roll_back(
 
     try:
         answer = transport.run_script(
-            commit_script(f"{run_id}.undo", undo, plan.handlers, options.backup_root, as_root=_as_root(plan))
-        )
+            commit_script(
+                f"{run_id}.undo", undo, plan.handlers, options.backup_root, as_root=plan.host.runs_as_root,
+                budget=host_budget(options.command_timeout), undoing=True,
+            )
+        )  # fmt: skip
     except HostError as e:
-        return rollback_failed(f"{e}; {left}")
+        error = (
+            f"{reason}; the rollback got no answer ({e}), so whether the originals are back is unknown (the"
+            f" host carries on putting them back without us): `remediate rollback {run_id}` makes sure"
+        )
+        return HostResult(name, Status.UNKNOWN, replaced, error, backup_dir, precheck=precheck)
     outcome = parse_commit(answer.stdout)
     if outcome.handler_failed is not None:
         index, output = outcome.handler_failed
@@ -172,11 +214,6 @@ def _roll_back(
     return HostResult(name, Status.ROLLED_BACK, replaced, f"{reason}; rolled back{after}", backup_dir, probes, precheck)
 
 
-def _as_root(plan: HostPlan) -> bool:
-    """The remote scripts run as root: through sudo (become), or the login user is root."""
-    return plan.host.become or plan.host.user == "root"
-
-
 def _unhealthy(probes: tuple[ProbeResult, ...]) -> str:
     return "verification failed: " + "; ".join(f"{p.probe}: {p.detail}" for p in probes if not p.ok)
 
@@ -186,23 +223,24 @@ def _left(plan: HostPlan, outcome: CommitOutcome, backup_dir: str) -> str:
     return f"new content still in {', '.join(still)}; originals in {backup_dir}"
 
 
-def _swept(transport: Transport, run_id: str, plan: HostPlan) -> str:
+def _swept(transport: Transport, run_id: str, plan: HostPlan, options: ApplyOptions) -> str:
     """Clears the plan's folders of a killed run's temporary files; what went wrong, or ''."""
     try:
-        answer = transport.run_script(sweep_script(run_id, plan.sweep, as_root=_as_root(plan)))
+        script = sweep_script(run_id, plan.sweep, as_root=plan.host.runs_as_root, lock_wait=options.lock_wait)
+        answer = transport.run_script(script)
     except HostError as e:
         return f"{e}; nothing to put back"
     outcome = parse_commit(answer.stdout)
-    if (refusal := _lock_refusal(outcome)) is not None:
+    if (refusal := _lock_refusal(outcome, options.lock_wait)) is not None:
         return refusal
     problem = outcome.unexpected or (None if outcome.completed else _stopped(answer))
     return f"{problem}; nothing to put back" if problem else ""
 
 
-def _lock_refusal(outcome: CommitOutcome) -> str | None:
+def _lock_refusal(outcome: CommitOutcome, waited: float) -> str | None:
     """Why the host's lock was not taken (another run holds it, or it is not the run's user's own)."""
     if outcome.locked_by is not None:
-        return f"locked by run {outcome.locked_by}; not touched"
+        return locked_message(outcome.locked_by, waited)
     if outcome.unlockable is not None:
         return f"{outcome.unlockable}; not touched"
     return None
@@ -242,6 +280,10 @@ def _file_kind(raw_mode: int) -> str:
     kinds = {stat.S_IFLNK: "a symbolic link", stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO",
              stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}  # fmt: skip
     return kinds.get(stat.S_IFMT(raw_mode), "not a regular file")
+
+
+def _signal_name(status: int) -> str:
+    return next((name for name, number in SIGNAL_STATUS.items() if number == status), str(status))
 
 
 def _stopped(answer: CommandResult) -> str:

@@ -40,6 +40,11 @@ class Host:
     # The connection settings the inventory set itself: ssh_config fills only the others.
     explicit: frozenset[str] = frozenset()
 
+    @property
+    def runs_as_root(self) -> bool:
+        """The remote scripts run as root: through sudo (become), or the login user is root."""
+        return self.become or self.user == "root"
+
 
 @dataclass(frozen=True)
 class Inventory:
@@ -332,6 +337,9 @@ class Status(StrEnum):
     ROLLBACK_FAILED = "rollback_failed"  # the one state that needs a human
     SKIPPED = "skipped"  # not started: the run halted at its failure threshold
     INTERRUPTED = "interrupted"  # not started: the operator interrupted the run
+    # The write's remote command gave no answer (it timed out, or the connection was lost under it): the
+    # host script puts the originals back itself when it finds the controller gone, but nobody here saw it.
+    UNKNOWN = "unknown"
 
 
 OK_STATUSES = frozenset({Status.CHANGED, Status.UNCHANGED})

@@ -21,6 +21,7 @@ STATUS_STYLE = {
     Status.ROLLBACK_FAILED: "bold white on red",
     Status.SKIPPED: "dim",
     Status.INTERRUPTED: "bold red",
+    Status.UNKNOWN: "bold white on red",
 }
 
 
@@ -109,6 +110,15 @@ def print_summary(console: Console, result: RunResult, masker: Masker) -> None:
         console.print(
             Text(
                 f"NEEDS A HUMAN: the rollback failed on {', '.join(stuck)}; see the detail above",
+                style="bold white on red",
+            )
+        )
+    unknown = [h.host for h in result.hosts if h.status == Status.UNKNOWN]
+    if unknown:
+        console.print(
+            Text(
+                f"UNKNOWN: no answer from the write on {', '.join(unknown)}; `remediate rollback"
+                f" {result.run_id}` puts back what it changed",
                 style="bold white on red",
             )
         )

@@ -19,8 +19,9 @@ from typing import Protocol, TypeVar
 from .answer import reading_limit
 from .commit import DEFAULT_BACKUP_ROOT
 from .errors import HostError
-from .gather import DEFAULT_MAX_FILE_SIZE, gather_script, parse_gather
+from .gather import DEFAULT_MAX_FILE_SIZE, gather_script, lock_refusal, parse_gather
 from .host_apply import ApplyOptions, apply_host
+from .hostlock import LockRequest
 from .journal import Journal
 from .model import Host, HostFailure, HostPlan, HostResult, Observed, Plan, Status
 from .transport import Transport
@@ -98,19 +99,25 @@ class Fleet:
     def __exit__(self, *exc: object | TracebackType) -> None:
         self.close()
 
-    def survey(self, targets: Iterable[tuple[Host, tuple[str, ...]]]) -> dict[str, Observed]:
-        """Connects to every host and reads all its target files (host, paths) in one command."""
-        return self.survey_then(targets, lambda host, observed: observed)
+    def survey(
+        self, targets: Iterable[tuple[Host, tuple[str, ...]]], lock: LockRequest | None = None
+    ) -> dict[str, Observed]:
+        """Connects to every host and reads all its target files (host, paths) in one command; with
+        ``lock``, under the host's lock, which the write that follows in the same shell keeps."""
+        return self.survey_then(targets, lambda host, observed: observed, lock)
 
     def survey_then(
-        self, targets: Iterable[tuple[Host, tuple[str, ...]]], then: Callable[[Host, Observed], R]
+        self,
+        targets: Iterable[tuple[Host, tuple[str, ...]]],
+        then: Callable[[Host, Observed], R],
+        lock: LockRequest | None = None,
     ) -> dict[str, R]:
         """``survey``, with ``then`` (planning, say) run on each host's answer by the worker that read it,
         while other hosts are still being read, instead of on every answer after the last one came in."""
         targets = list(targets)
 
         def survey_one(target: tuple[Host, tuple[str, ...]]) -> R:
-            return then(target[0], self._survey_host(target))
+            return then(target[0], self._survey_host(target, lock))
 
         done = parallel_map(survey_one, targets, self._forks)
         return {host.name: result for (host, _), result in zip(targets, done, strict=True)}
@@ -127,7 +134,7 @@ class Fleet:
 
         return dict(parallel_map(connect, hosts, self._forks))
 
-    def _survey_host(self, target: tuple[Host, tuple[str, ...]]) -> Observed:
+    def _survey_host(self, target: tuple[Host, tuple[str, ...]], lock: LockRequest | None) -> Observed:
         host, paths = target
         try:
             transport = self._connect(host)
@@ -137,13 +144,15 @@ class Fleet:
         try:
             # The shell stays open for the commit, which then needs no session of its own.
             result = transport.run_script(
-                gather_script(paths, self._max_file_size),
+                gather_script(paths, self._max_file_size, lock.shell(host.runs_as_root) if lock else ""),
                 stay=True,
                 limit=reading_limit(len(paths), self._max_file_size),
             )
+            wait = lock.wait if lock else 0.0
             if result.exit_status != 0:
-                raise HostError(f"reading files failed (exit {result.exit_status}): {result.error_tail}")
-            return parse_gather(result.stdout, paths, self._max_file_size)
+                refusal = lock_refusal(result.stdout, wait)
+                raise HostError(refusal or f"reading files failed (exit {result.exit_status}): {result.error_tail}")
+            return parse_gather(result.stdout, paths, self._max_file_size, wait)
         except HostError as e:
             return HostFailure(Status(e.status), str(e))
 
@@ -239,7 +248,7 @@ class Fleet:
     ) -> dict[str, HostResult]:
         """--rollback-on-halt: every host this run changed gets its files back, so the fleet is as it was."""
         changed = [hp for hp in plan.hosts if results[hp.host.name].status == Status.CHANGED]
-        undo_options = dataclasses.replace(options, rollback=False, precheck=False, probes_decide=False)
+        undo_options = dataclasses.replace(options, rollback=False, precheck=False, probes_decide=False, undoing=True)
 
         def undo(host_plan: HostPlan) -> HostResult:
             done = results[host_plan.host.name]

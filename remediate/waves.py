@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .errors import UserError
 
-FAILED_STATUSES = frozenset({"failed", "unreachable", "rolled_back", "rollback_failed", "conflict"})
+FAILED_STATUSES = frozenset({"failed", "unreachable", "rolled_back", "rollback_failed", "conflict", "unknown"})
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,24 @@ def test_a_probe_answer_is_framed_too() -> None:
         parse_host_probes(f"{BEGIN}\n0 0 {b64('ok')}\n".encode(), [probe])
     with pytest.raises(HostError, match="unexpected answer from the probes"):
         parse_host_probes(f"{BEGIN}\n0 0 {b64('ok')}\n0 0 raw output\n{END}\n".encode(), [probe])
+
+
+def test_a_commit_stopped_by_a_signal_says_so_and_what_it_put_back() -> None:
+    outcome = parse_commit(f"{BEGIN}\nready 0 -\nreplaced 0 -\nsignal 0 143\nrestored 0 -\n".encode())
+    assert (outcome.signal, outcome.ready, outcome.replaced, outcome.restored) == (143, True, (0,), (0,))
+    assert not outcome.completed and not outcome.live_changed
+
+
+def test_a_read_that_takes_the_lock_says_who_holds_it() -> None:
+    from remediate.gather import lock_refusal
+
+    held = f"{BEGIN}\nlocked 0 {b64('R1 since 2026-12-03T06:00:00Z')}\n".encode()
+    assert lock_refusal(held, 60) == "locked by run R1 since 2026-12-03T06:00:00Z (waited 60 s); not touched"
+    with pytest.raises(HostError, match=r"^locked by run R1 since"):
+        parse_gather(held, ["/etc/x"])
+    refused = f"{BEGIN}\nunlockable 0 {b64('the lock folder /run/remediate is not a folder of the run user alone')}\n"
+    assert (
+        lock_refusal(refused.encode())
+        == "the lock folder /run/remediate is not a folder of the run user alone; not touched"
+    )
+    assert lock_refusal(f"{BEGIN}\n0 missing\n{END}\n".encode()) is None

@@ -47,26 +47,27 @@ def test_connection_dropped_between_upload_and_rename(
     lab: Lab, capsys: pytest.CaptureFixture[str], mocker: MockerFixture, in_repo: Path
 ) -> None:
     """sshd's session is killed after the new bytes are uploaded, before the rename: the live file is intact;
-    the temporary file the killed script could not clean up is removed by the next run."""
+    the temporary file the killed script could not clean up is removed by the next run. The controller
+    cannot know how far the script got: the host is ``unknown``, never ``failed``."""
     real = host_apply.commit_script
 
     def dropped_before_rename(*args: object, **kwargs: object) -> bytes:
         script = real(*args, **kwargs).decode()  # type: ignore[arg-type]
-        head, rename, tail = script.partition("mv -fT -- ")
+        head, rename, tail = script.partition("\nr0=1; mv -fT -- ")
         # kill -9: neither the session nor the script gets to clean up, as with a real crash.
-        return (head + "kill -9 $PPID; kill -9 $$\n" + rename + tail).encode()
+        return (head + "\nkill -9 $PPID; kill -9 $$" + rename + tail).encode()
 
     mocker.patch.object(host_apply, "commit_script", side_effect=dropped_before_rename)
     code, doc = apply(capsys, lab, "fix-phpp", "--limit", "web1")
     assert code == 1
     web1 = doc["hosts"]["web1"]
-    assert web1["status"] == "failed" and "lost" in web1["error"]
+    assert web1["status"] == "unknown" and "lost" in web1["error"]
     assert "`remediate rollback " in web1["error"]
     docroot = lab.host("web1").local_path("/var/www/html")
     assert BROKEN in (docroot / "wp-settings.php").read_bytes()  # the live file is intact
     left = [p for p in docroot.iterdir() if p.name.startswith(".remediate-")]
     assert len(left) == 1 and FIXED in left[0].read_bytes()  # the upload, never renamed
-    assert journal_host(in_repo, doc["run_id"], "web1")[0] == "failed"
+    assert journal_host(in_repo, doc["run_id"], "web1")[0] == "unknown"
 
     mocker.stopall()
     code, doc = apply(capsys, lab, "fix-phpp", "--limit", "web1")

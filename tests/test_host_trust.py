@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host
+from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host, snapshot
 from pytest_mock import MockerFixture
 
 from remediate.cli import main
@@ -417,3 +417,169 @@ def test_a_probes_timeout_holds_when_a_child_keeps_its_output_open(
     while not _gone(straggler):
         assert time.monotonic() < deadline, f"the probe's child {straggler} still runs"
         time.sleep(0.05)
+
+
+# --- the remote process never outlives its budget ---------------------------------------------------------
+
+NEW_FILE = "/var/www/html/remediate-new.conf"  # a file a playbook creates
+
+
+def _playbook(tmp_path: Path, validate: str = "", handler: str = "", create: bool = False) -> str:
+    """fix-phpp's line patch (or, with ``create``, a new file from a template), with a validator and a
+    handler as given."""
+    step = {"line_patch": {"path": WP, "regex": "\\.phpp\\b", "replace": ".php"}}
+    if create:
+        (tmp_path / "new.conf.j2").write_text("listen 8081\n")
+        step = {"template": {"src": "new.conf.j2", "dest": NEW_FILE}}
+    if validate:
+        step["validate"] = validate  # type: ignore[assignment]
+    if handler:
+        step["on_change"] = handler  # type: ignore[assignment]
+    path = tmp_path / "pb.yml"
+    path.write_text(json.dumps({"name": "budget", "steps": [step]}))
+    return str(path)
+
+
+def _pids(host: LabHost, path: str) -> list[int]:
+    local = host.local_path(path)
+    return [int(pid) for pid in local.read_text().split()] if local.exists() else []
+
+
+def _all_gone(pids: list[int]) -> bool:
+    """Every one of ``pids`` ended, allowing a moment for SIGKILL to take effect on a loaded machine."""
+    deadline = time.monotonic() + 5
+    while not all(_gone(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _nothing_created(host: LabHost) -> bool:
+    """The new file is not there, nor any temporary file that would have become it."""
+    docroot = host.local_path("/var/www/html")
+    return not _exists(host, NEW_FILE) and not [p for p in docroot.iterdir() if p.name.startswith(".remediate-")]
+
+
+def _apply(capsys: pytest.CaptureFixture[str], lab: Lab, playbook: str, *flags: str) -> tuple[int, dict[str, Any]]:
+    return run_json(capsys, "apply", playbook, "-i", str(lab.inventory_path), "--yes", "--limit", "web1", *flags)
+
+
+def test_a_whole_service_validator_past_the_deadline_is_ended_and_the_originals_put_back(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path
+) -> None:
+    web1 = lab.host("web1")
+    before = snapshot(lab)["web1"]
+    # Slower than the controller's limit of 5 s: the host's deadline (2 s) ends it first.
+    playbook = _playbook(tmp_path, validate="echo $$ >> /tmp/validator.pid; sleep 30")
+    code, doc = _apply(capsys, lab, playbook, "--command-timeout", "5")
+    entry = doc["hosts"]["web1"]
+    assert code == 1 and entry["status"] == "failed", entry
+    assert "validation of /var/www/html/wp-settings.php failed: timed out after" in entry["error"]
+    assert snapshot(lab)["web1"] == before  # bytes, mode and owner: the original, live again
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("failed", entry["error"])
+    assert _all_gone(_pids(web1, "/tmp/validator.pid"))
+    # The lock went with the script: the next run is not refused.
+    code, doc = _apply(capsys, lab, _playbook(tmp_path))
+    assert code == 0 and doc["hosts"]["web1"]["status"] == "changed"
+
+
+def test_a_file_under_a_slow_path_validator_never_appears_after_the_run_failed(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path
+) -> None:
+    web1 = lab.host("web1")
+    playbook = _playbook(tmp_path, validate="echo $$ >> /tmp/validator.pid; sleep 7; test -s {path}", create=True)
+    code, doc = _apply(capsys, lab, playbook, "--command-timeout", "5")
+    entry = doc["hosts"]["web1"]
+    assert code == 1 and entry["status"] == "failed", entry
+    assert "timed out after" in entry["error"] and "left as they were" in entry["error"]
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("failed", entry["error"])
+    validators = _pids(web1, "/tmp/validator.pid")
+    assert validators and _all_gone(validators)  # ended at the deadline, not 7 s in
+    time.sleep(3)  # past the 7 s the validator would have taken: nothing is left to rename it in
+    assert _nothing_created(web1)
+
+
+def test_a_rollback_waits_for_the_lock_of_a_killed_runs_script_and_plans_from_what_it_left(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path
+) -> None:
+    web1 = lab.host("web1")
+    playbook = _playbook(tmp_path, validate="touch /tmp/validating; sleep 3; test -s {path}", create=True)
+    argv = ["apply", playbook, "-i", str(lab.inventory_path), "--yes", "--limit", "web1", "--command-timeout", "30"]
+    controller = subprocess.Popen([sys.executable, "-m", "remediate.cli", *argv], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not web1.local_path("/tmp/validating").exists():
+            assert time.monotonic() < deadline and controller.poll() is None
+            time.sleep(0.02)
+    finally:
+        controller.kill()  # the controller dies; its script on the host is still in the validator
+        controller.wait()
+    ((run_id, _),) = _runs(in_repo)
+    code, doc = run_json(capsys, "rollback", run_id, "--yes")
+    entry = doc["hosts"]["web1"]
+    # It read once the killed run's script had let the lock go (its next record had nowhere to go, so it
+    # stopped before the rename): the file was never created, and never will be.
+    assert code == 0 and entry["status"] == "unchanged", entry
+    assert web1.local_path("/run/remediate/holder").read_text().startswith(doc["run_id"] + " since ")
+    time.sleep(1)
+    assert _nothing_created(web1)
+
+
+def test_a_handler_that_hangs_is_ended_at_the_deadline_and_the_host_rolled_back(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path
+) -> None:
+    web1 = lab.host("web1")
+    before = snapshot(lab)["web1"]
+    # It hangs with the new file in place, and is quick with the old one.
+    hang = f'grep -q "{FIXED.decode()}" {WP} && {{ echo $$ >> /tmp/handler.pid; sleep 60; }}; true'
+    code, doc = _apply(capsys, lab, _playbook(tmp_path, handler=hang), "--command-timeout", "5")
+    entry = doc["hosts"]["web1"]
+    assert code == 1 and entry["status"] == "rolled_back", entry
+    assert "timed out after" in entry["error"]
+    assert snapshot(lab)["web1"] == before
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("rolled_back", entry["error"])
+    assert _all_gone(_pids(web1, "/tmp/handler.pid"))
+    code, doc = _apply(capsys, lab, _playbook(tmp_path))  # not locked
+    assert code == 0 and doc["hosts"]["web1"]["status"] == "changed"
+
+
+def test_a_controller_that_gives_up_leaves_the_host_unknown_and_the_host_puts_itself_back(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path, mocker: MockerFixture
+) -> None:
+    from remediate.transport import SshTransport
+
+    before = snapshot(lab)["web1"]
+    real = SshTransport.run_script
+
+    def impatient(self: SshTransport, script: bytes, timeout: float | None = None, **kwargs: Any) -> Any:
+        # The fault at one point: the controller waits only 1 s for the write (a stalled network, say).
+        return real(self, script, 1.0 if b"say ready" in script else timeout, **kwargs)
+
+    mocker.patch.object(SshTransport, "run_script", impatient)
+    playbook = _playbook(tmp_path, handler="sleep 2")  # still running when the controller gives up
+    code, doc = _apply(capsys, lab, playbook)
+    entry = doc["hosts"]["web1"]
+    assert code == 1 and entry["status"] == "unknown", entry
+    assert "command timed out after 1s" in entry["error"] and f"remediate rollback {doc['run_id']}" in entry["error"]
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("unknown", entry["error"])
+    # Its next record had nowhere to go: the script put the original back by itself.
+    deadline = time.monotonic() + 15
+    while snapshot(lab)["web1"] != before:
+        assert time.monotonic() < deadline, "the host did not put its original back"
+        time.sleep(0.1)
+
+
+def test_a_host_script_stopped_by_sigterm_puts_every_original_back(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path
+) -> None:
+    before = snapshot(lab)["web1"]
+    # With the new file in place, the handler sends SIGTERM to the script (the parent of its timeout),
+    # as a shutdown of the host would.
+    stop = f'grep -q "{FIXED.decode()}" {WP} && {{ set -- $(cat /proc/$PPID/stat); kill -TERM $4; sleep 5; }}; true'
+    code, doc = _apply(capsys, lab, _playbook(tmp_path, handler=stop))
+    entry = doc["hosts"]["web1"]
+    assert code == 1 and entry["status"] == "failed", entry
+    assert entry["error"] == "the host script was stopped by SIGTERM; it put every original back"
+    assert snapshot(lab)["web1"] == before
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("failed", entry["error"])
