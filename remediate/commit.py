@@ -93,15 +93,18 @@ p=''; h=''; dl=0
 # A validator or handler ("$@": sh -c's arguments), until the deadline dl, in a process group of its own
 # (timeout leads one, and at the deadline ends all of it), with the lock's descriptor closed and its
 # output in a file of the lock's private folder: a pipe could be held open by a daemon a handler starts.
-# o: its output, s: its status. Time is the uptime in hundredths of a second, read by a builtin.
+# s: its status; ``output`` then sets o, its output (only a failure needs it: one process fewer).
+# Time is the uptime in hundredths of a second, read by a builtin.
 step() {
   now; left=$(( dl - c ))
-  if [ "$left" -lt 1 ]; then o="not run: the run's time on the host was up"; s=124; return; fi
+  if [ "$left" -lt 1 ]; then : > "$d/out"; s=125; return; fi
   c=$(( left % 100 )); [ "$c" -ge 10 ] || c=0$c; left=$(( left / 100 )).$c
   timeout -k KILL_GRACE "$left" sh -c "$@" > "$d/out" 2>&1 < /dev/null 9>&- & p=$!
   wait "$p"; s=$?; p=''
+}
+output() {
   o=$(head -c STEP_OUTPUT_LIMIT -- "$d/out"); : > "$d/out"
-  case $s in 124|137) o="timed out after $left s${o:+: $o}";; esac
+  case $s in 124|137) o="timed out after $left s${o:+: $o}";; 125) o="not run: the run's time on the host was up";; esac
 }
 now() {
   read u _ < /proc/uptime 2>/dev/null || u=0.00
@@ -185,7 +188,8 @@ def commit_script(
             if PATH_PLACEHOLDER in validator:
                 # The placeholder becomes "$1", and sh -c gets the temporary file's path as $1.
                 command = q(validator.replace(PATH_PLACEHOLDER, '"$1"'))
-                lines.append(f'step {command} sh "${temps[i]}"; [ "$s" = 0 ] || {{ tell invalid {i} "$o"; exit 4; }}')
+                failed = f'{{ output; tell invalid {i} "$o"; exit 4; }}'
+                lines.append(f'step {command} sh "${temps[i]}"; [ "$s" = 0 ] || {failed}')
 
     backed_up = [(i, c) for i, c in enumerate(changes) if c.before is not None]  # a new file has no original
     saved = {i: backup_path(backup_root, run_id, c.real_path) for i, c in backed_up}
@@ -223,8 +227,7 @@ def commit_script(
     if handlers:
         lines.append("h=1")  # from here, putting the originals back also means running the handlers again
     for k, handler in enumerate(handlers):
-        lines.append(f'step {q(handler)}; [ "$s" = 0 ] || {{ tell handler-failed {k} "$o"; exit 6; }}')
-        lines.append(f'tell handler {k} "$o"')
+        lines.append(f'step {q(handler)}; [ "$s" = 0 ] || {{ output; tell handler-failed {k} "$o"; exit 6; }}')
     lines.append(END_LINE)
     # One compound command: sh reads all of it before it runs any of it, so a script cut short on its
     # way (a controller killed while sending it) runs none of it.
@@ -493,7 +496,7 @@ def _whole_config_validators(changes: Sequence[FileChange]) -> list[str]:
             if PATH_PLACEHOLDER not in validator:
                 validators.setdefault(validator, i)
     return [
-        f'step {shlex.quote(validator)}; [ "$s" = 0 ] || {{ tell invalid {i} "$o";'
+        f'step {shlex.quote(validator)}; [ "$s" = 0 ] || {{ output; tell invalid {i} "$o";'
         f" undo || {{ say undo-failed {i} 'could not put every original back'; exit 7; }}; exit 4; }}"
         for validator, i in validators.items()
     ]
@@ -538,7 +541,6 @@ class CommitOutcome:
     restored: tuple[int, ...] = ()  # put back at once after a whole-config validator failed
     undo_failed: bool = False
     handler_failed: tuple[int, str] | None = None  # (handler index, output): the files stay replaced
-    handler_output: tuple[str, ...] = ()
     current: bytes | None = None  # with a conflict: what the file holds now
     stale: tuple[str, ...] = ()  # temporary files of a killed run, removed
     unlockable: str | None = None  # why the host's lock was refused (not the run's user's own): not touched
@@ -555,9 +557,7 @@ class CommitOutcome:
 
 
 # Records whose detail is base64 (it holds something that came from the host), and those whose is not.
-_TOLD = frozenset(
-    {"error", "invalid", "handler", "handler-failed", "locked", "unlockable", "stale", "backup", "moved", "drift"}
-)
+_TOLD = frozenset({"error", "invalid", "handler-failed", "locked", "unlockable", "stale", "backup", "moved", "drift"})
 _PLAIN = frozenset({"replaced", "conflict", "restored", "undo-failed", "signal", "ready"})
 
 
@@ -565,7 +565,6 @@ def parse_commit(output: bytes) -> CommitOutcome:
     answer = read_answer(output)
     replaced: list[int] = []
     restored: list[int] = []
-    handler_output: list[str] = []
     backups: dict[int, str] = {}
     conflict = error = invalid = handler_failed = None
     locked_by: str | None = None
@@ -613,8 +612,6 @@ def parse_commit(output: bytes) -> CommitOutcome:
             restored.append(index)
         elif word == "undo-failed":
             undo_failed = True
-        elif word == "handler":
-            handler_output.append(detail)
         elif word == "handler-failed":
             handler_failed = (index, detail)
         elif word == "stale":
@@ -629,6 +626,6 @@ def parse_commit(output: bytes) -> CommitOutcome:
             signal = int(detail) if detail.isdigit() else None
     return CommitOutcome(
         answer.complete and unexpected is None, tuple(replaced), backups, conflict, error, locked_by, invalid,
-        tuple(restored), undo_failed, handler_failed, tuple(handler_output), current, tuple(stale), unlockable,
+        tuple(restored), undo_failed, handler_failed, current, tuple(stale), unlockable,
         unexpected, moved, drift, signal, ready,
     )  # fmt: skip
