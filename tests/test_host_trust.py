@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -393,8 +393,10 @@ def test_a_probes_timeout_holds_when_a_child_keeps_its_output_open(
         "steps:\n"
         "  - line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php'}\n"
         "verify:\n"
-        # The probe answers at once, but leaves a child that holds its output open for 60 s.
-        "  - command: {run: '(sh -c \"echo $$ > /tmp/straggler.pid; exec sleep 60\" &); echo ok', timeout: 5}\n"
+        # The probe answers once its child runs, and leaves that child holding its output open for 60 s
+        # (\$\$: the child's own pid, not the probe shell's).
+        '  - command: {run: \'rm -f /tmp/straggler.pid; (sh -c "echo \\$\\$ > /tmp/straggler.pid; exec sleep 60" &);'
+        " while [ ! -s /tmp/straggler.pid ]; do sleep 0.05; done; echo ok', timeout: 5}\n"
     )
     argv = [
         "apply",
@@ -583,3 +585,45 @@ def test_a_host_script_stopped_by_sigterm_puts_every_original_back(
     assert entry["error"] == "the host script was stopped by SIGTERM; it put every original back"
     assert snapshot(lab)["web1"] == before
     assert journal_host(in_repo, doc["run_id"], "web1") == ("failed", entry["error"])
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_a_run_waits_up_to_lock_wait_for_another_runs_lock(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    web1 = lab.host("web1")
+    hold = (
+        "mkdir -p -m 0700 /run/remediate && echo 'R-other since 2026-12-03T00:00:00Z' > /run/remediate/holder;"
+        " setsid flock /run/remediate/lock sleep {seconds} </dev/null >/dev/null 2>&1 & echo $!"
+    )
+
+    def held() -> bool:
+        return run_on_host(lab, web1, "flock -n /run/remediate/lock true").exit_status != 0
+
+    group = int(on_host(lab, web1, hold.format(seconds=60)))
+    try:
+        _wait_until(held)
+        code, doc = apply_web1(capsys, lab)  # by default, refused at once
+        assert code == 1 and doc["hosts"]["web1"]["error"] == (
+            "locked by run R-other since 2026-12-03T00:00:00Z; not touched"
+        )
+        code, doc = run_json(
+            capsys, "apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes", "--limit", "web1", "--lock-wait", "1"
+        )
+        assert code == 1 and doc["hosts"]["web1"]["error"] == (
+            "locked by run R-other since 2026-12-03T00:00:00Z (waited 1 s); not touched"
+        )
+    finally:
+        on_host(lab, web1, f"kill -KILL -- -{group}")
+    assert BROKEN in web1.local_path(WP).read_bytes()
+    on_host(lab, web1, hold.format(seconds=2))  # let go within the wait
+    _wait_until(held)
+    code, doc = run_json(
+        capsys, "apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes", "--limit", "web1", "--lock-wait", "30"
+    )
+    assert code == 0 and doc["hosts"]["web1"]["status"] == "changed", doc
+    assert web1.local_path(WP).read_bytes().count(FIXED) == 1
