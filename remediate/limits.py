@@ -14,6 +14,7 @@ NUMBER_MAX_DIGITS = 100  # Python refuses int() over 4,300 digits; no port, coun
 REGEX_MAX_LENGTH = 4096
 INVENTORY_MAX_HOSTS = 10_000  # after range expansion, counted before a range is expanded
 TEMPLATE_MAX_SOURCE = 1_000_000  # bytes of one template file
+TEMPLATE_MAX_FILES = 50  # templates one template step includes, extends or imports, in all
 TEMPLATE_MAX_OUTPUT = 10_000_000  # characters one render may produce (target files are capped at 10M too)
 TEMPLATE_MAX_SECONDS = 1.0  # wall-clock time of one render
 TEMPLATE_MAX_RANGE = 100_000  # elements of all range() calls of one render, together

@@ -178,6 +178,7 @@ class Template:
     mode: int | None = None  # None: keep the existing file's mode (0644 for a new file)
     owner: str | None = None
     group: str | None = None
+    includes: tuple[tuple[str, str], ...] = ()  # (name, text) of every template it includes, extends, imports
 
 
 @dataclass(frozen=True)

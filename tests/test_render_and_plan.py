@@ -56,7 +56,7 @@ def test_undefined_variable_in_template_names_template_line_and_host(
     )
     with pytest.raises(UserError) as raised:
         render_targets(playbook, inventory, None, {})
-    assert str(raised.value) == "t.j2:2: 'nope' is undefined (playbook pb.yml, host web1)"
+    assert str(raised.value) == "t.j2:2: 'nope' is undefined (playbook pb.yml: steps[0].template.src, host web1)"
 
 
 @pytest.mark.parametrize(
