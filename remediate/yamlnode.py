@@ -83,6 +83,12 @@ def load_yaml_text(text: str, shown: str) -> Any:
         raise UserError(f"{shown}: YAML syntax error: {one_line(str(e))}") from None
 
 
+def key_text(key: str) -> str:
+    """A key as it reads in a key path: quoted when it holds a newline or another unprintable character,
+    so an error stays one line."""
+    return key if key.isprintable() else repr(key)
+
+
 def _codepoint(character: str | int) -> str:
     return f"#x{character if isinstance(character, int) else ord(character):02x}"
 
@@ -156,7 +162,8 @@ def check_yaml_bounds(text: str, shown: str) -> None:
 def _child_path(parent: _Open) -> str:
     if not parent.is_mapping:
         return f"{parent.key_path}[{parent.entries}]"
-    return f"{parent.key_path}.{parent.key}" if parent.key_path else str(parent.key)
+    key = key_text(str(parent.key))
+    return f"{parent.key_path}.{key}" if parent.key_path else key
 
 
 def _finish(stack: list[_Open], size: int, scalar: str = "") -> None:
@@ -195,7 +202,7 @@ class Node:
         if isinstance(key, int):
             path = f"{self.key_path}[{key}]"
         else:
-            path = f"{self.key_path}.{key}" if self.key_path else key
+            path = f"{self.key_path}.{key_text(key)}" if self.key_path else key_text(key)
         return Node(self.file, path, value)
 
     def mapping(self, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Node]:
