@@ -56,9 +56,13 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
     noops: list[NoChange] = []
     try:
         for step in steps:
-            working = files.get(step.target)
+            remote = observed[step.target]
+            # By the file the bytes live in: two steps reaching one file through a symlink and its target
+            # chain like two steps on one path, instead of two diffs of the same bytes.
+            real = remote.real_path or remote.path
+            working = files.get(real)
             if working is None:
-                working = files[step.target] = _open(step, observed[step.target])
+                working = files[real] = _open(step, remote)
             reason = _apply(playbook, host, step, working)
             if reason:
                 noops.append(NoChange(step.target, step.name, reason))
