@@ -258,6 +258,7 @@ class RemoteFile:
     size: int = 0
     content: bytes | None = None  # None when not a regular file or over the size limit
     error: str = ""
+    parent_exists: bool = True  # False: missing, and so is the folder it would be created in
 
     @property
     def sha256(self) -> str | None:

@@ -7,6 +7,7 @@ sees the first step's output; each file ends up as one ``FileChange`` holding it
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,11 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
 def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
     where = f"{step.key_path} ({step.name}): {step.target}"
     if remote.kind == FileKind.MISSING:
+        if not remote.parent_exists:
+            # Creating it would fail at apply, after other hosts were written: say so in the dry-run.
+            raise HostPlanError(
+                f"{where}: cannot create it: its folder {posixpath.dirname(step.target)} does not exist"
+            )
         if isinstance(step.action, LinePatch):
             if not step.action.create:
                 raise HostPlanError(f"{where}: target file does not exist (a line_patch with create: true makes it)")
