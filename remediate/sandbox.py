@@ -15,7 +15,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import FrameType
@@ -23,8 +23,9 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
+from jinja2.nodes import EvalContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import generate_lorem_ipsum
+from jinja2.utils import Namespace, generate_lorem_ipsum
 
 from .limits import TEMPLATE_MAX_LIPSUM, TEMPLATE_MAX_OUTPUT, TEMPLATE_MAX_RANGE, TEMPLATE_MAX_SECONDS
 
@@ -70,12 +71,59 @@ def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str
     return str(generate_lorem_ipsum(n=n, html=html, min=min, max=max))
 
 
+def check_size(value: Any) -> Any:
+    """``value``, or LimitExceeded when it is bigger than TEMPLATE_MAX_OUTPUT elements and characters,
+    counting a list that appears twice twice: what printing it would produce. Called before a value is
+    printed, stored in a namespace or passed to a filter or call, because str() of a list nested in
+    itself runs in C, where neither the clock nor the output bound can stop it."""
+    left = TEMPLATE_MAX_OUTPUT
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        left -= 1 + (len(item) if isinstance(item, str | bytes) else 0)
+        if left < 0:
+            raise LimitExceeded(f"a value larger than {TEMPLATE_MAX_OUTPUT:,} elements and characters")
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend(item)
+    return value
+
+
+class _BoundedNamespace(Namespace):
+    """``namespace()``, whose attributes are the one thing a loop can grow from one pass to the next."""
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, check_size(value))
+
+
+def _bounded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for argument in (*args, *kwargs.values()):
+            if not isinstance(argument, jinja2.runtime.Context | jinja2.Environment | EvalContext):
+                check_size(argument)
+        return function(*args, **kwargs)
+
+    for marker in ("jinja_pass_arg",):  # Jinja passes the context or environment by this marker
+        if hasattr(function, marker):
+            setattr(bounded, marker, getattr(function, marker))
+    return bounded
+
+
 class BoundedSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.globals.update(range=_range, lipsum=_lipsum)
+        finalize = options.pop("finalize", None)
+        super().__init__(finalize=lambda v: check_size(finalize(v) if finalize else v), **options)
+        self.globals.update(range=_range, lipsum=_lipsum, namespace=_BoundedNamespace)
+        self.filters = {name: _bounded_filter(f) for name, f in self.filters.items()}
+
+    def call(self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        for argument in (*args, *kwargs.values()):
+            check_size(argument)
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
