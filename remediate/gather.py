@@ -1,8 +1,9 @@
 """Reading every target file of a host in one remote command: a shell half and a pure parser half.
 
 The script needs only POSIX sh and coreutils on the host (no Python there). Its answer is framed as
-``answer`` says; for each path it prints one line: ``INDEX KIND`` or
-``INDEX stat REALPATH MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where REALPATH is ``=`` when no
+``answer`` says; for each path it prints one line: ``INDEX KIND`` (``INDEX missing orphan``: its
+folder is missing too) or ``INDEX stat REALPATH MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where
+REALPATH is ``=`` when no
 component of the path is a symlink (the path is its own real path) or else base64 of the resolved path,
 and CONTENT is ``b`` + base64 of the bytes, ``-`` when not read (not a regular file, or over the size
 limit), or ends in ``!`` when reading failed half-way.
@@ -33,7 +34,10 @@ r() {
   i=$1 f=$2
   shift 2
   if [ ! -e "$f" ]; then
-    if [ -L "$f" ]; then echo "$i dangling"; else echo "$i missing"; fi
+    d=${f%/*}
+    if [ -L "$f" ]; then echo "$i dangling"
+    elif [ -d "${d:-/}" ]; then echo "$i missing"
+    else echo "$i missing orphan"; fi
     return 0
   fi
   s=$(stat -L -c '%f %s %u %g %U %G' -- "$f") || { echo "$i unreadable"; return 0; }
@@ -107,6 +111,8 @@ def lock_refusal(output: bytes, lock_wait: float = 0.0) -> str | None:
 
 def _parse_record(path: str, fields: list[str], max_file_size: int) -> RemoteFile:
     kind = fields[0]
+    if fields == ["missing", "orphan"]:
+        return RemoteFile(path, FileKind.MISSING, parent_exists=False)
     if kind in ("missing", "dangling", "unreadable"):
         return RemoteFile(path, FileKind(kind), error="permission denied or I/O error" if kind == "unreadable" else "")
     if kind != "stat" or len(fields) != 9:

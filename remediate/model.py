@@ -178,6 +178,7 @@ class Template:
     mode: int | None = None  # None: keep the existing file's mode (0644 for a new file)
     owner: str | None = None
     group: str | None = None
+    includes: tuple[tuple[str, str], ...] = ()  # (name, text) of every template it includes, extends, imports
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,7 @@ class RemoteFile:
     size: int = 0
     content: bytes | None = None  # None when not a regular file or over the size limit
     error: str = ""
+    parent_exists: bool = True  # False: missing, and so is the folder it would be created in
 
     @property
     def sha256(self) -> str | None:

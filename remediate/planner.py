@@ -7,6 +7,7 @@ sees the first step's output; each file ends up as one ``FileChange`` holding it
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,9 +57,13 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
     noops: list[NoChange] = []
     try:
         for step in steps:
-            working = files.get(step.target)
+            remote = observed[step.target]
+            # By the file the bytes live in: two steps reaching one file through a symlink and its target
+            # chain like two steps on one path, instead of two diffs of the same bytes.
+            real = remote.real_path or remote.path
+            working = files.get(real)
             if working is None:
-                working = files[step.target] = _open(step, observed[step.target])
+                working = files[real] = _open(step, remote)
             reason = _apply(playbook, host, step, working)
             if reason:
                 noops.append(NoChange(step.target, step.name, reason))
@@ -77,6 +82,11 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
 def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
     where = f"{step.key_path} ({step.name}): {step.target}"
     if remote.kind == FileKind.MISSING:
+        if not remote.parent_exists:
+            # Creating it would fail at apply, after other hosts were written: say so in the dry-run.
+            raise HostPlanError(
+                f"{where}: cannot create it: its folder {posixpath.dirname(step.target)} does not exist"
+            )
         if isinstance(step.action, LinePatch):
             if not step.action.create:
                 raise HostPlanError(f"{where}: target file does not exist (a line_patch with create: true makes it)")
