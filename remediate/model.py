@@ -228,6 +228,11 @@ class Playbook:
 # --- what a host holds -----------------------------------------------------------------------------------
 
 
+# A file's extended attributes, ``(name, value)`` in the order the host listed them: ``user.*``, ``trusted.*``,
+# ``security.*`` (the SELinux label) and the POSIX ACL, which travels as ``system.posix_acl_access``.
+Xattrs = tuple[tuple[str, bytes], ...]
+
+
 class FileKind(StrEnum):
     FILE = "file"
     MISSING = "missing"
@@ -252,6 +257,7 @@ class RemoteFile:
     size: int = 0
     content: bytes | None = None  # None when not a regular file or over the size limit
     error: str = ""
+    xattrs: Xattrs | None = ()  # None: not known (the host has no getfattr)
 
     @property
     def sha256(self) -> str | None:
