@@ -308,6 +308,11 @@ class FileChange:
     # for the compare-and-swap; None where that is not known (then only content, mode and path count).
     before_uid: int | None = None
     before_gid: int | None = None
+    # The extended attributes and ACL the written file gets (for a replacement: the original's), and
+    # those the file has now, which its backup copy gets. None: not known, so none are set (the plan
+    # carries a note saying so).
+    xattrs: Xattrs | None = ()
+    before_xattrs: Xattrs | None = ()
 
     # Cached: the commit script, its parser and the journal each ask, and a config file is hashed whole.
     @cached_property
