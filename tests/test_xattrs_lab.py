@@ -158,7 +158,7 @@ def without(lab: Lab, host: LabHost, tool: str) -> Iterator[None]:
 
 
 def test_a_host_without_getfattr_has_a_note_in_its_plan(
-    lab: Lab, staged: Staged, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    lab: Lab, staged: Staged, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path
 ) -> None:
     web1 = staged.host
     args = ["fix-phpp", "-i", str(lab.inventory_path), "--limit", "web1"]
@@ -168,12 +168,21 @@ def test_a_host_without_getfattr_has_a_note_in_its_plan(
         dry_run = capsys.readouterr().out
         assert main(["plan", *args, "-o", str(plan_file)]) == 0
         planned = capsys.readouterr().out
-    assert web1.local_path(WP).read_bytes() == staged.original  # a dry run and a plan write nothing
+        assert web1.local_path(WP).read_bytes() == staged.original  # a dry run and a plan write nothing
+        # With --json the plan is not shown: its notes are, beside the JSON.
+        code = main(["apply", *args, "--yes", "--json"])
+        applied = capsys.readouterr()
     note = f"  note: {NO_GETFATTR}"
     assert note in dry_run.splitlines() and note in planned.splitlines()
     (host_plan,) = json.loads(plan_file.read_text())["hosts"]
     assert [n["reason"] for n in host_plan["noops"]] == [NO_GETFATTR]
     assert [(c["xattrs"], c["before_xattrs"]) for c in host_plan["changes"]] == [(None, None)]
+    assert applied.err.splitlines()[:2] == [f"web1 ({web1.address}):", note], applied.err  # then the progress
+    doc = json.loads(applied.out)
+    assert code == 0 and doc["hosts"]["web1"]["status"] == "changed"
+    assert journal_host(in_repo, doc["run_id"], "web1") == ("changed", "")
+    local = web1.local_path(WP)
+    assert local.read_bytes() == staged.original.replace(BROKEN, FIXED) and mode_and_owner(local) == (0o640, 33, 33)
 
 
 def test_a_host_without_setfattr_fails_before_anything_is_replaced(
