@@ -35,6 +35,7 @@ from .model import (
     Step,
 )
 from .render import render_host
+from .xattrs import unkept_xattrs_notes
 from .yamlnode import display_path
 
 
@@ -76,7 +77,9 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
         {s.index: s for working, _ in changed for s in working.steps}.values(), key=lambda s: s.index
     )
     handlers = tuple(dict.fromkeys(s.on_change for s in changed_steps if s.on_change))
-    return HostPlan(host, changes=tuple(c for _, c in changed), noops=tuple(noops), handlers=handlers)
+    changes = tuple(c for _, c in changed)
+    noops += unkept_xattrs_notes(host, changes)
+    return HostPlan(host, changes=changes, noops=tuple(noops), handlers=handlers)
 
 
 def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
@@ -169,6 +172,9 @@ def _change(working: _WorkingFile) -> FileChange | None:
         validators=tuple(dict.fromkeys(s.validate for s in working.steps if s.validate)),
         before_uid=remote.uid if exists else None,
         before_gid=remote.gid if exists else None,
+        # The replacement keeps the original's attributes; a new file has none of its own to keep.
+        xattrs=remote.xattrs if exists else (),
+        before_xattrs=remote.xattrs if exists else (),
     )
 
 
