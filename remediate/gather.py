@@ -85,7 +85,7 @@ def parse_gather(
 ) -> dict[str, RemoteFile]:
     answer = read_answer(output)
     files: dict[str, RemoteFile] = {}
-    if (refusal := lock_refusal(output, lock_wait)) is not None:
+    if (refusal := _refusal_in(answer.records, lock_wait)) is not None:
         raise HostError(refusal)
     attributes: dict[str, Xattrs] | None = {}
     for raw in answer.records:
@@ -128,7 +128,12 @@ def _with_xattrs(remote: RemoteFile, attributes: dict[str, Xattrs] | None) -> Re
 def lock_refusal(output: bytes, lock_wait: float = 0.0) -> str | None:
     """Why the read did not take the host's lock (another run holds it, or it is not the run's user's
     own), when it was to take it; None when it took it, or was not to."""
-    for raw in read_answer(output).records:
+    return _refusal_in(read_answer(output).records, lock_wait)
+
+
+def _refusal_in(records: Sequence[str], lock_wait: float) -> str | None:
+    """``lock_refusal`` from an answer's records (an answer already read is not split into lines again)."""
+    for raw in records:
         word, _, rest = raw.partition(" ")
         if word in ("locked", "unlockable"):
             try:

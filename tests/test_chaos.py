@@ -470,7 +470,10 @@ def test_random_sigkill_of_apply_and_rollback_leaves_every_file_whole_and_rollba
             continue
         (run_id,) = began
         ((run_status,),) = journal(state, "SELECT status FROM runs WHERE run_id = ?", run_id)
-        assert run_status == ("running" if applied.killed else "ok"), f"{context}: the run's row is {run_status}"
+        # A kill can land after the run has finished its journal row, in the moment before the process exits.
+        assert run_status in (("running", "ok") if applied.killed else ("ok",)), (
+            f"{context}: the run's row is {run_status}"
+        )
         rows = dict(journal(state, "SELECT host, status FROM hosts WHERE run_id = ?", run_id))
         with_files = {row[0] for row in journal(state, "SELECT DISTINCT host FROM files WHERE run_id = ?", run_id)}
         assert touched <= with_files, f"{context}: {touched - with_files} touched, and not in the journal's files"
@@ -499,7 +502,7 @@ def test_random_sigkill_of_apply_and_rollback_leaves_every_file_whole_and_rollba
 
 def _stage(applied: Ended, rows: Mapping[str, str], touched: set[str], shapes: Mapping[str, str]) -> str:
     """How far the run had got when it was killed, as the journal and the hosts tell."""
-    if not applied.killed:
+    if not applied.killed or (rows and all(status != "writing" for status in rows.values())):
         return "after the run ended"
     if any(status != "writing" for status in rows.values()):
         return "with some hosts done"
