@@ -48,7 +48,7 @@ def test_a_link_planted_by_another_user_is_never_written_through(
     assert refused.exit_status != 0 and b"Permission denied" in refused.stderr
 
     code, doc = apply_web1(capsys, lab)
-    assert code == 0 and doc["hosts"]["web1"]["status"] == "changed"
+    assert code == 0 and doc["hosts"]["web1"]["status"] == "changed", doc
     assert web1.local_path(VICTIM).read_bytes() == victim
     assert web1.local_path(WP).read_bytes().count(FIXED) == 1
     assert journal_host(in_repo, doc["run_id"], "web1") == ("changed", "")
