@@ -66,11 +66,15 @@ class Prepared:
 
 def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
     inventory = load_inventory(args.inventory)
-    targets = render_targets(playbook, inventory, args.limit, parse_vars(args.var))
+    masker = Masker(inventory.secrets | playbook.secrets)
+    try:
+        targets = render_targets(playbook, inventory, args.limit, parse_vars(args.var))
+    except UserError as e:  # a rendered field quoted in the message (an invalid regex) may hold a secret
+        raise UserError(masker.text(str(e))) from None
     if playbook.become or args.become:
         targets = tuple(replace(t, host=replace(t.host, become=True)) for t in targets)
     check_identity_files([t.host for t in targets], str(inventory.path))
-    return Prepared(playbook, inventory, targets, Masker(inventory.secrets | playbook.secrets))
+    return Prepared(playbook, inventory, targets, masker)
 
 
 def survey_and_plan(fleet: Fleet, prepared: Prepared, run_id: str) -> Plan:

@@ -39,6 +39,8 @@ def leaks(secret: str, *texts: str | bytes) -> list[str]:
 
 def journal_dump(state: Path) -> bytes:
     """Every column of every row of every table of the journal, compressed contents decompressed."""
+    if not (state / "journal.sqlite").exists():
+        return b""  # a run refused before it began has no journal
     db = sqlite3.connect(state / "journal.sqlite")
     parts: list[bytes] = []
     tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
