@@ -229,7 +229,7 @@ class Journal:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'running', ?)",
                 (run_id, kind, who(), time.time(), playbook, playbook_path, playbook_sha256, inventory,
-                 json.dumps(list(arguments)), rollback_of),
+                 json.dumps([self.masker.text(a) for a in arguments]), rollback_of),
             )  # fmt: skip
 
     def finish_run(self, run_id: str, status: str) -> None:
