@@ -62,12 +62,13 @@ import yaml
 
 from .errors import UserError
 from .inventory import DEFAULT_KNOWN_HOSTS, HOST_KEYS, _local_path
+from .limits import INVENTORY_MAX_HOSTS, NUMBER_MAX_DIGITS
 from .model import Host, Inventory
-from .yamlnode import Node, SafeLoader, display_path, load_yaml
+from .yamlnode import Node, SafeLoader, check_yaml_bounds, display_path, load_yaml
 
 NATIVE_TOP_KEYS = frozenset({"defaults", "vars", "hosts", "groups"})
 GROUP_KEYS = ("hosts", "children", "vars")
-MAX_RANGE_HOSTS = 100_000  # one pattern expanding to more than this is a typo, not a fleet
+GROUP_MAX_ANCESTORS = 200
 
 ADDRESS_VARS = ("ansible_host", "ansible_ssh_host")  # later wins, as in Ansible's ssh connection plugin
 PORT_VARS = ("ansible_port", "ansible_ssh_port")
@@ -119,15 +120,23 @@ def looks_like_ansible(path: Path, text: str) -> bool:
     """
     if path.suffix == ".ini" or text.lstrip().startswith("$ANSIBLE_VAULT;"):
         return True
-    try:
-        # This only looks at the shape, and a fleet's inventory is long: plain safe loading, libyaml's.
-        data = yaml.load(text, Loader=SafeLoader)
-    except Exception:  # any YAML or constructor error: not YAML, so possibly INI
-        data = None
-    else:
-        if isinstance(data, dict):
-            return _ansible_yaml_shape(data)
+    data = _yaml_or_none(text, display_path(path))
+    if isinstance(data, dict):
+        return _ansible_yaml_shape(data)
     return _ini_shape(text)
+
+
+def _yaml_or_none(text: str, shown: str) -> Any:
+    """The YAML document, or None when the text is not YAML (so possibly INI). Past a YAML limit (an alias
+    bomb, nesting too deep) it is a UserError: such text is YAML, and an INI reader must not guess at it."""
+    try:
+        check_yaml_bounds(text, shown)
+        # This only looks at the shape, and a fleet's inventory is long: plain safe loading, libyaml's.
+        return yaml.load(text, Loader=SafeLoader)
+    except UserError:
+        raise
+    except Exception:  # any YAML or constructor error: not YAML
+        return None
 
 
 def _ansible_yaml_shape(data: dict[Any, Any]) -> bool:
@@ -199,6 +208,7 @@ class _Builder:
         self.path = path
         self.groups: dict[str, _Group] = {}
         self.hosts: dict[str, dict[str, _Value]] = {}  # name -> host vars, in first-seen order
+        self.named = 0  # host names given so far, repeats included
         self.group("all")
         self.group("ungrouped")
 
@@ -211,11 +221,17 @@ class _Builder:
         return self.groups[name]
 
     def add_host(self, name: str, group: str, port: int | None, where: str) -> None:
+        self.named += 1
         if name not in self.hosts:
             self.hosts[name] = {}
             if port is not None:
                 self.hosts[name]["ansible_port"] = _Value(port, where)
         self.groups[group].hosts[name] = None
+
+    def room(self) -> int:
+        """How many more host names a pattern may give: a name is counted each time a line or entry names
+        it, so the bound is on the work of expanding, not only on the fleet's size."""
+        return INVENTORY_MAX_HOSTS - self.named
 
     def add_child(self, parent: str, child: str, where: str) -> None:
         if child == "all":
@@ -247,6 +263,10 @@ class _Builder:
             if group.name != "all" and not group.parents:
                 self.add_child("all", group.name, "")
         ancestors = {name: self._ancestors(name) for name in self.groups}
+        for name, above in ancestors.items():
+            # _depths recurses once per level: bounded here, far below Python's recursion limit
+            if len(above) > GROUP_MAX_ANCESTORS:
+                raise self.error("", f"group '{name}' has more than {GROUP_MAX_ANCESTORS} groups above it")
         self._reconcile_ungrouped(ancestors)
         depth = self._depths()
         priority = {name: self._priority(group) for name, group in self.groups.items()}
@@ -446,17 +466,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _expand_pattern(pattern: str, fail: Fail) -> tuple[list[str], int | None]:
-    """Host names and the port of a host pattern such as ``www[01:50].example.com:2222``."""
+def _expand_pattern(pattern: str, fail: Fail, limit: int) -> tuple[list[str], int | None]:
+    """Host names and the port of a host pattern such as ``www[01:50].example.com:2222``; more than
+    ``limit`` names is an error found before they are made."""
     port: int | None = None
     m = _BRACKETED_HOST_PORT.match(pattern) or _HOST_PORT.match(pattern)
     if m:
+        if len(m.group(2)) > 5:  # int() of thousands of digits is refused by Python, and slow before that
+            raise fail(f"host '{m.group(1)}': port must be between 1 and 65535, got {m.group(2)[:10]}...")
         pattern, port = m.group(1), int(m.group(2))
         if not 1 <= port <= 65535:
             raise fail(f"host '{pattern}': port must be between 1 and 65535, got {port}")
     if pattern.endswith(":"):
         raise fail(f"host pattern '{pattern}' ends in ':' (a port is written host:PORT)")
-    names = _expand_ranges(pattern, fail)
+    names = _expand_ranges(pattern, fail, limit)
     for name in names:
         if not _HOST_NAME.match(name):
             raise fail(f"not a valid host name: {name!r}")
@@ -465,7 +488,7 @@ def _expand_pattern(pattern: str, fail: Fail) -> tuple[list[str], int | None]:
     return names, port
 
 
-def _expand_ranges(pattern: str, fail: Fail) -> list[str]:
+def _expand_ranges(pattern: str, fail: Fail, limit: int) -> list[str]:
     if "[" not in pattern and "]" not in pattern:
         return [pattern]
     head, bracket, rest = pattern.partition("[")
@@ -477,7 +500,7 @@ def _expand_ranges(pattern: str, fail: Fail) -> list[str]:
         raise fail(f"host pattern '{pattern}': a range is [begin:end] or [begin:end:step], got [{inside}]")
     begin, end = bounds[0] or "0", bounds[1]
     step_text = bounds[2] if len(bounds) == 3 else "1"
-    if not step_text.isdigit() or int(step_text) == 0:
+    if not step_text.isdigit() or len(step_text) > NUMBER_MAX_DIGITS or int(step_text) == 0:
         raise fail(f"host pattern '{pattern}': the step of [{inside}] must be a whole number above 0")
     step = int(step_text)
     values: list[str]
@@ -487,11 +510,13 @@ def _expand_ranges(pattern: str, fail: Fail) -> list[str]:
             raise fail(f"host pattern '{pattern}': range [{inside}] goes backwards")
         values = list(string.ascii_letters[first : last + 1 : step])
     elif begin.isdigit() and end.isdigit():
+        if max(len(begin), len(end), len(step_text)) > NUMBER_MAX_DIGITS:
+            raise fail(f"host pattern '{pattern[:40]}...': a range bound of more than {NUMBER_MAX_DIGITS} digits")
         low, high = int(begin), int(end)
         if low > high:
             raise fail(f"host pattern '{pattern}': range [{inside}] goes backwards (no host)")
-        if (high - low) // step + 1 > MAX_RANGE_HOSTS:
-            raise fail(f"host pattern '{pattern}': range [{inside}] gives more than {MAX_RANGE_HOSTS} hosts")
+        if (high - low) // step + 1 > limit:
+            raise fail(_too_many(pattern, limit))
         width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
         if width and len(end) != width:
             raise fail(f"host pattern '{pattern}': zero-padded range [{inside}] needs begin and end of one width")
@@ -500,10 +525,17 @@ def _expand_ranges(pattern: str, fail: Fail) -> list[str]:
         raise fail(f"host pattern '{pattern}': range [{inside}] is neither numeric nor single letters")
     names: list[str] = []
     for value in values:
-        names.extend(_expand_ranges(f"{head}{value}{tail}", fail))
-        if len(names) > MAX_RANGE_HOSTS:
-            raise fail(f"host pattern '{pattern}' gives more than {MAX_RANGE_HOSTS} hosts")
+        names.extend(_expand_ranges(f"{head}{value}{tail}", fail, limit - len(names)))
+        if len(names) > limit:
+            raise fail(_too_many(pattern, limit))
     return names
+
+
+def _too_many(pattern: str, limit: int) -> str:
+    return (
+        f"host pattern '{pattern}' names more than the {limit} hosts left"
+        f" (an inventory names at most {INVENTORY_MAX_HOSTS} hosts in all)"
+    )
 
 
 # --- loading ---------------------------------------------------------------------------------------------
@@ -523,10 +555,7 @@ def load_ansible_inventory(path: Path, text: str | None = None) -> Inventory:
     if text.lstrip().startswith("$ANSIBLE_VAULT;"):
         raise UserError(f"{shown}: encrypted with Ansible Vault: decrypt it first (ansible-vault decrypt)")
     builder = _Builder(path)
-    try:
-        data = yaml.safe_load(text)
-    except Exception:  # not YAML: INI
-        data = None
+    data = _yaml_or_none(text, shown)
     if isinstance(data, dict) and path.suffix != ".ini":
         _read_yaml(builder, path)
     else:
@@ -596,7 +625,7 @@ def _ini_host_line(b: _Builder, line: str, group: str, where: str) -> None:
         return
     if "=" in tokens[0]:
         raise fail(f"expected a host name, got {tokens[0]!r} (a group's variables go in a [{group}:vars] section)")
-    names, port = _expand_pattern(tokens[0], fail)
+    names, port = _expand_pattern(tokens[0], fail, b.room())
     variables: dict[str, Any] = {}
     for token in tokens[1:]:
         key, equals, value = token.partition("=")
@@ -634,7 +663,7 @@ def _yaml_group(b: _Builder, name: str, node: Node) -> None:
                 b.add_child(name, child, f": {child_node.key_path}")
         else:
             for pattern, host_node in entries.items():
-                names, port = _expand_pattern(pattern, host_node.error)
+                names, port = _expand_pattern(pattern, host_node.error, b.room())
                 host_vars = {var: _Value(v.value, f": {v.key_path}") for var, v in host_node.entries().items()}
                 for host in names:
                     b.add_host(host, name, port, f": {host_node.key_path}")

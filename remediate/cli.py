@@ -184,7 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser().parse_args(arguments)
             return _dispatch(args, arguments)
     except RemediateError as e:
-        print(f"remediate: error: {e}", file=sys.stderr)
+        # One line whatever a message quotes (a host name or path with a newline in it)
+        message = str(e).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"remediate: error: {message}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("remediate: interrupted", file=sys.stderr)

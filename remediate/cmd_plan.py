@@ -16,7 +16,7 @@ from .journal import Journal, state_dir, who
 from .model import Plan, Status
 from .planfile import plan_document, plan_from_document
 from .playbook import load_playbook
-from .report import dry_run_result, print_plan, print_summary
+from .report import dry_run_result, print_notes, print_plan, print_summary
 from .secret_vars import Masker
 from .session import EXIT_HOST_FAILED, EXIT_OK, check_can_confirm, make_console, new_run_id
 from .waves import RolloutSettings
@@ -96,6 +96,8 @@ def apply_plan_file(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if not json_mode or not args.yes:
             console.print(f"applying plan {reviewed.run_id} as run {run_id}")
             print_plan(console, plan, masker)
+        else:
+            print_notes(console, plan, masker)  # on stderr, beside the JSON
         return execute(args, console, journal, fleet, plan, policy, groups, masker)
 
 

@@ -12,7 +12,8 @@ over all files of the host, each stage for every file before the next stage star
    on the temporary file here, before anything is live;
 3. backup: a copy in a private folder (``/var/backups/remediate/RUN_ID/`` + the file's path, folders 0700,
    copies without group or other access, and a MANIFEST with the original mode, owner and sha256), never
-   beside the file where an include directory such as ``conf.d/`` would load it;
+   beside the file where an include directory such as ``conf.d/`` would load it; then every temporary
+   file and every copy gets its original's extended attributes and ACL (``xattrs``: one ``setfattr``);
 4. the temporary files and the copies are flushed to disk; each temporary file is renamed over its target
    (atomic: a reader sees the old file or the new one), or the target removed when undoing a created
    file; the folders are flushed and the targets read back;
@@ -59,7 +60,8 @@ from functools import lru_cache
 from .answer import BEGIN_LINE, CURRENT_LIMIT, END_LINE, read_answer
 from .gather import path_components
 from .hostlock import LOCK_FUNCTIONS, default_lock_dir, lock_shell
-from .model import FileChange
+from .model import FileChange, Xattrs
+from .xattrs import ACL, put_back_xattrs, setfattr_commands
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
 PATH_PLACEHOLDER = "{path}"
@@ -194,6 +196,7 @@ def commit_script(
     backed_up = [(i, c) for i, c in enumerate(changes) if c.before is not None]  # a new file has no original
     saved = {i: backup_path(backup_root, run_id, c.real_path) for i, c in backed_up}
     lines += _backups(backed_up, saved, posixpath.join(backup_root, run_id))
+    lines += _kept_xattrs(changes, temps, names, saved)
 
     # On disk before they are renamed in: one sync for every temporary file and every backup.
     synced = [f'"${temps[i]}"' for i, change in enumerate(changes) if not change.delete]
@@ -308,6 +311,39 @@ def _backups(backed_up: Sequence[tuple[int, FileChange]], saved: Mapping[int, st
         # tell: the path holds the target's real path, which the host resolved (a link's target may hold a newline).
         lines.append(f"tell backup {i} {q(saved[i])}")
     return lines
+
+
+def _kept_xattrs(
+    changes: Sequence[FileChange], temps: Sequence[str], names: Sequence[str], saved: Mapping[int, str]
+) -> list[str]:
+    """Every temporary file gets the extended attributes and ACL its change carries (a replacement: the
+    original's) and every backup copy those of its original, before anything is live: a failure leaves
+    every file as it was. After chown and chmod, which would clear a file capability and narrow an ACL's
+    mask; only where an ACL comes with a new mode is the mode set again, as chmod on the live file would."""
+    q = shlex.quote
+    targets: dict[str, Xattrs] = {}
+    given: list[int] = []  # the changes whose files get some
+    chmods = []
+    for i, change in enumerate(changes):
+        if change.xattrs and not change.delete:
+            targets[names[i]] = change.xattrs
+            if any(name == ACL for name, _ in change.xattrs) and change.mode != change.before_mode:
+                mode = f"{change.mode:04o}"
+                chmods.append(f'chmod {mode} -- "${temps[i]}" || fail {i} {q("cannot set mode " + mode)}')
+        if i in saved and change.before_xattrs:
+            targets[saved[i]] = change.before_xattrs
+        if names[i] in targets or saved.get(i) in targets:
+            given.append(i)
+    if not given:
+        return []
+    first = given[0]
+    missing = q("setfattr not found on the host: its extended attributes and ACLs cannot be kept")
+    refused = f'fail {first} "cannot set the extended attributes and ACLs of the originals: $o"'
+    return [
+        f"command -v setfattr >/dev/null || fail {first} {missing}",
+        *setfattr_commands(targets, refused),
+        *chmods,
+    ]
 
 
 _NAME_LETTERS = string.ascii_letters + string.digits
@@ -514,6 +550,7 @@ def _put_back(i: int, change: FileChange, backup_root: str, run_id: str) -> str:
     chown = f'chown {owner} -- "$b" && ' if owner else ""
     return (
         f'b=$(mktemp -- {folder}) && cat -- {saved} > "$b" && {chown}chmod {change.before_mode or 0o644:04o} -- "$b"'
+        f"{put_back_xattrs(change)}"
         f' && mv -fT -- "$b" {target} && [ "$(sum {target})" = {change.before_sha256} ] && say restored {i} -'
     )
 

@@ -1,22 +1,26 @@
 """Reading every target file of a host in one remote command: a shell half and a pure parser half.
 
 The script needs only POSIX sh and coreutils on the host (no Python there). Its answer is framed as
-``answer`` says; for each path it prints one line: ``INDEX KIND`` or
-``INDEX stat REALPATH MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where REALPATH is ``=`` when no
+``answer`` says; for each path it prints one line: ``INDEX KIND`` (``INDEX missing orphan``: its
+folder is missing too) or ``INDEX stat REALPATH MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where
+REALPATH is ``=`` when no
 component of the path is a symlink (the path is its own real path) or else base64 of the resolved path,
 and CONTENT is ``b`` + base64 of the bytes, ``-`` when not read (not a regular file, or over the size
-limit), or ends in ``!`` when reading failed half-way.
+limit), or ends in ``!`` when reading failed half-way. After the files, the extended attributes and ACLs
+of the regular ones, as ``xattrs`` says: one ``xattrs`` record when some file has any, ``no-getfattr``
+when the host cannot tell.
 
 Every process started on a host costs about a millisecond of its CPU, and a fleet shares the machine it
 runs on, so the common case (a regular file with no symlink on its path) starts two: ``stat`` and
-``base64``. The symlink tests on each component of the path are shell builtins; ``readlink -f`` runs only
-when one of them finds a link.
+``base64``, and one ``getfattr`` for the whole host. The symlink tests on each component of the path are
+shell builtins; ``readlink -f`` runs only when one of them finds a link.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import shlex
 import stat
 from collections.abc import Sequence
@@ -24,7 +28,8 @@ from collections.abc import Sequence
 from .answer import BEGIN_LINE, END_LINE, read_answer
 from .errors import HostError
 from .hostlock import LOCK_FUNCTIONS, locked_message
-from .model import FileKind, RemoteFile
+from .model import FileKind, RemoteFile, Xattrs
+from .xattrs import NO_GETFATTR_RECORD, REGULAR_SEEN, XATTRS_RECORD, parse_xattr_dump, read_xattrs_script
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -33,7 +38,10 @@ r() {
   i=$1 f=$2
   shift 2
   if [ ! -e "$f" ]; then
-    if [ -L "$f" ]; then echo "$i dangling"; else echo "$i missing"; fi
+    d=${f%/*}
+    if [ -L "$f" ]; then echo "$i dangling"
+    elif [ -d "${d:-/}" ]; then echo "$i missing"
+    else echo "$i missing orphan"; fi
     return 0
   fi
   s=$(stat -L -c '%f %s %u %g %U %G' -- "$f") || { echo "$i unreadable"; return 0; }
@@ -44,13 +52,14 @@ r() {
   set -- $s
   printf '%s stat %s %s %s %s %s %s %s ' "$i" "$p" "$1" "$2" "$3" "$4" "$5" "$6"
   if [ -f "$f" ] && [ "$2" -le "$LIMIT" ]; then
+    REGULAR_SEEN=1
     printf b; base64 -w0 -- "$f" 2>/dev/null || printf '!'
   else
     printf -- -
   fi
   echo
 }
-"""
+""".replace("REGULAR_SEEN", REGULAR_SEEN)
 
 
 def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE, lock: str = "") -> bytes:
@@ -61,7 +70,8 @@ def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SI
         for i, path in enumerate(paths)
     )
     locking = f"{LOCK_FUNCTIONS}\n{lock}\n" if lock else ""
-    return f"LIMIT={int(max_file_size)}\n{_READER}{BEGIN_LINE}\n{locking}{calls}{END_LINE}\n".encode()
+    start = f"LIMIT={int(max_file_size)}; {REGULAR_SEEN}=''\n{_READER}{BEGIN_LINE}\n{locking}"
+    return f"{start}{calls}{read_xattrs_script(paths)}\n{END_LINE}\n".encode()
 
 
 def path_components(path: str) -> list[str]:
@@ -75,10 +85,14 @@ def parse_gather(
 ) -> dict[str, RemoteFile]:
     answer = read_answer(output)
     files: dict[str, RemoteFile] = {}
-    if (refusal := lock_refusal(output, lock_wait)) is not None:
+    if (refusal := _refusal_in(answer.records, lock_wait)) is not None:
         raise HostError(refusal)
+    attributes: dict[str, Xattrs] | None = {}
     for raw in answer.records:
         fields = raw.split(" ")
+        if fields[0] in (XATTRS_RECORD, NO_GETFATTR_RECORD):
+            attributes = _xattrs(fields, paths, answer.unexpected("while reading files"))
+            continue
         if len(fields) < 2 or not fields[0].isdigit() or int(fields[0]) >= len(paths):
             raise HostError(answer.unexpected("while reading files"))
         path = paths[int(fields[0])]
@@ -88,13 +102,38 @@ def parse_gather(
     missing = [p for p in paths if p not in files]
     if missing:
         raise HostError(f"incomplete answer while reading files: nothing about {', '.join(missing)}")
-    return files
+    return {path: _with_xattrs(remote, attributes) for path, remote in files.items()}
+
+
+def _xattrs(fields: list[str], paths: Sequence[str], unexpected: str) -> dict[str, Xattrs] | None:
+    """The attributes of the files from an ``xattrs`` record (None from a ``no-getfattr`` one)."""
+    if fields == [NO_GETFATTR_RECORD]:
+        return None
+    if len(fields) != 2 or fields[0] != XATTRS_RECORD:
+        raise HostError(unexpected)
+    try:
+        dump = base64.b64decode(fields[1], validate=True)
+    except binascii.Error:
+        raise HostError(unexpected) from None
+    return parse_xattr_dump(dump, paths)
+
+
+def _with_xattrs(remote: RemoteFile, attributes: dict[str, Xattrs] | None) -> RemoteFile:
+    """A regular file with the attributes read (none when the dump did not name it); other kinds none."""
+    if remote.kind != FileKind.FILE:
+        return remote
+    return dataclasses.replace(remote, xattrs=None if attributes is None else attributes.get(remote.path, ()))
 
 
 def lock_refusal(output: bytes, lock_wait: float = 0.0) -> str | None:
     """Why the read did not take the host's lock (another run holds it, or it is not the run's user's
     own), when it was to take it; None when it took it, or was not to."""
-    for raw in read_answer(output).records:
+    return _refusal_in(read_answer(output).records, lock_wait)
+
+
+def _refusal_in(records: Sequence[str], lock_wait: float) -> str | None:
+    """``lock_refusal`` from an answer's records (an answer already read is not split into lines again)."""
+    for raw in records:
         word, _, rest = raw.partition(" ")
         if word in ("locked", "unlockable"):
             try:
@@ -107,6 +146,8 @@ def lock_refusal(output: bytes, lock_wait: float = 0.0) -> str | None:
 
 def _parse_record(path: str, fields: list[str], max_file_size: int) -> RemoteFile:
     kind = fields[0]
+    if fields == ["missing", "orphan"]:
+        return RemoteFile(path, FileKind.MISSING, parent_exists=False)
     if kind in ("missing", "dangling", "unreadable"):
         return RemoteFile(path, FileKind(kind), error="permission denied or I/O error" if kind == "unreadable" else "")
     if kind != "stat" or len(fields) != 9:

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .model import CommandProbe, FileChange, FileProbe, HostPlan, HttpProbe, Probe, TcpProbe
+from .model import CommandProbe, FileChange, FileProbe, HostPlan, HttpProbe, Probe, TcpProbe, Xattrs
 from .secret_vars import Masker
+from .xattrs import xattrs_from_json, xattrs_to_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -70,6 +71,7 @@ CREATE TABLE IF NOT EXISTS files (
     original BLOB,                   -- zlib of the bytes before; NULL for a created file
     written BLOB NOT NULL,           -- zlib of the bytes the run wrote, secrets masked
     original_masked INTEGER NOT NULL DEFAULT 0,  -- 1: the original held a secret and is kept masked
+    xattrs TEXT,                     -- JSON [[name, base64 value], ...] of the original; NULL: not known
     PRIMARY KEY (run_id, host, path)
 );
 """
@@ -143,6 +145,7 @@ class FileRecord:
     original: bytes | None  # masked when original_masked: then the host's backup holds the true bytes
     written: bytes  # secrets masked: for showing, never for writing
     original_masked: bool = False
+    xattrs: Xattrs | None = None  # the original's extended attributes and ACL; None: not known
 
 
 class Journal:
@@ -172,7 +175,7 @@ class Journal:
         """A journal made by an earlier version gains the columns added since (none is ever removed)."""
         added = {
             "hosts": {"handlers": "TEXT NOT NULL DEFAULT '[]'", "probes": "TEXT NOT NULL DEFAULT '[]'"},
-            "files": {"original_masked": "INTEGER NOT NULL DEFAULT 0"},
+            "files": {"original_masked": "INTEGER NOT NULL DEFAULT 0", "xattrs": "TEXT"},
         }
         for table, columns in added.items():
             present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
@@ -281,9 +284,9 @@ class Journal:
             rows.append(
                 (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,
                  c.uid, c.gid, backup_paths.get(c.path, ""), original, _compress(self.masker.data(c.after)),
-                 int(masked))
+                 int(masked), _xattrs_text(c.before_xattrs))
             )  # fmt: skip
-        db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -325,7 +328,7 @@ class Journal:
     def files(self, run_id: str) -> list[FileRecord]:
         rows = self._db.execute(
             "SELECT host, path, real_path, sha256_before, sha256_after, mode_before, mode_after, uid, gid, "
-            "backup_path, original, written, original_masked FROM files WHERE run_id = ? ORDER BY rowid",
+            "backup_path, original, written, original_masked, xattrs FROM files WHERE run_id = ? ORDER BY rowid",
             (run_id,),
         ).fetchall()
         return [_file(row) for row in rows]
@@ -338,11 +341,17 @@ def _run(row: Sequence[Any]) -> RunRecord:
 
 
 def _file(row: Sequence[Any]) -> FileRecord:
-    host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup, original, written, masked = row
+    *fields, xattrs = row
+    host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup, original, written, masked = fields
     return FileRecord(
         host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup,
         None if original is None else zlib.decompress(original), zlib.decompress(written), bool(masked),
+        xattrs_from_json(None if xattrs is None else json.loads(xattrs)),
     )  # fmt: skip
+
+
+def _xattrs_text(xattrs: Xattrs | None) -> str | None:
+    return None if xattrs is None else json.dumps(xattrs_to_json(xattrs))
 
 
 def who() -> str:

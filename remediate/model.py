@@ -178,6 +178,7 @@ class Template:
     mode: int | None = None  # None: keep the existing file's mode (0644 for a new file)
     owner: str | None = None
     group: str | None = None
+    includes: tuple[tuple[str, str], ...] = ()  # (name, text) of every template it includes, extends, imports
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,11 @@ class Playbook:
 # --- what a host holds -----------------------------------------------------------------------------------
 
 
+# A file's extended attributes, ``(name, value)`` in the order the host listed them: ``user.*``, ``trusted.*``,
+# ``security.*`` (the SELinux label) and the POSIX ACL, which travels as ``system.posix_acl_access``.
+Xattrs = tuple[tuple[str, bytes], ...]
+
+
 class FileKind(StrEnum):
     FILE = "file"
     MISSING = "missing"
@@ -257,6 +263,8 @@ class RemoteFile:
     size: int = 0
     content: bytes | None = None  # None when not a regular file or over the size limit
     error: str = ""
+    parent_exists: bool = True  # False: missing, and so is the folder it would be created in
+    xattrs: Xattrs | None = ()  # None: not known (the host has no getfattr)
 
     @property
     def sha256(self) -> str | None:
@@ -307,6 +315,11 @@ class FileChange:
     # for the compare-and-swap; None where that is not known (then only content, mode and path count).
     before_uid: int | None = None
     before_gid: int | None = None
+    # The extended attributes and ACL the written file gets (for a replacement: the original's), and
+    # those the file has now, which its backup copy gets. None: not known, so none are set (the plan
+    # carries a note saying so).
+    xattrs: Xattrs | None = ()
+    before_xattrs: Xattrs | None = ()
 
     # Cached: the commit script, its parser and the journal each ask, and a config file is hashed whole.
     @cached_property

@@ -16,6 +16,7 @@ from .diff import file_diff
 from .errors import UserError
 from .journal import probe_from_json, probe_to_json
 from .model import FileChange, Host, HostPlan, NoChange, Plan, Status
+from .xattrs import xattrs_from_json, xattrs_to_json
 
 FORMAT = "remediate-plan/1"
 
@@ -66,6 +67,8 @@ def _host_document(host_plan: HostPlan) -> dict[str, Any]:
                 "owner": c.owner,
                 "group": c.group,
                 "validators": list(c.validators),
+                "xattrs": xattrs_to_json(c.xattrs),
+                "before_xattrs": xattrs_to_json(c.before_xattrs),
                 "diff": file_diff(c),
             }
             for c in host_plan.changes
@@ -110,6 +113,8 @@ def _change(data: Mapping[str, Any], where: str) -> FileChange:
         data["path"], data["real_path"], tuple(data["steps"]), before, base64.b64decode(data["after"], validate=True),
         data["mode"], data["uid"], data["gid"], data["owner"], data["group"], data["before_mode"],
         tuple(data["validators"]), before_uid=data.get("before_uid"), before_gid=data.get("before_gid"),
+        # A plan file made before attributes were kept does not know them (None): none are set, as then.
+        xattrs=xattrs_from_json(data.get("xattrs")), before_xattrs=xattrs_from_json(data.get("before_xattrs")),
     )  # fmt: skip
     if (change.before_sha256, change.after_sha256) != (data["sha256_before"], data["sha256_after"]):
         raise UserError(f"{where}: {change.path}: the content does not match its sha256: the plan file was altered")

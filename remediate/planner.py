@@ -7,6 +7,7 @@ sees the first step's output; each file ends up as one ``FileChange`` holding it
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from .model import (
     Step,
 )
 from .render import render_host
+from .xattrs import unkept_xattrs_notes
 from .yamlnode import display_path
 
 
@@ -56,9 +58,13 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
     noops: list[NoChange] = []
     try:
         for step in steps:
-            working = files.get(step.target)
+            remote = observed[step.target]
+            # By the file the bytes live in: two steps reaching one file through a symlink and its target
+            # chain like two steps on one path, instead of two diffs of the same bytes.
+            real = remote.real_path or remote.path
+            working = files.get(real)
             if working is None:
-                working = files[step.target] = _open(step, observed[step.target])
+                working = files[real] = _open(step, remote)
             reason = _apply(playbook, host, step, working)
             if reason:
                 noops.append(NoChange(step.target, step.name, reason))
@@ -71,12 +77,19 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
         {s.index: s for working, _ in changed for s in working.steps}.values(), key=lambda s: s.index
     )
     handlers = tuple(dict.fromkeys(s.on_change for s in changed_steps if s.on_change))
-    return HostPlan(host, changes=tuple(c for _, c in changed), noops=tuple(noops), handlers=handlers)
+    changes = tuple(c for _, c in changed)
+    noops += unkept_xattrs_notes(host, changes)
+    return HostPlan(host, changes=changes, noops=tuple(noops), handlers=handlers)
 
 
 def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
     where = f"{step.key_path} ({step.name}): {step.target}"
     if remote.kind == FileKind.MISSING:
+        if not remote.parent_exists:
+            # Creating it would fail at apply, after other hosts were written: say so in the dry-run.
+            raise HostPlanError(
+                f"{where}: cannot create it: its folder {posixpath.dirname(step.target)} does not exist"
+            )
         if isinstance(step.action, LinePatch):
             if not step.action.create:
                 raise HostPlanError(f"{where}: target file does not exist (a line_patch with create: true makes it)")
@@ -159,6 +172,9 @@ def _change(working: _WorkingFile) -> FileChange | None:
         validators=tuple(dict.fromkeys(s.validate for s in working.steps if s.validate)),
         before_uid=remote.uid if exists else None,
         before_gid=remote.gid if exists else None,
+        # The replacement keeps the original's attributes; a new file has none of its own to keep.
+        xattrs=remote.xattrs if exists else (),
+        before_xattrs=remote.xattrs if exists else (),
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .inventory import find_named_file
+from .limits import regex_problem
 from .model import (
     AbsentLines,
     CommandProbe,
@@ -24,9 +25,10 @@ from .model import (
     Template,
     sha256_hex,
 )
-from .render import check_template_syntax, has_template_syntax
+from .render import has_template_syntax, parse_template
 from .secret_vars import read_vars
 from .sed import SedError, parse_sed
+from .template_files import TemplateFileError, read_included, read_template_source
 from .waves import RolloutSettings, parse_amount, parse_batches
 from .yamlnode import Node, display_path, load_yaml
 
@@ -222,15 +224,13 @@ def _template(node: Node, base_dir: Path) -> Template:
     fields = node.mapping(TEMPLATE_KEYS, required=("src", "dest"))
     src = (base_dir / fields["src"].string()).resolve()
     try:
-        source = src.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise fields["src"].error(f"template file not found: {display_path(src)}") from None
-    except UnicodeDecodeError:
-        raise fields["src"].error(f"template file is not valid UTF-8: {display_path(src)}") from None
-    except OSError as e:
-        raise fields["src"].error(f"cannot read template file {display_path(src)}: {e.strerror}") from None
-    check_template_syntax(source, display_path(src))
+        source = read_template_source(src)
+        parse_template(source, display_path(src))
+        includes = read_included(src, source, base_dir)
+    except TemplateFileError as e:
+        raise fields["src"].error(str(e)) from None
     return Template(
+        includes=includes,
         src=src,
         source=source,
         dest=_path_field(fields["dest"]),
@@ -256,10 +256,9 @@ def _regex(node: Node) -> str:
 def _check_regex(node: Node, value: str) -> None:
     if has_template_syntax(value):
         return  # checked once rendered, per host
-    try:
-        re.compile(value)
-    except re.error as e:
-        raise node.error(f"invalid regex {value!r}: {e}") from None
+    problem = regex_problem(value)
+    if problem:
+        raise node.error(problem)
 
 
 def _mode(node: Node) -> int:

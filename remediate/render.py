@@ -16,9 +16,10 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+import jinja2.nodes
 
 from .errors import UserError
+from .limits import regex_problem
 from .model import (
     FileProbe,
     Host,
@@ -31,6 +32,7 @@ from .model import (
     Step,
     Template,
 )
+from .sandbox import BoundedSandbox, render_bounded
 from .yamlnode import display_path
 
 _TEMPLATE_MARKERS = re.compile(r"\{\{|\{%|\{#")
@@ -42,10 +44,10 @@ def has_template_syntax(value: str) -> bool:
 
 def _environment(
     loader: jinja2.BaseLoader | None = None, finalize: Callable[[Any], Any] | None = None
-) -> ImmutableSandboxedEnvironment:
-    # The sandbox keeps templates away from Python internals, files and commands; StrictUndefined turns a
-    # missing variable into an error instead of an empty string.
-    return ImmutableSandboxedEnvironment(
+) -> BoundedSandbox:
+    # The sandbox keeps templates away from Python internals, files and commands, and bounds their time
+    # and memory; StrictUndefined turns a missing variable into an error instead of an empty string.
+    return BoundedSandbox(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
@@ -69,11 +71,13 @@ def _compiled_field(source: str, command: bool = False) -> jinja2.Template:
     return (_COMMAND_ENV if command else _FIELD_ENV).from_string(source)
 
 
-def check_template_syntax(source: str, name: str) -> None:
+def parse_template(source: str, name: str) -> jinja2.nodes.Template:
     try:
-        _environment().parse(source, name=name, filename=name)
+        return _environment().parse(source, name=name, filename=name)
     except jinja2.TemplateSyntaxError as e:
         raise UserError(f"{name}:{e.lineno}: template syntax error: {e.message}") from None
+    except RecursionError:  # Jinja's parser recurses once per nested expression
+        raise UserError(f"{name}: template syntax error: nested too deeply") from None
 
 
 def host_context(host: Host, playbook: Playbook, cli_vars: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,7 +135,7 @@ def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, 
     elif isinstance(action, Template):
         rendered = RenderedTemplate(
             dest=field("template.dest", action.dest),
-            content=_render_template_file(action, context, playbook, host),
+            content=_render_template_file(action, context, f"{where}.template.src", host),
             mode=action.mode,
             owner=field("template.owner", action.owner) if action.owner else None,
             group=field("template.group", action.group) if action.group else None,
@@ -166,10 +170,9 @@ def _check_rendered_regexes(operation: LineOperation, where: str, host: str) -> 
         value = getattr(operation, name, None)
         if value is None:
             continue
-        try:
-            re.compile(value)
-        except re.error as e:
-            raise UserError(f"{where}.{name}: invalid regex {value!r} for host {host}: {e}") from None
+        problem = regex_problem(value)
+        if problem:
+            raise UserError(f"{where}.{name}: {problem} (host {host})")
 
 
 def _check_target_path(path: str, where: str, host: str) -> str:
@@ -190,27 +193,40 @@ def render_field(source: str, context: Mapping[str, Any], where: str, host: str,
     if not has_template_syntax(source):
         return source
     try:
-        return _compiled_field(source, command).render(context)
+        return render_bounded(_compiled_field(source, command), context)
     except jinja2.UndefinedError as e:
         raise UserError(f"{where}: {e.message} (host {host})") from None
     except jinja2.TemplateSyntaxError as e:
         raise UserError(f"{where}: template syntax error: {e.message}") from None
     except jinja2.TemplateError as e:
         raise UserError(f"{where}: {type(e).__name__}: {e} (host {host})") from None
+    except RecursionError:
+        raise UserError(f"{where}: {_RECURSION} (host {host})") from None
 
 
-def _render_template_file(template: Template, context: Mapping[str, Any], playbook: Playbook, host: Host) -> str:
+_RECURSION = "recursion too deep (a macro or template that calls itself?)"
+
+
+def _render_template_file(template: Template, context: Mapping[str, Any], where: str, host: Host) -> str:
     name = display_path(template.src)
-    source = template.source
-    env = _environment(jinja2.FunctionLoader(lambda _: (source, name, lambda: True)))
+    # Only the files read at load time: the main template and what it includes (by the names it uses).
+    sources = {**dict(template.includes), name: template.source}
+    # filename=name: an error's traceback then points at the template's own line
+    env = _environment(jinja2.FunctionLoader(lambda n: (sources[n], n, lambda: True) if n in sources else None))
     try:
-        return env.get_template(name).render(context)
-    except jinja2.TemplateError as e:
+        return render_bounded(env.get_template(name), context)
+    except (jinja2.TemplateError, RecursionError) as e:
         line = _template_line(e, name)
-        message = e.message if isinstance(e, jinja2.UndefinedError) else f"{type(e).__name__}: {e}"
-        raise UserError(
-            f"{name}{f':{line}' if line else ''}: {message} (playbook {display_path(playbook.path)}, host {host.name})"
-        ) from None
+        message = _problem(e)
+        raise UserError(f"{name}{f':{line}' if line else ''}: {message} (playbook {where}, host {host.name})") from None
+
+
+def _problem(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return _RECURSION
+    if isinstance(error, jinja2.UndefinedError):
+        return str(error.message)
+    return f"{type(error).__name__}: {error}"
 
 
 def _template_line(error: Exception, filename: str) -> int | None:

@@ -51,6 +51,19 @@ def _print_host_plan(console: Console, host_plan: HostPlan, masker: Masker) -> N
     console.print(title + Text(f"{count} file{'s' if count > 1 else ''} to change", style="yellow"))
     for change in host_plan.changes:
         print_diff(console, change, masker)
+    _print_host_notes(console, host_plan, masker)
+
+
+def print_notes(console: Console, plan: Plan, masker: Masker) -> None:
+    """Only the notes of the hosts with changes, each after its host's name: for a run whose plan is not
+    shown (--json), so that what a plan says it cannot do still reaches the operator."""
+    for host_plan in plan.hosts:
+        if host_plan.failure is None and host_plan.changes and any(not n.path for n in host_plan.noops):
+            console.print(Text(f"{host_plan.host.name} ({host_plan.host.address}):", style="bold"))
+            _print_host_notes(console, host_plan, masker)
+
+
+def _print_host_notes(console: Console, host_plan: HostPlan, masker: Masker) -> None:
     for note in host_plan.noops:
         if not note.path:  # a note on the host as a whole, such as a handler a rollback cannot rerun
             console.print(Text(f"  note: {masker.text(note.reason)}", style="yellow"))

@@ -17,7 +17,7 @@ from .errors import UserError
 from .gather import DEFAULT_MAX_FILE_SIZE
 from .journal import Journal
 from .model import Host, Plan, RunResult
-from .report import dry_run_result, print_plan, print_summary, result_document
+from .report import dry_run_result, print_notes, print_plan, print_summary, result_document
 from .rollout import Fleet
 from .secret_vars import Masker
 from .transport import ConnectOptions, SshTransport
@@ -84,6 +84,8 @@ def show_plan(args: argparse.Namespace, console: Console, journal: Journal, plan
     its exit code is returned; otherwise None, and the plan goes on to be applied."""
     if not args.json or (not args.dry_run and not args.yes):
         print_plan(console, plan, masker)
+    else:
+        print_notes(console, plan, masker)  # on stderr, beside the JSON
     if not args.dry_run:
         return None
     for host_plan in plan.hosts:

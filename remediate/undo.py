@@ -13,6 +13,7 @@ from .diff import file_diff
 from .journal import FileRecord, HostRecord
 from .model import FileChange, FileKind, Host, HostFailure, HostPlan, NoChange, Observed, RemoteFile, Status, sha256_hex
 from .secret_vars import MASK
+from .xattrs import unkept_xattrs_notes
 
 
 def reverse(change: FileChange) -> FileChange:
@@ -24,11 +25,14 @@ def reverse(change: FileChange) -> FileChange:
         )  # fmt: skip
     # The replacement got the original's owner and group unless the step named others.
     kept_owner = change.owner is None and change.group is None
+    # The replacement was given the original's attributes: the original gets them back, and so does the
+    # copy of the replacement made before it goes.
     return FileChange(
         change.path, change.real_path, change.steps, change.after, change.before,
         mode=change.before_mode if change.before_mode is not None else change.mode,
         uid=change.uid, gid=change.gid, before_mode=change.mode,
         before_uid=change.uid if kept_owner else None, before_gid=change.gid if kept_owner else None,
+        xattrs=change.before_xattrs, before_xattrs=change.xattrs,
     )  # fmt: skip
 
 
@@ -72,6 +76,7 @@ def rollback_host_plan(
         if MASK in h
     ]
     probes = tuple(p for p in record.probes if MASK not in repr(p))
+    noops += unkept_xattrs_notes(host, changes)
     sweep = tuple(sorted({posixpath.dirname(observed[f.path].real_path or f.real_path) for f in files}))
     return HostPlan(host, tuple(changes), tuple(noops), handlers=handlers, probes=probes, sweep=sweep)
 
@@ -105,6 +110,11 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         source=record.backup_path if record.original_masked else None,
         source_sha256=record.sha256_before if record.original_masked else None,
         basis_sha256=basis,
+        # The original's attributes as the journal kept them; where it does not know them (a run made
+        # before they were kept, or on a host without getfattr), the file's own, which the run gave it
+        # from the original.
+        xattrs=record.xattrs if record.xattrs is not None else current.xattrs,
+        before_xattrs=current.xattrs if now is not None else (),
     )  # fmt: skip
     return change, ""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .errors import UserError
+from .limits import NUMBER_MAX_DIGITS, YAML_MAX_ALIAS_EXPANSION, YAML_MAX_DEPTH
 
 
 def display_path(path: Path) -> str:
@@ -60,15 +61,129 @@ def load_yaml(path: Path) -> Any:
         raise UserError(f"{shown}: not valid UTF-8") from None
     except OSError as e:
         raise UserError(f"{shown}: cannot read: {e.strerror}") from None
+    return load_yaml_text(text, shown)
+
+
+def load_yaml_text(text: str, shown: str) -> Any:
+    """The document in ``text`` (from the file shown as ``shown``), refused when past a limit."""
     try:
+        check_yaml_bounds(text, shown)
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = " ".join(str(p) for p in (e.context, e.problem) if p)
         raise UserError(f"{shown}{where}: YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as e:  # its str() is two lines
+        raise UserError(
+            f"{shown}: YAML syntax error: control character {_codepoint(e.character)} at position {e.position}"
+            " (write it as an escape such as \\x07 in a double-quoted string)"
+        ) from None
     except yaml.YAMLError as e:
-        raise UserError(f"{shown}: YAML syntax error: {e}") from None
+        raise UserError(f"{shown}: YAML syntax error: {one_line(str(e))}") from None
+
+
+def key_text(key: str) -> str:
+    """A key as it reads in a key path: quoted when it holds a newline or another unprintable character,
+    so an error stays one line."""
+    return key if key.isprintable() else repr(key)
+
+
+def _codepoint(character: str | int) -> str:
+    return f"#x{character if isinstance(character, int) else ord(character):02x}"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass
+class _Open:
+    """A mapping or list being read by ``check_yaml_bounds``."""
+
+    key_path: str
+    is_mapping: bool
+    anchor: str | None
+    size: int = 1
+    entries: int = 0
+    key: str | None = None  # in a mapping: the key whose value comes next; None while a key is expected
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def check_yaml_bounds(text: str, shown: str) -> None:
+    """One pass over the parser's events (iterative: no recursion, no objects built) that refuses, with
+    the key path, what would make building the document crash or run away: nesting deeper than
+    YAML_MAX_DEPTH, aliases expanding past YAML_MAX_ALIAS_EXPANSION nodes and characters (billion
+    laughs), a list or mapping as a mapping key, and integers of more than NUMBER_MAX_DIGITS digits."""
+    stack: list[_Open] = []
+    anchors: dict[str, tuple[int, bool]] = {}  # anchor -> (expanded size, is a collection)
+    expanded = 0
+
+    def fail(key_path: str, problem: str) -> UserError:
+        return UserError(f"{shown}:{f' {key_path}:' if key_path else ''} {problem}")
+
+    for event in yaml.parse(text, Loader=SafeLoader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            done = stack.pop()
+            if done.anchor:
+                anchors[done.anchor] = (done.size, True)
+            _finish(stack, done.size)
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        parent = stack[-1] if stack else None
+        is_key = parent is not None and parent.is_mapping and parent.key is None
+        path = "" if parent is None else parent.key_path if is_key else _child_path(parent)
+        if isinstance(event, yaml.AliasEvent):
+            size, is_collection = anchors.get(event.anchor or "", (1, False))
+            expanded += size
+            if expanded > YAML_MAX_ALIAS_EXPANSION:
+                raise fail(path, f"aliases expand past {YAML_MAX_ALIAS_EXPANSION:,} nodes and characters")
+            if is_key and is_collection:
+                raise fail(path, "keys must be strings, got an alias of a list or mapping")
+            _finish(stack, size, f"*{event.anchor}")
+        elif isinstance(event, yaml.ScalarEvent):
+            if _is_integer(event) and len(event.value) > NUMBER_MAX_DIGITS:
+                raise fail(path, f"a number of more than {NUMBER_MAX_DIGITS} digits")
+            if event.anchor:
+                anchors[event.anchor] = (1 + len(event.value), False)
+            _finish(stack, 1 + len(event.value), event.value)
+        else:
+            if is_key:
+                raise fail(path, "keys must be strings, got a list or mapping")
+            if len(stack) >= YAML_MAX_DEPTH:
+                raise fail(path, f"nested more than {YAML_MAX_DEPTH} levels deep")
+            stack.append(_Open(path, isinstance(event, yaml.MappingStartEvent), event.anchor))
+
+
+def _child_path(parent: _Open) -> str:
+    if not parent.is_mapping:
+        return f"{parent.key_path}[{parent.entries}]"
+    key = key_text(str(parent.key))
+    return f"{parent.key_path}.{key}" if parent.key_path else key
+
+
+def _finish(stack: list[_Open], size: int, scalar: str = "") -> None:
+    """A node of ``size`` is complete: it counts in its parent, as a key or as a value."""
+    if not stack:
+        return
+    parent = stack[-1]
+    parent.size += size
+    if parent.is_mapping and parent.key is None:
+        parent.key = scalar or "?"
+        return
+    parent.entries += 1
+    parent.key = None
+
+
+def _is_integer(event: yaml.ScalarEvent) -> bool:
+    if event.tag not in (None, "!"):
+        return event.tag == _INT_TAG
+    resolved = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+    return bool(resolved == _INT_TAG)
 
 
 @dataclass(frozen=True)
@@ -87,7 +202,7 @@ class Node:
         if isinstance(key, int):
             path = f"{self.key_path}[{key}]"
         else:
-            path = f"{self.key_path}.{key}" if self.key_path else key
+            path = f"{self.key_path}.{key_text(key)}" if self.key_path else key_text(key)
         return Node(self.file, path, value)
 
     def mapping(self, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Node]:

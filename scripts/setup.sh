@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # apache2 and libapache2-mod-php: for `remediate lab up --apache` (hosts running a real Apache), which
-# the test suite uses.
+# the test suite uses. attr and acl (getfattr, setfattr, setfacl, getfacl): lab hosts use the machine's
+# binaries, and a host keeps its files' extended attributes and ACLs only where it has them.
 missing=()
-for pkg in openssh-server openssh-client php-cli coreutils sudo zsh apache2 libapache2-mod-php; do
+for pkg in openssh-server openssh-client php-cli coreutils sudo zsh apache2 libapache2-mod-php attr acl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv python3-pip)

@@ -1,18 +1,29 @@
 """Fixtures for tests against a real lab fleet (root, Linux, Debian's openssh-server and php-cli).
 
-``lab_fleet`` (session): 4 hosts from global index 1000 (127.0.4.239 ..), so it never collides with a
-developer's own lab on 127.0.1.x, in ``/var/lib/remediate/pytest-<pid>/fleet``; its inventory goes to
-the pytest tmp dir. Always torn down. On a machine that cannot run a lab it FAILS with the reason:
-a skipped integration test would hide exactly what these tests exist to show.
+Addresses: each pytest-xdist worker (``PYTEST_XDIST_WORKER``, gw0 .. gw24; gw0 without xdist) has a
+slot of ``WORKER_STRIDE`` (40) global lab indexes from 1000 + 40 * N, so labs of workers running at once
+(also separate sessions, each given a worker name of its own) never share an address. In a slot:
+offsets 0..3 the fleet, 4..5 the Apache lab, 6..9 free (tests use them as unused addresses), 10..19
+labs that tests start themselves, 20..39 the chaos test's 20 hosts (``tests/test_chaos.py``). The
+20-host ``big_fleet`` is outside every slot, at 2000 + 40 * N.
+
+``lab_fleet`` (session): 4 hosts from global index 1000 (127.0.4.239 ..) plus the worker's slot, so it
+never collides with a developer's own lab on 127.0.1.x, in ``/var/lib/remediate/pytest-<pid>/fleet``;
+its inventory goes to the pytest tmp dir. Always torn down. On a machine that cannot run a lab it
+FAILS with the reason: a skipped integration test would hide exactly what these tests exist to show.
 
 ``lab`` (function): the same lab with every host reset to its pristine (broken) files and its sshd and
 web server running, whatever the previous test did.
 
-``apache_lab`` (function): a second lab of 2 hosts (global indexes 1004 and 1005 of the worker's 20,
-127.0.4.243 ..) whose hosts also run Apache with mod_php on ADDR:80 (``LabHost.apache_url``), serving
-the same broken site (500 until the typo is fixed) and a static ``/health.txt``; started at the first
-use in a session (needs Debian's apache2 and libapache2-mod-php), and before every test reset like
-``lab``: pristine files, Apache restarted with the pristine config, sshd and PHP server running.
+``apache_lab`` (function): a second lab of 2 hosts (offsets 4 and 5 of the worker's slot: for gw0
+global indexes 1004 and 1005, 127.0.4.243 ..) whose hosts also run Apache with mod_php on ADDR:80
+(``LabHost.apache_url``), serving the same broken site (500 until the typo is fixed) and a static
+``/health.txt``; started at the first use in a session (needs Debian's apache2 and
+libapache2-mod-php), and before every test reset like ``lab``: pristine files, Apache restarted with
+the pristine config, sshd and PHP server running.
+
+``chaos_lab`` (module, for ``tests/test_chaos.py``): 20 hosts at offsets 20..39 of the worker's slot,
+started once and never reset: the test itself puts every host back (that is what it tests).
 """
 
 from __future__ import annotations
@@ -41,12 +52,18 @@ FLEET_SIZE = 4
 FLEET_FIRST_INDEX = 1000
 APACHE_LAB_SIZE = 2
 APACHE_LAB_OFFSET = 4  # after the fleet; tests that start labs of their own use offsets 10..19
+CHAOS_LAB_OFFSET = 20  # the chaos test's own 20 hosts: offsets 20..39
+WORKER_STRIDE = 40  # global indexes in each worker's slot
+MAX_WORKERS = 25  # gw0 .. gw24: their slots fill 1000 .. 1999
 
 
 def _worker_offset() -> int:
     """Addresses apart for each pytest-xdist worker (gw0, gw1, ...); 0 without xdist."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return 20 * int(worker.removeprefix("gw") or 0)
+    number = int(worker.removeprefix("gw") or 0)
+    if not 0 <= number < MAX_WORKERS:
+        pytest.fail(f"PYTEST_XDIST_WORKER={worker}: lab addresses are laid out for gw0 .. gw{MAX_WORKERS - 1}")
+    return WORKER_STRIDE * number
 
 
 def _remove_stale_test_labs() -> None:
@@ -85,14 +102,14 @@ def lab_parent_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def lab_first_index() -> int:
-    """Global index of the fleet's first host; tests that start a lab of their own use the next 19."""
+    """Global index of the fleet's first host, the start of the worker's slot (offsets in the module's docstring)."""
     return FLEET_FIRST_INDEX + _worker_offset()
 
 
 def _session_lab(
     what: str, count: int, lab_dir: Path, inventory: Path, first_index: int, apache: bool = False
 ) -> Iterator[Lab]:
-    """A lab for the whole session: failing the tests with the reason when it cannot start, always down."""
+    """A lab for its fixture's scope: failing the tests with the reason when it cannot start, always down."""
     try:
         lab = lab_up(count, lab_dir=lab_dir, inventory_path=inventory, first_index=first_index, apache=apache)
     except RemediateError as error:
@@ -115,20 +132,30 @@ def lab(lab_fleet: Lab) -> Lab:
 
 
 BIG_FLEET_SIZE = 20
-BIG_FLEET_FIRST_INDEX = 1500  # 127.0.6.x: clear of the small fleets' range above, for every worker
+BIG_FLEET_FIRST_INDEX = FLEET_FIRST_INDEX + WORKER_STRIDE * MAX_WORKERS  # 2000: clear of every worker's slot
 
 
 @pytest.fixture(scope="session")
 def big_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """20 hosts, for rollout behaviour: forks, canary, batches, thresholds, interruption."""
     inventory = tmp_path_factory.mktemp("big-lab-inventory") / "lab.yml"
-    first = BIG_FLEET_FIRST_INDEX + 2 * _worker_offset()
+    first = BIG_FLEET_FIRST_INDEX + _worker_offset()  # 20 hosts of the worker's 40
     yield from _session_lab("the 20-host lab fleet", BIG_FLEET_SIZE, lab_parent_dir / "big", inventory, first)
 
 
 @pytest.fixture
 def big_lab(big_fleet: Lab) -> Lab:
     return _reset_lab(big_fleet)
+
+
+CHAOS_LAB_SIZE = 20
+
+
+@pytest.fixture(scope="module")
+def chaos_lab(lab_parent_dir: Path, lab_first_index: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    inventory = tmp_path_factory.mktemp("chaos-lab-inventory") / "lab.yml"
+    first = lab_first_index + CHAOS_LAB_OFFSET
+    yield from _session_lab("the chaos lab", CHAOS_LAB_SIZE, lab_parent_dir / "chaos", inventory, first)
 
 
 @pytest.fixture(scope="session")

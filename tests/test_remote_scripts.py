@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from pytest_mock import MockerFixture
 
-from remediate.answer import CURRENT_LIMIT
+from remediate.answer import BEGIN, CURRENT_LIMIT, END
 from remediate.commit import CommitOutcome, commit_script, parse_commit, sweep_script
 from remediate.gather import gather_script, parse_gather
-from remediate.model import FileChange, FileKind, sha256_hex
+from remediate.model import FileChange, FileKind, RemoteFile, sha256_hex
 
 LOCK_DIR = str(Path(tempfile.gettempdir()) / "remediate-test-commit-lock")  # made 0700 by the script
 
@@ -50,7 +50,8 @@ def test_gather_reads_bytes_mode_owner_and_kinds(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     big = tmp_path / "big"
     big.write_bytes(b"x" * 2000)
-    paths = [str(p) for p in (regular, empty, link, dangling, fifo, big, tmp_path, tmp_path / "missing")]
+    orphan = tmp_path / "no-such-folder" / "x.conf"
+    paths = [str(p) for p in (regular, empty, link, dangling, fifo, big, tmp_path, tmp_path / "missing", orphan)]
     files = gather(paths, limit=1000)
 
     r = files[str(regular)]
@@ -62,6 +63,8 @@ def test_gather_reads_bytes_mode_owner_and_kinds(tmp_path: Path) -> None:
     assert files[str(big)].content is None and "over the 1000-byte limit" in files[str(big)].error
     assert files[str(tmp_path)].kind == FileKind.DIRECTORY
     assert files[str(tmp_path / "missing")].kind == FileKind.MISSING
+    assert files[str(tmp_path / "missing")].parent_exists
+    assert (files[str(orphan)].kind, files[str(orphan)].parent_exists) == (FileKind.MISSING, False)
     assert not (tmp_path / "file").exists()  # the $(file) in the name was never run
 
 
@@ -440,3 +443,8 @@ def test_the_sweep_alone_removes_a_killed_runs_temporary_files_under_the_lock(tm
     outcome = parse_commit(run_sh(sweep_script("RUN20", [str(tmp_path)], lock_dir=LOCK_DIR)).stdout)
     assert outcome.completed and outcome.stale == (str(leftover),)
     assert not leftover.exists() and keep.exists()
+
+
+def test_parse_gather_reads_a_missing_file_whose_folder_is_missing_too() -> None:
+    files = parse_gather(f"{BEGIN}\n0 missing orphan\n{END}\n".encode(), ["/etc/new/app.conf"])
+    assert files["/etc/new/app.conf"] == RemoteFile("/etc/new/app.conf", FileKind.MISSING, parent_exists=False)

@@ -56,7 +56,7 @@ def test_undefined_variable_in_template_names_template_line_and_host(
     )
     with pytest.raises(UserError) as raised:
         render_targets(playbook, inventory, None, {})
-    assert str(raised.value) == "t.j2:2: 'nope' is undefined (playbook pb.yml, host web1)"
+    assert str(raised.value) == "t.j2:2: 'nope' is undefined (playbook pb.yml: steps[0].template.src, host web1)"
 
 
 @pytest.mark.parametrize(
@@ -213,3 +213,26 @@ def test_target_paths_are_normalised(tmp_path: Path, monkeypatch: pytest.MonkeyP
     playbook, inventory = setup(tmp_path, f"steps: [{{line_patch: {{path: '{path}', regex: a, replace: b}}}}]")
     (target,) = render_targets(playbook, inventory, None, {})
     assert target.steps[0].target == normal
+
+
+def test_steps_reaching_one_file_through_a_symlink_and_its_target_chain(tmp_path: Path) -> None:
+    steps = """\
+    steps:
+      - line_patch: {path: /etc/app.conf, sed: s/a/b/}
+      - line_patch: {path: /etc/link.conf, sed: s/c/d/}
+    """
+    target = existing("/etc/app.conf", b"a c\n")
+    link = RemoteFile("/etc/link.conf", FileKind.FILE, "/etc/app.conf", 0o644, 33, 33, "www-data", "www-data", 4,
+                      b"a c\n")  # fmt: skip
+    host = plan_for(tmp_path, steps, {"/etc/app.conf": target, "/etc/link.conf": link})
+    (change,) = host.changes  # one change: the second step saw the first one's output
+    assert (change.real_path, change.before, change.after) == ("/etc/app.conf", b"a c\n", b"b d\n")
+    assert len(change.steps) == 2
+
+
+def test_creating_a_file_in_a_missing_folder_fails_the_host_in_the_plan(tmp_path: Path) -> None:
+    steps = "steps: [{line_patch: {path: /etc/new/app.conf, ensure_line: x=1, create: true}}]"
+    host = plan_for(tmp_path, steps, {"/etc/new/app.conf": RemoteFile("/etc/new/app.conf", FileKind.MISSING,
+                                                                      parent_exists=False)})  # fmt: skip
+    assert host.status == Status.FAILED and not host.changes
+    assert "cannot create it: its folder /etc/new does not exist" in host.error

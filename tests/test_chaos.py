@@ -1,0 +1,515 @@
+"""The random-SIGKILL chaos test (issue 14): apply and rollback on 20 real sshd hosts, killed at random.
+
+Each iteration runs the real CLI as a process of its own, ``remediate apply tests/chaos/chaos.yml`` on
+all 20 hosts of the ``chaos_lab``, and SIGKILLs it at a random moment: the kill times are spread over
+the whole length of a run (one in the Python process's start-up, before the journal has the run, and
+one in each of ``ITERATIONS - 1`` equal slices of the rest, in shuffled order), so they land while it
+connects, reads, plans, writes and probes. Then, on every host:
+
+- each target file is wholly the old bytes or wholly the new ones (a created file: absent or wholly
+  new), with its mode, owner and group (and extended attributes, see ``PRISTINE_XATTRS``) unchanged;
+- the target folders hold nothing else: at most the killed run's ``.remediate-XXXXXX`` temporary files;
+- the journal knows every host something may have been written to (it has that host's file rows), and
+  the killed run's row is still ``running`` (SIGKILL cannot be caught);
+
+then ``remediate rollback RUN`` (for half the runs that wrote, SIGKILLed at random too, the files
+checked again, and run again) must put every host back byte for byte, metadata included, and sweep every
+temporary file; the rollback's own run must end ``ok`` with every host row final. Before each apply
+the hosts are checked to be still pristine, so a remote script of a killed run that wrote late would
+show up.
+
+The seed is printed and is in every failure message; ``REMEDIATE_CHAOS_SEED=N`` draws the same kill
+times again (where they land still depends on the machine's speed). ``-s`` shows the summary: how
+many kills landed in which stage.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import random
+import re
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from labtools import BROKEN, FIXED, WP
+
+from remediate.lab import Lab, LabHost
+
+pytestmark = pytest.mark.lab
+
+PLAYBOOK = "tests/chaos/chaos.yml"  # relative to the repository, where every test runs
+ITERATIONS = 30
+ROLLBACK_KILLED = 0.5  # the share of rollbacks (of runs that wrote) SIGKILLed too, then run again
+HANG_GUARD = 900.0  # seconds for the whole test: only so that it can never hang CI, not a speed limit
+PROCESS_TIMEOUT = 120.0  # seconds for one CLI process to end, likewise
+CLI_LIMITS = ("--timeout", "10", "--command-timeout", "60")  # the CLI's own bounds per connection, command
+
+APACHE_CONF = "/etc/apache2/apache2.conf"
+SECURITY_CONF = "/etc/apache2/conf-available/security.conf"
+CREATED = "/etc/apache2/conf-available/chaos-created.conf"  # absent before; the playbook creates it
+TARGETS = (WP, APACHE_CONF, SECURITY_CONF, CREATED)
+FOLDERS = tuple(sorted({os.path.dirname(path) for path in TARGETS}))
+
+# The files' pristine metadata, unlike anything a careless write would give (root, 0644 or 0600): a
+# rollback must put back exactly this.
+PRISTINE_METADATA: Mapping[str, tuple[int, int, int]] = {  # path: (mode, uid, gid)
+    WP: (0o640, 33, 33),  # www-data's
+    APACHE_CONF: (0o640, 0, 33),
+    SECURITY_CONF: (0o604, 33, 0),  # others more than the group: written 0600 until chmod
+}
+CREATED_METADATA = (0o644, 0, 0)  # a line_patch with create: true makes a root file, 0644
+
+# Extended attributes (ACLs are the system.posix_acl_* ones) to give the pristine files once remediate
+# keeps them across a write: {path: {name: value}}, set by ``stage_pristine_files``. Empty today: a
+# replaced file does not keep them yet (another change adds that), so any set here would fail the
+# test for that known gap. ``xattr_dumps`` compares them whenever ``getfattr`` is installed.
+PRISTINE_XATTRS: Mapping[str, Mapping[str, bytes]] = {}
+
+# Until `rollback --lock-wait SECONDS` exists, a host still locked by a killed run's remote script (the
+# flock dies with that script, which may outlive the controller a moment) is retried here.
+ROLLBACK_LOCK_WAIT: float | None = None  # seconds for --lock-wait, once rollback has it
+LOCK_RETRIES = 40
+LOCK_RETRY_PAUSE = 0.25
+
+TEMPORARY = re.compile(r"^\.remediate-[A-Za-z0-9]{6}$")
+
+
+@dataclass(frozen=True)
+class FileState:
+    """A path on a host as the test compares it: bytes (None: absent), mode, owner, group, xattrs."""
+
+    content: bytes | None
+    mode: int = 0
+    uid: int = 0
+    gid: int = 0
+    xattrs: str | None = None  # getfattr's dump; None without getfattr or for an absent file
+
+    def __str__(self) -> str:
+        if self.content is None:
+            return "absent"
+        xattrs = "" if not self.xattrs else f", xattrs {self.xattrs!r}"
+        return f"{len(self.content)} bytes, {self.mode:04o} {self.uid}:{self.gid}{xattrs}"
+
+
+ABSENT = FileState(None)
+HostFiles = dict[str, FileState]  # path: state
+Fleet = dict[str, HostFiles]  # host name: its files
+
+
+# --- what the hosts hold, read from the folders behind them --------------------------------------------
+
+
+def xattr_dumps(paths: Sequence[Path]) -> dict[Path, str] | None:
+    """Each file's extended attributes (ACLs included) as ``getfattr -d -m - -e base64`` prints them,
+    without its ``# file:`` line; None where getfattr is not installed. One getfattr for all files."""
+    getfattr = shutil.which("getfattr")
+    if getfattr is None:
+        return None
+    dumps = {path: "" for path in paths}
+    if not paths:
+        return dumps
+    done = subprocess.run(
+        [getfattr, "--absolute-names", "-d", "-m", "-", "-e", "base64", "--", *map(str, paths)],
+        capture_output=True, text=True, check=False, timeout=PROCESS_TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode == 0, f"getfattr failed: {done.stderr}"
+    current: Path | None = None
+    for line in done.stdout.splitlines():
+        if line.startswith("# file: "):
+            current = Path(line.removeprefix("# file: "))
+        elif line and current is not None:
+            dumps[current] += line + "\n"
+    return dumps
+
+
+def settle(lab: Lab) -> None:
+    """Until no remote script of a killed run still works on any host: a script that finds its controller
+    gone puts the originals back before it ends (so a read while it does would see it half-way through
+    its own undo). Each holds its host's lock until it ends; the lock is an flock on a file of the host's
+    tmpfs, which this process can take too."""
+    deadline = time.monotonic() + PROCESS_TIMEOUT
+    for host in lab.hosts:
+        lock = host.local_path("/run/remediate/lock")
+        if not lock.exists():
+            continue
+        with lock.open("rb") as held:
+            while True:
+                try:
+                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < deadline, f"{host.name}: a remote script still holds the lock"
+                    time.sleep(0.02)
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
+def read_fleet(lab: Lab) -> Fleet:
+    settle(lab)
+    locals_ = {(host.name, path): host.local_path(path) for host in lab.hosts for path in TARGETS}
+    states: dict[tuple[str, str], FileState] = {}
+    for key, local in locals_.items():
+        try:
+            content = local.read_bytes()
+            st = local.lstat()
+        except FileNotFoundError:
+            states[key] = ABSENT
+            continue
+        assert stat.S_ISREG(st.st_mode), f"{key}: not a regular file"
+        states[key] = FileState(content, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+    dumps = xattr_dumps([local for key, local in locals_.items() if states[key] is not ABSENT])
+    fleet: Fleet = {host.name: {} for host in lab.hosts}
+    for (name, path), state in states.items():
+        if dumps is not None and state is not ABSENT:
+            state = FileState(state.content, state.mode, state.uid, state.gid, dumps[locals_[name, path]])
+        fleet[name][path] = state
+    return fleet
+
+
+def folder_entries(host: LabHost) -> dict[str, set[str]]:
+    return {folder: set(os.listdir(host.local_path(folder))) for folder in FOLDERS}
+
+
+def temporary_files(host: LabHost) -> list[str]:
+    return [
+        f"{folder}/{name}" for folder, names in folder_entries(host).items() for name in names if TEMPORARY.match(name)
+    ]
+
+
+def stray_entries(host: LabHost, pristine: Mapping[str, set[str]]) -> list[str]:
+    """Names in the target folders that are neither pristine, nor the created file, nor a temporary file."""
+    allowed = {os.path.basename(CREATED)}
+    return [
+        f"{folder}/{name}"
+        for folder, names in folder_entries(host).items()
+        for name in names - pristine[folder]
+        if name not in allowed and not TEMPORARY.match(name)
+    ]
+
+
+# --- the journal ---------------------------------------------------------------------------------------
+
+
+def journal(state: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
+    path = state / "journal.sqlite"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return db.execute(query, args).fetchall()
+    finally:
+        db.close()
+
+
+def run_ids(state: Path, kind: str) -> set[str]:
+    return {row[0] for row in journal(state, "SELECT run_id FROM runs WHERE kind = ?", kind)}
+
+
+# --- the CLI, as a process of its own ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ended:
+    argv: tuple[str, ...]
+    code: int  # -9: SIGKILLed
+    stdout: str
+    stderr: str
+    seconds: float
+    began: float | None = None  # seconds until run_cli's ``began`` check held
+
+    @property
+    def killed(self) -> bool:
+        return self.code == -9
+
+    def document(self) -> dict[str, Any]:
+        assert self.stdout, f"{' '.join(self.argv)}: no JSON on stdout (exit {self.code}); stderr: {self.stderr}"
+        doc: dict[str, Any] = json.loads(self.stdout)
+        return doc
+
+    def __str__(self) -> str:
+        return (
+            f"`remediate {' '.join(self.argv)}` exit {self.code}\nstdout: {self.stdout[-3000:]}\nstderr: {self.stderr}"
+        )
+
+
+def run_cli(
+    tmp_path: Path, *argv: str, kill_after: float | None = None, began: Callable[[], bool] | None = None
+) -> Ended:
+    """Runs ``remediate ARGV`` in a process of its own; with ``kill_after``, SIGKILLs it (by its pid)
+    that many seconds after it started if it is still running. With ``began``, a check polled while it
+    runs: ``Ended.began`` is when it first held."""
+    out, err = tmp_path / "cli.out", tmp_path / "cli.err"
+    started = time.monotonic()
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "remediate.cli", *argv], stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
+        )
+    began_after = None
+    try:
+        while process.poll() is None:
+            elapsed = time.monotonic() - started
+            if kill_after is not None and elapsed >= kill_after:
+                process.kill()  # SIGKILL, to this pid alone (poll() first: never a pid already reaped)
+                process.wait(timeout=PROCESS_TIMEOUT)
+                break
+            if elapsed > PROCESS_TIMEOUT:
+                raise subprocess.TimeoutExpired(argv, PROCESS_TIMEOUT)
+            if began is not None and began_after is None and began():
+                began_after = elapsed
+            pause = 0.01 if kill_after is None else min(0.01, kill_after - elapsed)
+            time.sleep(max(pause, 0.0))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(f"`remediate {' '.join(argv)}` did not end within {PROCESS_TIMEOUT} s (hang guard)")
+    seconds = time.monotonic() - started
+    return Ended(tuple(argv), process.returncode, out.read_text(), err.read_text(), seconds, began_after)
+
+
+def new_run(state: Path, kind: str) -> Callable[[], bool]:
+    """A check that the journal holds a run of ``kind`` it did not hold when the check was made."""
+    known = run_ids(state, kind)
+    return lambda: bool(run_ids(state, kind) - known)
+
+
+def locked_hosts(ended: Ended) -> list[str]:
+    if not ended.stdout:
+        return []
+    hosts = ended.document()["hosts"]
+    return [name for name, entry in hosts.items() if (entry.get("error") or "").startswith("locked by run ")]
+
+
+def rollback_to_completion(tmp_path: Path, run_id: str, began: Callable[[], bool] | None = None) -> tuple[Ended, int]:
+    """``remediate rollback RUN`` until no host is locked by a killed run's remote script, which may
+    outlive its controller a moment; returns the last run and how many times a lock made it retry.
+    This is where ``--lock-wait`` plugs in once rollback has it (``ROLLBACK_LOCK_WAIT``)."""
+    wait = () if ROLLBACK_LOCK_WAIT is None else ("--lock-wait", str(ROLLBACK_LOCK_WAIT))
+    for attempt in range(LOCK_RETRIES):
+        ended = run_cli(tmp_path, "rollback", run_id, "--yes", "--json", *CLI_LIMITS, *wait, began=began)
+        if not locked_hosts(ended):
+            return ended, attempt
+        time.sleep(LOCK_RETRY_PAUSE)
+    pytest.fail(f"still locked after {LOCK_RETRIES} rollbacks: {ended}")
+
+
+# --- the lab, staged once ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Staged:
+    lab: Lab
+    pristine: Fleet
+    entries: dict[str, dict[str, set[str]]]  # host: folder: names, as pristine
+
+
+def stage_pristine_files(lab: Lab) -> None:
+    """The pristine files get the test's metadata (and extended attributes, once there are any)."""
+    for host in lab.hosts:
+        for path, (mode, uid, gid) in PRISTINE_METADATA.items():
+            local = host.local_path(path)
+            os.chown(local, uid, gid)
+            local.chmod(mode)
+            for name, value in PRISTINE_XATTRS.get(path, {}).items():
+                os.setxattr(local, name, value)
+
+
+@pytest.fixture(scope="module")
+def staged(chaos_lab: Lab) -> Iterator[Staged]:
+    stage_pristine_files(chaos_lab)
+    pristine = read_fleet(chaos_lab)
+    for name, files in pristine.items():
+        assert BROKEN in (files[WP].content or b""), name
+        assert files[CREATED] is ABSENT, name
+    yield Staged(chaos_lab, pristine, {host.name: folder_entries(host) for host in chaos_lab.hosts})
+
+
+# --- the checks ----------------------------------------------------------------------------------------
+
+
+def old_or_new(staged: Staged, new: Fleet) -> tuple[list[str], dict[str, str]]:
+    """Problems (a file neither old nor new, a stray name), and each host's shape: wholly ``old``,
+    wholly ``new``, or ``part new`` (a kill between two renames)."""
+    problems: list[str] = []
+    shapes: dict[str, str] = {}
+    now = read_fleet(staged.lab)
+    for host in staged.lab.hosts:
+        states = set()
+        for path in TARGETS:
+            seen, old, fresh = now[host.name][path], staged.pristine[host.name][path], new[host.name][path]
+            if seen == old:
+                states.add("old")
+            elif seen == fresh:
+                states.add("new")
+            else:
+                problems.append(f"{host.name}:{path} is neither old ({old}) nor new ({fresh}): {seen}")
+        problems += [f"{host.name}: stray {name}" for name in stray_entries(host, staged.entries[host.name])]
+        shapes[host.name] = states.pop() if len(states) == 1 else "part new"
+    return problems, shapes
+
+
+def not_pristine(staged: Staged) -> list[str]:
+    problems = []
+    now = read_fleet(staged.lab)
+    for host in staged.lab.hosts:
+        for path in TARGETS:
+            if now[host.name][path] != staged.pristine[host.name][path]:
+                problems.append(f"{host.name}:{path} is {now[host.name][path]}, not {staged.pristine[host.name][path]}")
+        if (entries := folder_entries(host)) != staged.entries[host.name]:
+            problems.append(f"{host.name}: the target folders hold {entries}, not {staged.entries[host.name]}")
+    return problems
+
+
+def touched_hosts(staged: Staged) -> set[str]:
+    """Hosts where something differs from pristine: a file, or a temporary file left behind."""
+    now = read_fleet(staged.lab)
+    return {
+        host.name for host in staged.lab.hosts if now[host.name] != staged.pristine[host.name] or temporary_files(host)
+    }
+
+
+def check_finished_rollback(state: Path, ended: Ended, run_id: str, to_put_back: set[str], context: str) -> None:
+    """The rollback put back every host in ``to_put_back`` (``changed``) and found every other as it was
+    (``unchanged``), and its own run and host rows are final: ``ok``, and those statuses."""
+    assert ended.code == 0, f"{context}: {ended}"
+    if not ended.stdout:  # the run wrote no file: nothing to put back, nothing connected to
+        assert "changed no file: nothing to roll back" in ended.stderr, f"{context}: {ended}"
+        assert not to_put_back, f"{context}: {to_put_back} differ, and the rollback found nothing to put back"
+        assert not journal(state, "SELECT host FROM files WHERE run_id = ?", run_id), context
+        return
+    doc = ended.document()
+    statuses = {name: entry["status"] for name, entry in doc["hosts"].items()}
+    expected = {name: "changed" if name in to_put_back else "unchanged" for name in statuses}
+    assert statuses == expected and to_put_back <= set(statuses), f"{context}: {ended}"
+    ((status, rollback_of),) = journal(state, "SELECT status, rollback_of FROM runs WHERE run_id = ?", doc["run_id"])
+    assert (status, rollback_of) == ("ok", run_id), context
+    rows = dict(journal(state, "SELECT host, status FROM hosts WHERE run_id = ?", doc["run_id"]))
+    assert rows == statuses, f"{context}: the rollback's own host rows"
+
+
+def differing_hosts(staged: Staged) -> set[str]:
+    now = read_fleet(staged.lab)
+    return {host.name for host in staged.lab.hosts if now[host.name] != staged.pristine[host.name]}
+
+
+# --- the test ------------------------------------------------------------------------------------------
+
+
+def test_random_sigkill_of_apply_and_rollback_leaves_every_file_whole_and_rollback_restores_every_host(
+    staged: Staged, tmp_path: Path, in_repo: Path
+) -> None:
+    seed = int(os.environ.get("REMEDIATE_CHAOS_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"chaos seed {seed} (REMEDIATE_CHAOS_SEED={seed} draws the same kill times)")
+    rng = random.Random(seed)
+    deadline = time.monotonic() + HANG_GUARD
+    lab, state = staged.lab, in_repo
+    apply_argv = ("apply", PLAYBOOK, "-i", str(lab.inventory_path), "--yes", "--json", *CLI_LIMITS)
+
+    # A whole run first: the new state every later file must match when it is not the old one, and
+    # how long a run takes (and its start before the journal has its run), over which kills are spread.
+    whole = run_cli(tmp_path, *apply_argv, began=new_run(state, "apply"))
+    assert whole.code == 0, f"seed {seed}: {whole}"
+    assert set(e["status"] for e in whole.document()["hosts"].values()) == {"changed"}, f"seed {seed}: {whole}"
+    new = read_fleet(lab)
+    for host in lab.hosts:
+        files, old = new[host.name], staged.pristine[host.name]
+        assert FIXED in (files[WP].content or b"") and b"ServerTokens Prod" in (files[APACHE_CONF].content or b"")
+        for path in PRISTINE_METADATA:
+            assert files[path] != old[path]
+            assert (files[path].mode, files[path].uid, files[path].gid) == PRISTINE_METADATA[path], (host.name, path)
+            assert files[path].xattrs == old[path].xattrs, (host.name, path)
+        assert (files[CREATED].mode, files[CREATED].uid, files[CREATED].gid) == CREATED_METADATA
+    undone, _ = rollback_to_completion(tmp_path, whole.document()["run_id"], began=new_run(state, "rollback"))
+    every = {host.name for host in lab.hosts}
+    check_finished_rollback(state, undone, whole.document()["run_id"], every, f"seed {seed}, the whole run")
+    assert not_pristine(staged) == [], f"seed {seed}: after rolling back the whole run"
+    apply_begins, apply_span = whole.began or 0.0, whole.seconds
+    rollback_begins, rollback_span = undone.began or 0.0, undone.seconds
+
+    # One kill in the start-up (the Python process, before the journal has the run), every other in one
+    # of equal slices of the rest: connecting, reading, planning, writing, probing.
+    slices = list(range(ITERATIONS))
+    rng.shuffle(slices)
+    stages: Counter[str] = Counter()
+    shapes_after_kill: Counter[str] = Counter()
+    killed_rollbacks = lock_retries = temporaries_left = 0
+    for iteration, slice_ in enumerate(slices):
+        assert time.monotonic() < deadline, f"seed {seed}: over {HANG_GUARD} s at iteration {iteration} (hang guard)"
+        # Drawn whatever happens next, so that the seed alone decides every kill time.
+        apply_draw, kill_rollback, rollback_draw = rng.random(), rng.random() < ROLLBACK_KILLED, rng.random()
+        if slice_ == 0:
+            kill_after = apply_draw * apply_begins
+        else:
+            kill_after = apply_begins + (slice_ - 1 + apply_draw) / (ITERATIONS - 1) * (apply_span - apply_begins)
+        context = f"seed {seed}, iteration {iteration}, apply killed after {kill_after:.3f} s"
+        assert not_pristine(staged) == [], f"{context}: before the apply (a late write of an earlier run?)"
+
+        known = run_ids(state, "apply")
+        applied = run_cli(tmp_path, *apply_argv, kill_after=kill_after)
+        assert applied.killed or applied.code == 0, f"{context}: {applied}"
+        problems, shapes = old_or_new(staged, new)
+        assert problems == [], f"{context}: {problems}"
+        shapes_after_kill.update(shapes.values())
+        touched = touched_hosts(staged)
+        temporaries_left += sum(len(temporary_files(host)) for host in lab.hosts)
+
+        began = run_ids(state, "apply") - known
+        if not began:  # killed before the run began: nothing can have been written
+            stages["before the run began"] += 1
+            assert touched == set(), f"{context}: no run in the journal, yet {touched} differ"
+            continue
+        (run_id,) = began
+        ((run_status,),) = journal(state, "SELECT status FROM runs WHERE run_id = ?", run_id)
+        # A kill can land after the run has finished its journal row, in the moment before the process exits.
+        assert run_status in (("running", "ok") if applied.killed else ("ok",)), (
+            f"{context}: the run's row is {run_status}"
+        )
+        rows = dict(journal(state, "SELECT host, status FROM hosts WHERE run_id = ?", run_id))
+        with_files = {row[0] for row in journal(state, "SELECT DISTINCT host FROM files WHERE run_id = ?", run_id)}
+        assert touched <= with_files, f"{context}: {touched - with_files} touched, and not in the journal's files"
+        stages[_stage(applied, rows, touched, shapes)] += 1
+
+        if with_files and kill_rollback:
+            rollback_kill = rollback_begins + rollback_draw * (rollback_span - rollback_begins)
+            killed = run_cli(tmp_path, "rollback", run_id, "--yes", "--json", *CLI_LIMITS, kill_after=rollback_kill)
+            killed_rollbacks += killed.killed
+            context += f", its rollback killed after {rollback_kill:.3f} s"
+            problems, _ = old_or_new(staged, new)
+            assert problems == [], f"{context}: {problems}"
+        to_put_back = differing_hosts(staged)
+        undone, retries = rollback_to_completion(tmp_path, run_id)
+        lock_retries += retries
+        check_finished_rollback(state, undone, run_id, to_put_back, context)
+        assert not_pristine(staged) == [], f"{context}: after the rollback"
+
+    summary = ", ".join(f"{count} {stage}" for stage, count in sorted(stages.items()))
+    print(
+        f"chaos seed {seed}: {ITERATIONS} applies killed over {apply_span:.2f} s: {summary}; hosts right after a"
+        f" kill: {dict(shapes_after_kill)}; {temporaries_left} temporary files left by killed runs (all swept);"
+        f" {killed_rollbacks} rollbacks killed; {lock_retries} rollbacks retried for a lock"
+    )
+
+
+def _stage(applied: Ended, rows: Mapping[str, str], touched: set[str], shapes: Mapping[str, str]) -> str:
+    """How far the run had got when it was killed, as the journal and the hosts tell."""
+    if not applied.killed or (rows and all(status != "writing" for status in rows.values())):
+        return "after the run ended"
+    if any(status != "writing" for status in rows.values()):
+        return "with some hosts done"
+    if any(shapes[name] == "new" for name in rows):
+        return "while probing (a host's files all new, its row still writing)"
+    if touched:
+        return "while writing"
+    if rows:
+        return "as the writes began"
+    return "while connecting, reading or planning"
