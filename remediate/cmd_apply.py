@@ -68,9 +68,10 @@ def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
     inventory = load_inventory(args.inventory)
     cli_vars = parse_vars(args.var)
     secret_vars = parse_vars(getattr(args, "secret_var", []))
-    masker = Masker(inventory.secrets | playbook.secrets | _given_secrets(inventory, playbook, cli_vars, secret_vars))
+    secrets = inventory.secrets | playbook.secrets | _given_secrets(inventory, playbook, cli_vars, secret_vars)
+    masker = Masker(secrets)
     try:
-        targets = render_targets(playbook, inventory, args.limit, cli_vars | secret_vars)
+        targets = render_targets(playbook, inventory, args.limit, cli_vars | secret_vars, secrets)
     except UserError as e:  # a rendered field quoted in the message (an invalid regex) may hold a secret
         raise UserError(masker.text(str(e))) from None
     if playbook.become or args.become:
