@@ -36,6 +36,10 @@ def _add_target_options(parser: argparse.ArgumentParser, required: bool) -> None
     parser.add_argument(
         "-e", "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (highest precedence)"
     )
+    parser.add_argument(
+        "--secret-var", action="append", default=[], metavar="NAME=VALUE",
+        help="set a secret variable: masked in every output and in the journal",
+    )  # fmt: skip
 
 
 def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:

@@ -66,11 +66,28 @@ class Prepared:
 
 def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
     inventory = load_inventory(args.inventory)
-    targets = render_targets(playbook, inventory, args.limit, parse_vars(args.var))
+    cli_vars = parse_vars(args.var)
+    secret_vars = parse_vars(getattr(args, "secret_var", []))
+    secrets = inventory.secrets | playbook.secrets | _given_secrets(inventory, playbook, cli_vars, secret_vars)
+    masker = Masker(secrets)
+    try:
+        targets = render_targets(playbook, inventory, args.limit, cli_vars | secret_vars, secrets)
+    except UserError as e:  # a rendered field quoted in the message (an invalid regex) may hold a secret
+        raise UserError(masker.text(str(e))) from None
     if playbook.become or args.become:
         targets = tuple(replace(t, host=replace(t.host, become=True)) for t in targets)
     check_identity_files([t.host for t in targets], str(inventory.path))
-    return Prepared(playbook, inventory, targets, Masker(inventory.secrets | playbook.secrets))
+    return Prepared(playbook, inventory, targets, masker)
+
+
+def _given_secrets(
+    inventory: Inventory, playbook: Playbook, cli_vars: Mapping[str, str], secret_vars: Mapping[str, str]
+) -> frozenset[str]:
+    """``--secret-var`` values, and ``-e`` values of variables the inventory or the playbook declares secret."""
+    known = inventory.secrets | playbook.secrets
+    declared = {n for n, v in playbook.vars.items() if str(v) in known}
+    declared |= {n for host in inventory.hosts for n, v in host.vars.items() if str(v) in known}
+    return frozenset(secret_vars.values()) | {v for n, v in cli_vars.items() if n in declared}
 
 
 def survey_and_plan(fleet: Fleet, prepared: Prepared, run_id: str) -> Plan:

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from .journal import FileRecord, Journal, RunRecord, state_dir
 from .model import FileChange
-from .report import print_diff
+from .report import print_diff, print_diff_text
 from .secret_vars import Masker
 from .session import EXIT_OK, make_console
 
@@ -106,5 +106,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         for record in (f for f in files if f.host == host.host):
             if record.backup_path:
                 console.print(f"  backup of {record.path} on the host: {record.backup_path}")
-            print_diff(console, _as_change(record), Masker())
+            # The diff the run showed: of the true bytes, so a line whose secret changed is a -/+ pair (the
+            # journal's copies, both masked, could not tell). A journal from before it was kept: the copies.
+            if record.diff:
+                print_diff_text(console, record.diff)
+            else:
+                print_diff(console, _as_change(record), Masker())
     return EXIT_OK

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .diff import file_diff
 from .errors import UserError
 from .model import CommandProbe, FileChange, FileProbe, HostPlan, HttpProbe, Probe, TcpProbe, Xattrs
 from .secret_vars import Masker
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS files (
     written BLOB NOT NULL,           -- zlib of the bytes the run wrote, secrets masked
     original_masked INTEGER NOT NULL DEFAULT 0,  -- 1: the original held a secret and is kept masked
     xattrs TEXT,                     -- JSON [[name, base64 value], ...] of the original; NULL: not known
+    diff TEXT NOT NULL DEFAULT '',   -- the change's diff as shown: of the true bytes, secrets masked
     PRIMARY KEY (run_id, host, path)
 );
 """
@@ -146,6 +148,7 @@ class FileRecord:
     written: bytes  # secrets masked: for showing, never for writing
     original_masked: bool = False
     xattrs: Xattrs | None = None  # the original's extended attributes and ACL; None: not known
+    diff: str = ""  # the diff as the run showed it (secrets masked); "" in a journal made before it was kept
 
 
 class Journal:
@@ -175,7 +178,11 @@ class Journal:
         """A journal made by an earlier version gains the columns added since (none is ever removed)."""
         added = {
             "hosts": {"handlers": "TEXT NOT NULL DEFAULT '[]'", "probes": "TEXT NOT NULL DEFAULT '[]'"},
-            "files": {"original_masked": "INTEGER NOT NULL DEFAULT 0", "xattrs": "TEXT"},
+            "files": {
+                "original_masked": "INTEGER NOT NULL DEFAULT 0",
+                "xattrs": "TEXT",
+                "diff": "TEXT NOT NULL DEFAULT ''",
+            },
         }
         for table, columns in added.items():
             present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
@@ -232,7 +239,7 @@ class Journal:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'running', ?)",
                 (run_id, kind, who(), time.time(), playbook, playbook_path, playbook_sha256, inventory,
-                 json.dumps(list(arguments)), rollback_of),
+                 json.dumps([self.masker.text(a) for a in arguments]), rollback_of),
             )  # fmt: skip
 
     def finish_run(self, run_id: str, status: str) -> None:
@@ -279,14 +286,25 @@ class Journal:
         for c in changes:
             # A before that is only for showing (a rollback shows the journal's masked copy) is not the
             # true original either: like one holding a secret, it is restored from the host's backup.
-            masked = c.before is not None and (c.basis_sha256 is not None or self.masker.holds_secret(c.before))
-            original = None if c.before is None else _compress(self.masker.data(c.before))
+            # An original with lines a secret is rendered into (shown_before) is kept masked too: a rotation's
+            # old value is not known as a value.
+            masked = c.before is not None and (
+                c.basis_sha256 is not None or c.shown_before is not None or self.masker.holds_secret(c.before)
+            )
+            before = c.before if c.shown_before is None else c.shown_before
+            original = None if before is None else _compress(self.masker.data(before))
+            after = c.after if c.shown_after is None else c.shown_after
             rows.append(
                 (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,
-                 c.uid, c.gid, backup_paths.get(c.path, ""), original, _compress(self.masker.data(c.after)),
-                 int(masked), _xattrs_text(c.before_xattrs))
+                 c.uid, c.gid, backup_paths.get(c.path, ""), original, _compress(self.masker.data(after)),
+                 int(masked), _xattrs_text(c.before_xattrs), self.masker.text(file_diff(c)))
             )  # fmt: skip
-        db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.executemany(
+            "INSERT OR REPLACE INTO files (run_id, host, path, real_path, sha256_before, sha256_after, mode_before,"
+            " mode_after, uid, gid, backup_path, original, written, original_masked, xattrs, diff)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -328,7 +346,7 @@ class Journal:
     def files(self, run_id: str) -> list[FileRecord]:
         rows = self._db.execute(
             "SELECT host, path, real_path, sha256_before, sha256_after, mode_before, mode_after, uid, gid, "
-            "backup_path, original, written, original_masked, xattrs FROM files WHERE run_id = ? ORDER BY rowid",
+            "backup_path, original, written, original_masked, xattrs, diff FROM files WHERE run_id = ? ORDER BY rowid",
             (run_id,),
         ).fetchall()
         return [_file(row) for row in rows]
@@ -341,12 +359,12 @@ def _run(row: Sequence[Any]) -> RunRecord:
 
 
 def _file(row: Sequence[Any]) -> FileRecord:
-    *fields, xattrs = row
+    *fields, xattrs, diff = row
     host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup, original, written, masked = fields
     return FileRecord(
         host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup,
         None if original is None else zlib.decompress(original), zlib.decompress(written), bool(masked),
-        xattrs_from_json(None if xattrs is None else json.loads(xattrs)),
+        xattrs_from_json(None if xattrs is None else json.loads(xattrs)), diff,
     )  # fmt: skip
 
 

@@ -190,6 +190,8 @@ class RenderedTemplate:
     mode: int | None = None
     owner: str | None = None
     group: str | None = None
+    # (line, masked line) for each line of ``content`` a secret is rendered into (see secret_lines).
+    secret_lines: tuple[tuple[str, str], ...] = ()
 
 
 Action = LinePatch | Template | RenderedTemplate
@@ -278,6 +280,7 @@ class HostTarget:
     host: Host
     steps: tuple[Step, ...]
     probes: tuple[Probe, ...] = ()
+    secrets: frozenset[str] = frozenset()  # every secret value of the run, for masking by where
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -320,6 +323,10 @@ class FileChange:
     # carries a note saying so).
     xattrs: Xattrs | None = ()
     before_xattrs: Xattrs | None = ()
+    # The bytes as shown, line for line, where a secret is rendered into some lines (``secret_lines``):
+    # those lines masked on both sides. None: shown as they are (masked by value only).
+    shown_before: bytes | None = None
+    shown_after: bytes | None = None
 
     # Cached: the commit script, its parser and the journal each ask, and a config file is hashed whole.
     @cached_property

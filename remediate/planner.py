@@ -35,6 +35,8 @@ from .model import (
     Step,
 )
 from .render import render_host
+from .secret_lines import mask_like, shown_lines
+from .secret_vars import Masker
 from .xattrs import unkept_xattrs_notes
 from .yamlnode import display_path
 
@@ -51,9 +53,18 @@ class _WorkingFile:
     owner: str | None = None
     group: str | None = None
     steps: list[Step] = field(default_factory=list)  # the steps that changed it
+    # The masked form of each line a template rendered a secret into, by the line's text (a later
+    # line_patch may move it).
+    secret_lines: dict[str, str] = field(default_factory=dict)
 
 
-def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed: Mapping[str, RemoteFile]) -> HostPlan:
+def plan_host(
+    playbook: Playbook,
+    host: Host,
+    steps: tuple[Step, ...],
+    observed: Mapping[str, RemoteFile],
+    secrets: frozenset[str] = frozenset(),
+) -> HostPlan:
     files: dict[str, _WorkingFile] = {}
     noops: list[NoChange] = []
     try:
@@ -72,7 +83,8 @@ def plan_host(playbook: Playbook, host: Host, steps: tuple[Step, ...], observed:
                 working.steps.append(step)
     except HostPlanError as e:
         return HostPlan(host, failure=Status.FAILED, error=str(e))
-    changed = [(working, change) for working in files.values() if (change := _change(working)) is not None]
+    masker = Masker(secrets)
+    changed = [(working, change) for working in files.values() if (change := _change(working, masker)) is not None]
     changed_steps = sorted(
         {s.index: s for working, _ in changed for s in working.steps}.values(), key=lambda s: s.index
     )
@@ -140,14 +152,17 @@ def _apply(playbook: Playbook, host: Host, step: Step, working: _WorkingFile) ->
         mode = desired_mode(action, working.remote if working.text is not None else None)
         owner = action.owner or working.owner
         group = action.group or working.group
+        if working.text == action.content:  # the template's lines, whether or not this step changes them
+            working.secret_lines = dict(action.secret_lines)
         if (working.text, working.mode, working.owner, working.group) == (action.content, mode, owner, group):
             return "the file already matches the template"
         working.text, working.mode, working.owner, working.group = action.content, mode, owner, group
+        working.secret_lines = dict(action.secret_lines)
         return ""
     raise TypeError(f"{step.key_path} was not rendered")
 
 
-def _change(working: _WorkingFile) -> FileChange | None:
+def _change(working: _WorkingFile, masker: Masker) -> FileChange | None:
     remote = working.remote
     if not working.steps or working.text is None:
         return None
@@ -157,6 +172,8 @@ def _change(working: _WorkingFile) -> FileChange | None:
         remote.content, remote.mode, remote.owner, remote.group,
     ):  # fmt: skip
         return None  # steps that undo each other leave nothing to write
+    before = remote.content if exists else None
+    shown_before, shown_after = _shown(before, working.text, working.secret_lines, masker)
     return FileChange(
         path=remote.path,
         real_path=remote.real_path or remote.path,
@@ -175,7 +192,25 @@ def _change(working: _WorkingFile) -> FileChange | None:
         # The replacement keeps the original's attributes; a new file has none of its own to keep.
         xattrs=remote.xattrs if exists else (),
         before_xattrs=remote.xattrs if exists else (),
+        shown_before=shown_before,
+        shown_after=shown_after,
     )
+
+
+def _shown(
+    before: bytes | None, after: str, secret_lines: Mapping[str, str], masker: Masker
+) -> tuple[bytes | None, bytes | None]:
+    """The original and the new text as shown, where some lines hold a secret (None: as they are)."""
+    lines = after.split("\n")
+    shown = shown_lines(lines, secret_lines, masker)
+    if shown == lines:
+        return None, None
+    shown_before = None
+    if before is not None:
+        old = before.decode("utf-8").split("\n")  # _open refused an original that is not UTF-8
+        masked_old = [masker.text(line) for line in mask_like(shown, old)]
+        shown_before = "\n".join(masked_old).encode() if masked_old != old else None
+    return shown_before, "\n".join(shown).encode()
 
 
 def build_plan(
@@ -193,11 +228,16 @@ def plan_target(playbook: Playbook, target: HostTarget, seen: Observed) -> HostP
     """One host's plan from what was read on it (or why it could not be read)."""
     if isinstance(seen, HostFailure):
         return HostPlan(target.host, failure=seen.status, error=seen.error, probes=target.probes)
-    return dataclasses.replace(plan_host(playbook, target.host, target.steps, seen), probes=target.probes)
+    planned = plan_host(playbook, target.host, target.steps, seen, target.secrets)
+    return dataclasses.replace(planned, probes=target.probes)
 
 
 def render_targets(
-    playbook: Playbook, inventory: Inventory, limit: str | None, cli_vars: Mapping[str, Any]
+    playbook: Playbook,
+    inventory: Inventory,
+    limit: str | None,
+    cli_vars: Mapping[str, Any],
+    secrets: frozenset[str] = frozenset(),
 ) -> tuple[HostTarget, ...]:
     """The playbook's hosts (narrowed by ``--limit``), each with its steps rendered. Bad input raises here,
     before any host is contacted."""
@@ -207,4 +247,4 @@ def render_targets(
         hosts = tuple(h for h in hosts if h.name in limited)
         if not hosts:
             raise UserError(f"--limit '{limit}' leaves none of the playbook's hosts ({playbook.hosts})")
-    return tuple(render_host(playbook, host, cli_vars) for host in hosts)
+    return tuple(render_host(playbook, host, cli_vars, secrets) for host in hosts)

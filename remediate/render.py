@@ -33,6 +33,7 @@ from .model import (
     Template,
 )
 from .sandbox import BoundedSandbox, render_bounded
+from .secret_lines import rendered_secret_lines, sentinel_context
 from .yamlnode import display_path
 
 _TEMPLATE_MARKERS = re.compile(r"\{\{|\{%|\{#")
@@ -93,13 +94,17 @@ def host_context(host: Host, playbook: Playbook, cli_vars: Mapping[str, Any]) ->
     return context
 
 
-def render_host(playbook: Playbook, host: Host, cli_vars: Mapping[str, Any]) -> HostTarget:
-    """The playbook's steps and probes for one host, every string field rendered."""
+def render_host(
+    playbook: Playbook, host: Host, cli_vars: Mapping[str, Any], secrets: frozenset[str] = frozenset()
+) -> HostTarget:
+    """The playbook's steps and probes for one host, every string field rendered; ``secrets`` (every
+    secret value of the run) are found in the rendered files by where they are, for masking."""
     context = host_context(host, playbook, cli_vars)
     return HostTarget(
         host,
-        tuple(_render_step(playbook, step, host, context) for step in playbook.steps),
+        tuple(_render_step(playbook, step, host, context, secrets) for step in playbook.steps),
         tuple(_render_probe(playbook, i, probe, host, context) for i, probe in enumerate(playbook.verify)),
+        secrets,
     )
 
 
@@ -117,7 +122,7 @@ def _render_probe(playbook: Playbook, index: int, probe: Probe, host: Host, cont
     return rendered
 
 
-def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, Any]) -> Step:
+def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, Any], secrets: frozenset[str]) -> Step:
     where = f"{display_path(playbook.path)}: {step.key_path}"
 
     def field(key_path: str, value: str) -> str:
@@ -133,9 +138,11 @@ def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, 
         _check_rendered_regexes(operation, f"{where}.line_patch", host.name)
         rendered = dataclasses.replace(action, path=field("line_patch.path", action.path), operation=operation)
     elif isinstance(action, Template):
+        content = _render_template_file(action, context, f"{where}.template.src", host)
         rendered = RenderedTemplate(
             dest=field("template.dest", action.dest),
-            content=_render_template_file(action, context, f"{where}.template.src", host),
+            content=content,
+            secret_lines=_secret_lines(action, content, context, secrets),
             mode=action.mode,
             owner=field("template.owner", action.owner) if action.owner else None,
             group=field("template.group", action.group) if action.group else None,
@@ -207,14 +214,34 @@ def render_field(source: str, context: Mapping[str, Any], where: str, host: str,
 _RECURSION = "recursion too deep (a macro or template that calls itself?)"
 
 
-def _render_template_file(template: Template, context: Mapping[str, Any], where: str, host: Host) -> str:
+def _template_file(template: Template) -> jinja2.Template:
     name = display_path(template.src)
     # Only the files read at load time: the main template and what it includes (by the names it uses).
     sources = {**dict(template.includes), name: template.source}
     # filename=name: an error's traceback then points at the template's own line
     env = _environment(jinja2.FunctionLoader(lambda n: (sources[n], n, lambda: True) if n in sources else None))
+    return env.get_template(name)
+
+
+def _secret_lines(
+    template: Template, content: str, context: Mapping[str, Any], secrets: frozenset[str]
+) -> tuple[tuple[str, str], ...]:
+    marked = sentinel_context(context, secrets)
+    if marked is None:
+        return ()
     try:
-        return render_bounded(env.get_template(name), context)
+        sentinel: str | None = render_bounded(_template_file(template), marked)
+    # A template that computes with a secret (`| int`, `+ 1`) fails on a sentinel: then any line may
+    # hold the secret, and every line is masked.
+    except Exception:
+        sentinel = None
+    return rendered_secret_lines(content, sentinel)
+
+
+def _render_template_file(template: Template, context: Mapping[str, Any], where: str, host: Host) -> str:
+    name = display_path(template.src)
+    try:
+        return render_bounded(_template_file(template), context)
     except (jinja2.TemplateError, RecursionError) as e:
         line = _template_line(e, name)
         message = _problem(e)

@@ -70,7 +70,11 @@ def _print_host_notes(console: Console, host_plan: HostPlan, masker: Masker) -> 
 
 
 def print_diff(console: Console, change: FileChange, masker: Masker) -> None:
-    for line in masker.text(file_diff(change)).splitlines():
+    print_diff_text(console, masker.text(file_diff(change)))
+
+
+def print_diff_text(console: Console, diff: str) -> None:
+    for line in diff.splitlines():
         console.print(_diff_line(line), soft_wrap=True, highlight=False)
 
 

@@ -8,7 +8,9 @@ lines, the JSON document and the journal. They still reach the hosts, in the fil
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +51,10 @@ class Masker:
     """Replaces every secret value in text, bytes and JSON-like documents."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Longest first, so that a secret containing another is masked whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # Every form a value takes on its way out, longest first so that a form containing another is
+        # masked whole.
+        found = {form for s in secrets if s for form in secret_forms(s)}
+        self._secrets = sorted(found, key=len, reverse=True)
         self._encoded = [s.encode() for s in self._secrets]
 
     def __bool__(self) -> bool:
@@ -77,6 +81,21 @@ class Masker:
         if isinstance(value, list | tuple):
             return [self.document(v) for v in value]
         return value
+
+
+MIN_SECRET_LINE = 4  # a shorter line of a multi-line value (a PEM's "=="), would mask ordinary text
+
+
+def secret_forms(secret: str) -> frozenset[str]:
+    """The text a secret can show up as: whole or as one of its lines (a diff prints a multi-line value
+    line by line), shell-quoted (a command), JSON-escaped with and without ``\\u`` escapes (a journal
+    column), as a Python literal (an error quoting a value), and these combined."""
+    bases = {secret} | {line for line in secret.splitlines() if len(line.strip()) >= MIN_SECRET_LINE}
+    quoted = bases | {shlex.quote(b) for b in bases}
+    forms = set(quoted)
+    for text in quoted:
+        forms |= {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], repr(text)[1:-1]}
+    return frozenset(f for f in forms if f)
 
 
 def read_vars(node: Node) -> tuple[dict[str, Any], frozenset[str]]:

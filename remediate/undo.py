@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from .diff import file_diff
 from .journal import FileRecord, HostRecord
 from .model import FileChange, FileKind, Host, HostFailure, HostPlan, NoChange, Observed, RemoteFile, Status, sha256_hex
+from .secret_lines import mask_like
 from .secret_vars import MASK
 from .xattrs import unkept_xattrs_notes
 
@@ -21,7 +22,7 @@ def reverse(change: FileChange) -> FileChange:
     if change.before is None:
         return FileChange(
             change.path, change.real_path, change.steps, change.after, b"", change.mode, None, None,
-            before_mode=change.mode, delete=True,
+            before_mode=change.mode, delete=True, shown_before=change.shown_after,
         )  # fmt: skip
     # The replacement got the original's owner and group unless the step named others.
     kept_owner = change.owner is None and change.group is None
@@ -33,6 +34,7 @@ def reverse(change: FileChange) -> FileChange:
         uid=change.uid, gid=change.gid, before_mode=change.mode,
         before_uid=change.uid if kept_owner else None, before_gid=change.gid if kept_owner else None,
         xattrs=change.before_xattrs, before_xattrs=change.xattrs,
+        shown_before=change.shown_after, shown_after=change.shown_before,
     )  # fmt: skip
 
 
@@ -123,7 +125,12 @@ def _conflict(record: FileRecord, now: bytes | None) -> str:
     """What changed on the host since the run wrote the file, as a diff from the run's bytes to today's."""
     if now is None:
         return f"{record.path}: removed since the run; left alone (--force restores it)"
-    since = FileChange(record.path, record.real_path, (), record.written, now, record.mode_after, None, None)
+    # The journal's copy is masked where a secret is rendered (and by value); what the host holds now is
+    # masked where that copy is, as neither the playbook nor its secrets are at hand. Diffed as shown: a
+    # masked line cannot tell whether its secret changed since.
+    written = record.written.decode("utf-8", errors="replace").split("\n")
+    shown_now = "\n".join(mask_like(written, now.decode("utf-8", errors="replace").split("\n"))).encode()
+    since = FileChange(record.path, record.real_path, (), record.written, shown_now, record.mode_after, None, None)
     diff = file_diff(since).replace(f"a{record.path}", f"{record.path} (as the run wrote it)")
     diff = diff.replace(f"b{record.path}", f"{record.path} (now)")
     return f"{record.path}: changed since the run; left alone (--force overwrites it):\n{diff.rstrip()}"

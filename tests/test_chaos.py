@@ -25,6 +25,7 @@ many kills landed in which stage.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -44,7 +45,10 @@ from typing import Any
 
 import pytest
 from labtools import BROKEN, FIXED, WP
+from pytest_mock import MockerFixture
 
+from remediate import transport
+from remediate.cli import main
 from remediate.lab import Lab, LabHost
 
 pytestmark = pytest.mark.lab
@@ -71,11 +75,17 @@ PRISTINE_METADATA: Mapping[str, tuple[int, int, int]] = {  # path: (mode, uid, g
 }
 CREATED_METADATA = (0o644, 0, 0)  # a line_patch with create: true makes a root file, 0644
 
-# Extended attributes (ACLs are the system.posix_acl_* ones) to give the pristine files once remediate
-# keeps them across a write: {path: {name: value}}, set by ``stage_pristine_files``. Empty today: a
-# replaced file does not keep them yet (another change adds that), so any set here would fail the
-# test for that known gap. ``xattr_dumps`` compares them whenever ``getfattr`` is installed.
-PRISTINE_XATTRS: Mapping[str, Mapping[str, bytes]] = {}
+# Extended attributes to give the pristine files, {path: {name: value}}, and an ACL entry each
+# (``setfacl -m``; the ACL is the system.posix_acl_access attribute): a write must keep them and a
+# rollback put them back. ``xattr_dumps`` compares every attribute, ACL included.
+PRISTINE_XATTRS: Mapping[str, Mapping[str, bytes]] = {
+    WP: {"user.origin": b"staged by the chaos test", "trusted.chaos": b"\x00\x01 binary\n"},
+    APACHE_CONF: {"user.origin": b"apache's"},
+    SECURITY_CONF: {"trusted.chaos": b"security"},
+}
+# Their group class already has r, so the mask an entry brings leaves the mode as it was (security.conf
+# has none: an entry there would make it 0644).
+PRISTINE_ACL: Mapping[str, str] = {WP: "u:nobody:r", APACHE_CONF: "g:nogroup:r"}
 
 # Until `rollback --lock-wait SECONDS` exists, a host still locked by a killed run's remote script (the
 # flock dies with that script, which may outlive the controller a moment) is retried here.
@@ -94,7 +104,7 @@ class FileState:
     mode: int = 0
     uid: int = 0
     gid: int = 0
-    xattrs: str | None = None  # getfattr's dump; None without getfattr or for an absent file
+    xattrs: str | None = None  # getfattr's dump; None for an absent file
 
     def __str__(self) -> str:
         if self.content is None:
@@ -111,12 +121,11 @@ Fleet = dict[str, HostFiles]  # host name: its files
 # --- what the hosts hold, read from the folders behind them --------------------------------------------
 
 
-def xattr_dumps(paths: Sequence[Path]) -> dict[Path, str] | None:
+def xattr_dumps(paths: Sequence[Path]) -> dict[Path, str]:
     """Each file's extended attributes (ACLs included) as ``getfattr -d -m - -e base64`` prints them,
-    without its ``# file:`` line; None where getfattr is not installed. One getfattr for all files."""
+    without its ``# file:`` line. One getfattr for all files."""
     getfattr = shutil.which("getfattr")
-    if getfattr is None:
-        return None
+    assert getfattr is not None, "getfattr (Debian's attr) not found: scripts/setup.sh installs it"
     dumps = {path: "" for path in paths}
     if not paths:
         return dumps
@@ -171,7 +180,7 @@ def read_fleet(lab: Lab) -> Fleet:
     dumps = xattr_dumps([local for key, local in locals_.items() if states[key] is not ABSENT])
     fleet: Fleet = {host.name: {} for host in lab.hosts}
     for (name, path), state in states.items():
-        if dumps is not None and state is not ABSENT:
+        if state is not ABSENT:
             state = FileState(state.content, state.mode, state.uid, state.gid, dumps[locals_[name, path]])
         fleet[name][path] = state
     return fleet
@@ -314,7 +323,7 @@ class Staged:
 
 
 def stage_pristine_files(lab: Lab) -> None:
-    """The pristine files get the test's metadata (and extended attributes, once there are any)."""
+    """The pristine files get the test's metadata, extended attributes and ACL entries."""
     for host in lab.hosts:
         for path, (mode, uid, gid) in PRISTINE_METADATA.items():
             local = host.local_path(path)
@@ -322,6 +331,10 @@ def stage_pristine_files(lab: Lab) -> None:
             local.chmod(mode)
             for name, value in PRISTINE_XATTRS.get(path, {}).items():
                 os.setxattr(local, name, value)
+            if path in PRISTINE_ACL:
+                setfacl = ["setfacl", "-m", PRISTINE_ACL[path], str(local)]
+                subprocess.run(setfacl, check=True, timeout=PROCESS_TIMEOUT)
+            assert stat.S_IMODE(local.stat().st_mode) == mode, (path, "the ACL changed the mode")
 
 
 @pytest.fixture(scope="module")
@@ -513,3 +526,85 @@ def _stage(applied: Ended, rows: Mapping[str, str], touched: set[str], shapes: M
     if rows:
         return "as the writes began"
     return "while connecting, reading or planning"
+
+
+# --- a script cut off between two SSH packets ------------------------------------------------------------
+
+# Found while building the test above, by reading what a host does with a script whose controller dies
+# while sending it (a random kill rarely lands there): sshd hands the shell only whole SSH packets, so
+# the script it gets ends where a packet ended, which can be in the middle of a line; and at the end of
+# its input `sh -s` runs an incomplete last line as it is. A `mv -fT -- "$t0" /var/www/html/wp-settings.php`
+# cut to `.../wp-set` renames the new content to /var/www/html/wp-set; a rollback's `rm -f -- PATH` cut
+# to a shorter PATH removes another file. Where a packet ends depends only on the sizes of what goes
+# before (every 32704 bytes of the script, or where the channel's window ran out), so some files put a
+# boundary there. The shell runs the partial line once its input ends: when sshd closes it, which is
+# at once after a kill, or after a network drop when sshd gives up on the connection. The commit
+# script is therefore one compound command (``{ ... }``): sh runs none of it before all of it arrived.
+ANSWER_WAIT = 10.0  # seconds: how long a host may take to run a script's first part (a bound, not a measure)
+
+
+def _deliver_up_to(cut: str, answered: bytes) -> Callable[..., None]:
+    """A stand-in for transport._send: a script holding ``cut`` reaches the host only up to the end of
+    ``cut``, as if the next SSH packet never came; once the host has answered ``answered`` (it ran the
+    script that far), or has not within ``ANSWER_WAIT`` (a script that runs nothing before it has
+    arrived whole), the connection ends."""
+    real = transport._send
+
+    def cut_off(channel: Any, data: bytes, end_input: bool) -> None:
+        at = data.find(cut.encode())
+        if at < 0:
+            return real(channel, data, end_input)
+        channel.sendall(data[: at + len(cut)])
+        channel.settimeout(ANSWER_WAIT)
+        seen = b""
+        with contextlib.suppress(TimeoutError):
+            while answered not in seen:
+                chunk = channel.recv(65536)
+                assert chunk, f"the host ended before answering {answered!r}: {seen!r}"
+                seen += chunk
+        channel.get_transport().close()  # sshd closes the script's input: sh reads its end
+        raise OSError("the connection was lost")
+
+    return cut_off
+
+
+def _wait_for_the_hosts_script(host: LabHost) -> None:
+    """Until the script that was cut off has ended on the host: it holds the host's lock until then."""
+    lock = host.local_path("/run/remediate/lock")
+    done = subprocess.run(["flock", "-w", "30", str(lock), "true"], check=False, timeout=PROCESS_TIMEOUT)
+    assert done.returncode == 0, "the host's script still holds its lock after 30 s"
+
+
+def test_an_apply_cut_off_in_a_rename_leaves_no_stray_copy(
+    lab: Lab, capsys: pytest.CaptureFixture[str], mocker: MockerFixture
+) -> None:
+    web1 = lab.host("web1")
+    docroot = web1.local_path("/var/www/html")
+    names = set(os.listdir(docroot))
+    before = web1.local_path(WP).read_bytes()
+    # Cut inside the rename of wp-settings.php, after the host has said it made the backup.
+    mocker.patch("remediate.transport._send", _deliver_up_to('mv -fT -- "$t0" /var/www/html/wp-set', b"\nbackup 0 "))
+    assert main(["apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes", "--limit", "web1"]) == 1
+    capsys.readouterr()
+    _wait_for_the_hosts_script(web1)
+    assert web1.local_path(WP).read_bytes() == before
+    stray = {name for name in set(os.listdir(docroot)) - names if not TEMPORARY.match(name)}
+    assert stray == set(), f"the new content went to {stray}"
+
+
+def test_a_rollback_cut_off_in_a_removal_removes_no_other_file(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], mocker: MockerFixture
+) -> None:
+    web1 = lab.host("web1")
+    index = web1.local_path("/var/www/html/index.php")
+    before = index.read_bytes()
+    playbook = tmp_path / "pb.yml"
+    playbook.write_text("steps: [{line_patch: {path: /var/www/html/index.php.orig, ensure_line: x, create: true}}]\n")
+    assert main(["apply", str(playbook), "-i", str(lab.inventory_path), "--yes", "--limit", "web1", "--json"]) == 0
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    # The rollback removes the file the run created; its script is cut inside that removal.
+    mocker.patch("remediate.transport._send", _deliver_up_to("rm -f -- /var/www/html/index.php", b"\n"))
+    assert main(["rollback", run_id, "--yes"]) == 1
+    capsys.readouterr()
+    _wait_for_the_hosts_script(web1)
+    assert index.exists() and index.read_bytes() == before, "the rollback removed index.php, which no run touched"
