@@ -14,10 +14,9 @@ from .cmd_apply import execute, fleet_for, prepare, rollout_policy, survey_and_p
 from .errors import UserError
 from .journal import Journal, state_dir, who
 from .model import Plan, Status
-from .planfile import plan_document, plan_from_document
+from .planfile import plan_document, plan_from_document, plan_masker
 from .playbook import load_playbook
 from .report import dry_run_result, print_notes, print_plan, print_summary
-from .secret_vars import Masker
 from .session import EXIT_HOST_FAILED, EXIT_OK, check_can_confirm, make_console, new_run_id
 from .waves import RolloutSettings
 from .yamlnode import display_path
@@ -31,7 +30,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     with fleet_for(args, args.forks or 50) as fleet:
         plan = survey_and_plan(fleet, prepared, new_run_id())
     print_plan(console, plan, prepared.masker)
-    document = plan_document(plan, str(playbook.path), playbook.sha256, time.time(), who())
+    document = plan_document(plan, str(playbook.path), playbook.sha256, time.time(), who(), prepared.secrets)
     # The plan holds the new contents of every file, secrets included: private, like the journal.
     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
@@ -62,8 +61,9 @@ def cmd_show_plan(args: argparse.Namespace) -> int:
         f"plan {plan.run_id} of {plan.playbook} ({header.get('playbook_path')}, sha256 {header.get('playbook_sha256')})"
         f" on {plan.inventory}, made by {header.get('user')} at {time.ctime(float(str(header.get('created'))))}"
     )
-    print_plan(console, plan, Masker())
-    print_summary(console, dry_run_result(plan), Masker())
+    masker = plan_masker(header)
+    print_plan(console, plan, masker)
+    print_summary(console, dry_run_result(plan), masker)
     return EXIT_OK
 
 
@@ -83,7 +83,7 @@ def apply_plan_file(args: argparse.Namespace, argv: Sequence[str]) -> int:
     policy = rollout_policy(args, RolloutSettings(), names, groups)
     json_mode: bool = args.json
     console = make_console(stderr=json_mode)
-    masker = Masker()
+    masker = plan_masker(header)
     run_id = new_run_id()
     plan = Plan(run_id, reviewed.playbook, reviewed.inventory, reviewed.hosts)
     with Journal(state_dir(), masker) as journal, fleet_for(args, policy.forks) as fleet:

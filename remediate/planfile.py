@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .diff import file_diff
 from .errors import UserError
 from .journal import probe_from_json, probe_to_json
 from .model import FileChange, Host, HostPlan, NoChange, Plan, Status
+from .secret_vars import Masker
 from .xattrs import xattrs_from_json, xattrs_to_json
 
 FORMAT = "remediate-plan/1"
@@ -25,7 +26,17 @@ def _b64(data: bytes | None) -> str | None:
     return None if data is None else base64.b64encode(data).decode("ascii")
 
 
-def plan_document(plan: Plan, playbook_path: str, playbook_sha256: str, created: float, user: str) -> dict[str, Any]:
+def _unb64(text: str | None) -> bytes | None:
+    return None if text is None else base64.b64decode(text, validate=True)
+
+
+def plan_document(
+    plan: Plan, playbook_path: str, playbook_sha256: str, created: float, user: str, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The plan file's document. It lists the run's secret values: its contents and handlers hold them
+    anyway (the file is private, like the journal), and with them ``show-plan`` and ``apply --plan``
+    mask what they print and journal without the playbook's environment."""
+    masker = Masker(secrets)
     return {
         "format": FORMAT,
         "plan_id": plan.run_id,
@@ -35,11 +46,17 @@ def plan_document(plan: Plan, playbook_path: str, playbook_sha256: str, created:
         "playbook_path": playbook_path,
         "playbook_sha256": playbook_sha256,
         "inventory": plan.inventory,
-        "hosts": [_host_document(hp) for hp in plan.hosts],
+        "secrets": sorted(secrets),
+        "hosts": [_host_document(hp, masker) for hp in plan.hosts],
     }
 
 
-def _host_document(host_plan: HostPlan) -> dict[str, Any]:
+def plan_masker(header: Mapping[str, Any]) -> Masker:
+    """What masks a plan file's secrets, from its header (a plan made before it listed them: nothing)."""
+    return Masker(str(secret) for secret in header.get("secrets") or ())
+
+
+def _host_document(host_plan: HostPlan, masker: Masker) -> dict[str, Any]:
     host = host_plan.host
     return {
         "host": {f.name: getattr(host, f.name) for f in dataclasses.fields(host) if f.name != "vars"}
@@ -69,7 +86,10 @@ def _host_document(host_plan: HostPlan) -> dict[str, Any]:
                 "validators": list(c.validators),
                 "xattrs": xattrs_to_json(c.xattrs),
                 "before_xattrs": xattrs_to_json(c.before_xattrs),
-                "diff": file_diff(c),
+                # The lines a secret is rendered into, masked (None: shown as they are).
+                "shown_before": _b64(c.shown_before),
+                "shown_after": _b64(c.shown_after),
+                "diff": masker.text(file_diff(c)),
             }
             for c in host_plan.changes
         ],
@@ -115,6 +135,7 @@ def _change(data: Mapping[str, Any], where: str) -> FileChange:
         tuple(data["validators"]), before_uid=data.get("before_uid"), before_gid=data.get("before_gid"),
         # A plan file made before attributes were kept does not know them (None): none are set, as then.
         xattrs=xattrs_from_json(data.get("xattrs")), before_xattrs=xattrs_from_json(data.get("before_xattrs")),
+        shown_before=_unb64(data.get("shown_before")), shown_after=_unb64(data.get("shown_after")),
     )  # fmt: skip
     if (change.before_sha256, change.after_sha256) != (data["sha256_before"], data["sha256_after"]):
         raise UserError(f"{where}: {change.path}: the content does not match its sha256: the plan file was altered")

@@ -172,9 +172,6 @@ def test_a_secret_with_a_quote_or_non_ascii_in_handlers_and_probes(
     assert_nowhere(secret, out, in_repo)
 
 
-# Not built yet (issue 15 stays open): a plan file's diff and its show-plan/apply --plan output are not
-# masked. Strict, so the day it is built this marker must go.
-@pytest.mark.xfail(strict=True, reason="issue 15: a plan file's diff, show-plan and apply --plan mask nothing yet")
 def test_a_plan_file_is_shown_applied_and_journaled_masked(
     lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, in_repo: Path
 ) -> None:
