@@ -62,7 +62,6 @@ class Prepared:
     inventory: Inventory
     targets: tuple[HostTarget, ...]
     masker: Masker
-    secrets: frozenset[str]  # every secret value, for a plan file to mask with when it is shown
 
 
 def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
@@ -78,7 +77,7 @@ def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
     if playbook.become or args.become:
         targets = tuple(replace(t, host=replace(t.host, become=True)) for t in targets)
     check_identity_files([t.host for t in targets], str(inventory.path))
-    return Prepared(playbook, inventory, targets, masker, frozenset(secrets))
+    return Prepared(playbook, inventory, targets, masker)
 
 
 def _given_secrets(

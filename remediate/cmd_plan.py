@@ -30,7 +30,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     with fleet_for(args, args.forks or 50) as fleet:
         plan = survey_and_plan(fleet, prepared, new_run_id())
     print_plan(console, plan, prepared.masker)
-    document = plan_document(plan, str(playbook.path), playbook.sha256, time.time(), who(), prepared.secrets)
+    document = plan_document(plan, str(playbook.path), playbook.sha256, time.time(), who(), prepared.masker)
     # The plan holds the new contents of every file, secrets included: private, like the journal.
     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .diff import file_diff
@@ -31,12 +31,11 @@ def _unb64(text: str | None) -> bytes | None:
 
 
 def plan_document(
-    plan: Plan, playbook_path: str, playbook_sha256: str, created: float, user: str, secrets: Iterable[str] = ()
+    plan: Plan, playbook_path: str, playbook_sha256: str, created: float, user: str, masker: Masker
 ) -> dict[str, Any]:
     """The plan file's document. It lists the run's secret values: its contents and handlers hold them
     anyway (the file is private, like the journal), and with them ``show-plan`` and ``apply --plan``
     mask what they print and journal without the playbook's environment."""
-    masker = Masker(secrets)
     return {
         "format": FORMAT,
         "plan_id": plan.run_id,
@@ -46,7 +45,7 @@ def plan_document(
         "playbook_path": playbook_path,
         "playbook_sha256": playbook_sha256,
         "inventory": plan.inventory,
-        "secrets": sorted(secrets),
+        "secrets": sorted(masker.values),
         "hosts": [_host_document(hp, masker) for hp in plan.hosts],
     }
 

@@ -51,9 +51,10 @@ class Masker:
     """Replaces every secret value in text, bytes and JSON-like documents."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.values = frozenset(s for s in secrets if s)  # the secrets themselves (a plan file lists them)
         # Every form a value takes on its way out, longest first so that a form containing another is
         # masked whole.
-        found = {form for s in secrets if s for form in secret_forms(s)}
+        found = {form for s in self.values for form in secret_forms(s)}
         self._secrets = sorted(found, key=len, reverse=True)
         self._encoded = [s.encode() for s in self._secrets]
 

@@ -218,7 +218,7 @@ def test_a_plan_file_and_the_journal_keep_the_attributes(tmp_path: Path) -> None
     change = FileChange("/a", "/a", ("fix",), b"x", b"y", 0o644, 0, 0, xattrs=weird, before_xattrs=XATTRS)
     unknown = dataclasses.replace(change, path="/b", real_path="/b", xattrs=None, before_xattrs=None)
     plan = Plan("P", "pb", "inv", (HostPlan(Host("web1", "a"), (change, unknown)),))
-    loaded, _ = plan_from_document(plan_document(plan, "pb.yml", "sha", 0.0, "me"), "fix.plan")
+    loaded, _ = plan_from_document(plan_document(plan, "pb.yml", "sha", 0.0, "me", Masker()), "fix.plan")
     assert [(c.xattrs, c.before_xattrs) for c in loaded.hosts[0].changes] == [(weird, XATTRS), (None, None)]
     with Journal(tmp_path / "state", Masker()) as journal:
         journal.start_run("R", "apply", "pb", "pb.yml", "sha", "inv", [])
@@ -229,7 +229,9 @@ def test_a_plan_file_and_the_journal_keep_the_attributes(tmp_path: Path) -> None
 
 def test_a_plan_file_with_malformed_attributes_is_refused_in_one_line() -> None:
     change = FileChange("/a", "/a", ("fix",), b"x", b"y", 0o644, 0, 0)
-    document = plan_document(Plan("P", "pb", "inv", (HostPlan(Host("web1", "a"), (change,)),)), "pb", "s", 0.0, "me")
+    document = plan_document(
+        Plan("P", "pb", "inv", (HostPlan(Host("web1", "a"), (change,)),)), "pb", "s", 0.0, "me", Masker()
+    )
     document["hosts"][0]["changes"][0]["xattrs"] = [["user.a"]]
     with pytest.raises(UserError, match=r"fix\.plan: malformed plan file: ValueError: extended attributes"):
         plan_from_document(document, "fix.plan")
