@@ -170,8 +170,10 @@ def commit_script(
     lines = [_PRELUDE, BEGIN_LINE, lock_shell(run_id, lock_dir or default_lock_dir(as_root), lock_wait)]
     lines += _sweep(sorted(set(folders) | set(sweep)))
     lines += [f"{t}=''; r{i}=''" for i, t in enumerate(temps)]
+    made = _folders_to_make(changes)
+    lines += _unmake_function(made)
     quoted_temps = " ".join('"$' + t + '"' for t in temps)
-    lines.append(f"trap 'cleanup {quoted_temps}' EXIT")
+    lines.append(f"trap 'cleanup {quoted_temps}; unmake' EXIT")
     lines += _undo_function(changes, backup_root, run_id)
     lines += _on_signals(handlers, budget, undoing)
     if handlers or any(c.validators for c in changes):
@@ -181,6 +183,7 @@ def commit_script(
         if change.before_sha256 is None:  # a file to create must still be absent: shell builtins tell
             lines.append(f"cas {q(change.real_path)} absent {i}")
     lines += _same_path_and_metadata(changes)
+    lines += _make_folders(made)
     for i, change in enumerate(changes):
         if not change.delete:
             lines += _upload(i, temps[i], names[i], change, as_root)
@@ -227,14 +230,66 @@ def commit_script(
     lines += _read_back(changes)
 
     lines += _whole_config_validators(changes)
+    lines += _remove_folders(changes)
     if handlers:
         lines.append("h=1")  # from here, putting the originals back also means running the handlers again
     for k, handler in enumerate(handlers):
         lines.append(f'step {q(handler)}; [ "$s" = 0 ] || {{ output; tell handler-failed {k} "$o"; exit 6; }}')
+    if made:
+        lines.append("k=1")  # the write stands: the folders made for it stay
     lines.append(END_LINE)
     # One compound command: sh reads all of it before it runs any of it, so a script cut short on its
     # way (a controller killed while sending it) runs none of it.
     return ("{\n" + "\n".join(lines) + "\n}\n").encode("utf-8", errors="surrogateescape")
+
+
+def _folders_to_make(changes: Sequence[FileChange]) -> list[tuple[str, int]]:
+    """Every folder the new files need made (``parents: true``), outermost first, once each, with the
+    index of the first change that needs it."""
+    made: dict[str, int] = {}
+    for i, change in enumerate(changes):
+        if not change.delete:
+            for folder in change.folders:
+                made.setdefault(folder, i)
+    return list(made.items())
+
+
+def _unmake_function(made: Sequence[tuple[str, int]]) -> list[str]:
+    """``unmake``, run at the exit: unless the write stands (``k``), the folders this script made (``m``
+    set) are removed again, innermost first. rmdir removes only an empty folder, so one that holds a
+    file still in place (an original that could not be put back) stays with it."""
+    if not made:
+        return ["unmake() { :; }"]
+    q = shlex.quote
+    lines = ["k=''", *(f"m{j}=''" for j in range(len(made))), "unmake() {", '  [ -z "$k" ] || return 0']
+    for j, (folder, _) in reversed(list(enumerate(made))):
+        lines.append(f'  [ -z "$m{j}" ] || rmdir -- {q(folder)} 2>/dev/null')
+    lines += ["  :", "}"]
+    return lines
+
+
+def _make_folders(made: Sequence[tuple[str, int]]) -> list[str]:
+    """Each folder made with mode 0755 (umask aside), never through one that appeared since the plan:
+    mkdir fails on anything already there, a link too, and that is a conflict like a file's."""
+    q = shlex.quote
+    lines = []
+    for j, (folder, i) in enumerate(made):
+        appeared = f"say conflict {i} {q('its folder ' + folder + ' now exists')}; exit 3"
+        cannot = f"fail {i} {q('cannot make the folder ' + folder)}"
+        lines.append(
+            f"mkdir -m 0755 -- {q(folder)} 2>/dev/null && m{j}=1"
+            f" || {{ if [ -e {q(folder)} ] || [ -L {q(folder)} ]; then {appeared}; else {cannot}; fi; }}"
+        )
+    return lines
+
+
+def _remove_folders(changes: Sequence[FileChange]) -> list[str]:
+    """After a created file is removed (undoing it), the folders its run made for it, innermost first,
+    each only while it is empty: anything put there since stays, and so does its folder."""
+    q = shlex.quote
+    folders = {folder for change in changes if change.delete for folder in change.folders}
+    innermost_first = sorted(folders, key=lambda folder: (-folder.count("/"), folder))
+    return [f"rmdir -- {q(folder)} 2>/dev/null || :" for folder in innermost_first]
 
 
 def host_budget(command_timeout: float) -> int:

@@ -19,7 +19,10 @@ def file_diff(change: FileChange) -> str:
     before = _text(change.before)
     after = _text(change.after)
     header = []
-    if change.before is None:
+    if change.delete:  # undoing a created file: so are the folders made for it, while empty
+        header += [f"folder {folder} removed if empty\n" for folder in reversed(change.folders)]
+    elif change.before is None:
+        header += [f"new folder {folder} mode 0755\n" for folder in change.folders]
         header.append(f"new file {change.path} mode {change.mode:04o}\n")
     elif change.before_mode is not None and change.before_mode != change.mode:
         header.append(f"mode {change.before_mode:04o} -> {change.mode:04o}\n")

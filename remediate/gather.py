@@ -1,9 +1,10 @@
 """Reading every target file of a host in one remote command: a shell half and a pure parser half.
 
 The script needs only POSIX sh and coreutils on the host (no Python there). Its answer is framed as
-``answer`` says; for each path it prints one line: ``INDEX KIND`` (``INDEX missing orphan``: its
-folder is missing too) or ``INDEX stat REALPATH MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where
-REALPATH is ``=`` when no
+``answer`` says; for each path it prints one line: ``INDEX KIND`` (``INDEX missing orphan K``: its
+folder is missing too, and the first K components of its path exist; ``blocked`` instead of ``orphan``:
+the last of them is not a folder, so no folder can be made there) or
+``INDEX stat REALPATH MODEHEX SIZE UID GID OWNER GROUP CONTENT`` where REALPATH is ``=`` when no
 component of the path is a symlink (the path is its own real path) or else base64 of the resolved path,
 and CONTENT is ``b`` + base64 of the bytes, ``-`` when not read (not a regular file, or over the size
 limit), or ends in ``!`` when reading failed half-way. After the files, the extended attributes and ACLs
@@ -41,7 +42,13 @@ r() {
     d=${f%/*}
     if [ -L "$f" ]; then echo "$i dangling"
     elif [ -d "${d:-/}" ]; then echo "$i missing"
-    else echo "$i missing orphan"; fi
+    else
+      k=0 b=/
+      for c in "$@"; do
+        if [ -e "$c" ] || [ -L "$c" ]; then k=$((k + 1)) b=$c; else break; fi
+      done
+      if [ -d "$b" ]; then echo "$i missing orphan $k"; else echo "$i missing blocked $k"; fi
+    fi
     return 0
   fi
   s=$(stat -L -c '%f %s %u %g %U %G' -- "$f") || { echo "$i unreadable"; return 0; }
@@ -144,10 +151,20 @@ def _refusal_in(records: Sequence[str], lock_wait: float) -> str | None:
     return None
 
 
+def _orphan(path: str, blocked: bool, existing: int) -> RemoteFile:
+    """A missing file whose folder is missing too, from how many components of its path exist."""
+    components = path_components(path)
+    if not int(blocked) <= existing < len(components):
+        raise HostError(f"unexpected answer about {path}: {existing} components exist")
+    if blocked:
+        return RemoteFile(path, FileKind.MISSING, not_a_folder=components[existing - 1])
+    return RemoteFile(path, FileKind.MISSING, missing_folders=tuple(components[existing:-1]))
+
+
 def _parse_record(path: str, fields: list[str], max_file_size: int) -> RemoteFile:
     kind = fields[0]
-    if fields == ["missing", "orphan"]:
-        return RemoteFile(path, FileKind.MISSING, parent_exists=False)
+    if kind == "missing" and len(fields) == 3 and fields[1] in ("orphan", "blocked") and fields[2].isdigit():
+        return _orphan(path, fields[1] == "blocked", int(fields[2]))
     if kind in ("missing", "dangling", "unreadable"):
         return RemoteFile(path, FileKind(kind), error="permission denied or I/O error" if kind == "unreadable" else "")
     if kind != "stat" or len(fields) != 9:

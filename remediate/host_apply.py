@@ -116,10 +116,9 @@ def _apply(
     if outcome.conflict is not None:
         index, now = outcome.conflict
         change = plan.changes[index]
-        message = (
-            f"{change.path} changed since the plan was made (sha256 {change.before_sha256} planned, now {now});"
-            " nothing written"
-        )
+        # A file to create was absent: what is there now (it, or a folder to make) is said in words.
+        planned = "absent" if change.before_sha256 is None else f"sha256 {change.before_sha256}"
+        message = f"{change.path} changed since the plan was made ({planned} planned, now {now}); nothing written"
         if outcome.current is not None and len(outcome.current) > CURRENT_LIMIT:
             message += f"\n(what it holds now is over {CURRENT_LIMIT} bytes: no diff shown)"
         elif outcome.current is not None and change.before is not None:

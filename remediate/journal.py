@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS files (
     original_masked INTEGER NOT NULL DEFAULT 0,  -- 1: the original held a secret and is kept masked
     xattrs TEXT,                     -- JSON [[name, base64 value], ...] of the original; NULL: not known
     diff TEXT NOT NULL DEFAULT '',   -- the change's diff as shown: of the true bytes, secrets masked
+    folders TEXT NOT NULL DEFAULT '[]',  -- JSON: the folders the run made for a created file, outermost first
     PRIMARY KEY (run_id, host, path)
 );
 """
@@ -149,6 +150,7 @@ class FileRecord:
     original_masked: bool = False
     xattrs: Xattrs | None = None  # the original's extended attributes and ACL; None: not known
     diff: str = ""  # the diff as the run showed it (secrets masked); "" in a journal made before it was kept
+    folders: tuple[str, ...] = ()  # made by the run for a created file (parents: true), outermost first
 
 
 class Journal:
@@ -182,6 +184,7 @@ class Journal:
                 "original_masked": "INTEGER NOT NULL DEFAULT 0",
                 "xattrs": "TEXT",
                 "diff": "TEXT NOT NULL DEFAULT ''",
+                "folders": "TEXT NOT NULL DEFAULT '[]'",
             },
         }
         for table, columns in added.items():
@@ -297,12 +300,13 @@ class Journal:
             rows.append(
                 (run_id, host, c.path, c.real_path, c.before_sha256, c.after_sha256, c.before_mode, c.mode,
                  c.uid, c.gid, backup_paths.get(c.path, ""), original, _compress(self.masker.data(after)),
-                 int(masked), _xattrs_text(c.before_xattrs), self.masker.text(file_diff(c)))
+                 int(masked), _xattrs_text(c.before_xattrs), self.masker.text(file_diff(c)),
+                 json.dumps(c.folders))
             )  # fmt: skip
         db.executemany(
             "INSERT OR REPLACE INTO files (run_id, host, path, real_path, sha256_before, sha256_after, mode_before,"
-            " mode_after, uid, gid, backup_path, original, written, original_masked, xattrs, diff)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " mode_after, uid, gid, backup_path, original, written, original_masked, xattrs, diff,"
+            " folders) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -346,7 +350,8 @@ class Journal:
     def files(self, run_id: str) -> list[FileRecord]:
         rows = self._db.execute(
             "SELECT host, path, real_path, sha256_before, sha256_after, mode_before, mode_after, uid, gid, "
-            "backup_path, original, written, original_masked, xattrs, diff FROM files WHERE run_id = ? ORDER BY rowid",
+            "backup_path, original, written, original_masked, xattrs, diff, folders FROM files WHERE run_id = ?"
+            " ORDER BY rowid",
             (run_id,),
         ).fetchall()
         return [_file(row) for row in rows]
@@ -359,12 +364,12 @@ def _run(row: Sequence[Any]) -> RunRecord:
 
 
 def _file(row: Sequence[Any]) -> FileRecord:
-    *fields, xattrs, diff = row
+    *fields, xattrs, diff, folders = row
     host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup, original, written, masked = fields
     return FileRecord(
         host, path, real_path, before, after, mode_before, mode_after, uid, gid, backup,
         None if original is None else zlib.decompress(original), zlib.decompress(written), bool(masked),
-        xattrs_from_json(None if xattrs is None else json.loads(xattrs)), diff,
+        xattrs_from_json(None if xattrs is None else json.loads(xattrs)), diff, tuple(json.loads(folders)),
     )  # fmt: skip
 
 

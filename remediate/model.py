@@ -206,6 +206,7 @@ class Step:
     # file; without, run with the candidate in place (a whole-service check such as apache2ctl configtest).
     validate: str | None = None
     on_change: str | None = None  # a handler, run once per host after all steps when this step changed
+    parents: bool = False  # a new target's missing folders are made (0755) rather than failing the host
 
     @property
     def key_path(self) -> str:
@@ -265,12 +266,19 @@ class RemoteFile:
     size: int = 0
     content: bytes | None = None  # None when not a regular file or over the size limit
     error: str = ""
-    parent_exists: bool = True  # False: missing, and so is the folder it would be created in
+    # Missing, and so is the folder it would be created in: the folders to make first, outermost first
+    # (``parents: true``); or, where the nearest existing component is not a folder, that component.
+    missing_folders: tuple[str, ...] = ()
+    not_a_folder: str = ""
     xattrs: Xattrs | None = ()  # None: not known (the host has no getfattr)
 
     @property
     def sha256(self) -> str | None:
         return None if self.content is None else sha256_hex(self.content)
+
+    @property
+    def parent_exists(self) -> bool:
+        return not self.missing_folders and not self.not_a_folder
 
 
 @dataclass(frozen=True)
@@ -307,6 +315,9 @@ class FileChange:
     before_mode: int | None = None
     validators: tuple[str, ...] = ()  # the validate commands of the steps that changed it
     delete: bool = False  # undoing a created file: the file is removed (``after`` is unused)
+    # Folders the run makes for a new file (``parents: true``), outermost first; undoing it removes
+    # them again, innermost first, each only while it is empty.
+    folders: tuple[str, ...] = ()
     # Restoring an original the journal keeps masked (it holds a secret): the bytes are copied from this
     # file on the host (its backup) and must have ``source_sha256``; ``after`` is only for showing.
     source: str | None = None

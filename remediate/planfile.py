@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import posixpath
 from collections.abc import Mapping
 from typing import Any
 
 from .diff import file_diff
 from .errors import UserError
+from .gather import path_components
 from .journal import probe_from_json, probe_to_json
 from .model import FileChange, Host, HostPlan, NoChange, Plan, Status
 from .secret_vars import Masker
@@ -85,6 +87,7 @@ def _host_document(host_plan: HostPlan, masker: Masker) -> dict[str, Any]:
                 "validators": list(c.validators),
                 "xattrs": xattrs_to_json(c.xattrs),
                 "before_xattrs": xattrs_to_json(c.before_xattrs),
+                "folders": list(c.folders),
                 # The lines a secret is rendered into, masked (None: shown as they are).
                 "shown_before": _b64(c.shown_before),
                 "shown_after": _b64(c.shown_after),
@@ -135,7 +138,11 @@ def _change(data: Mapping[str, Any], where: str) -> FileChange:
         # A plan file made before attributes were kept does not know them (None): none are set, as then.
         xattrs=xattrs_from_json(data.get("xattrs")), before_xattrs=xattrs_from_json(data.get("before_xattrs")),
         shown_before=_unb64(data.get("shown_before")), shown_after=_unb64(data.get("shown_after")),
+        folders=tuple(data.get("folders", ())),
     )  # fmt: skip
+    ancestors = path_components(posixpath.dirname(change.real_path))
+    if not all(isinstance(folder, str) and folder in ancestors for folder in change.folders):
+        raise UserError(f"{where}: {change.path}: a folder to make is not one of its path: the plan file was altered")
     if (change.before_sha256, change.after_sha256) != (data["sha256_before"], data["sha256_after"]):
         raise UserError(f"{where}: {change.path}: the content does not match its sha256: the plan file was altered")
     return change

@@ -97,10 +97,13 @@ def plan_host(
 def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
     where = f"{step.key_path} ({step.name}): {step.target}"
     if remote.kind == FileKind.MISSING:
-        if not remote.parent_exists:
-            # Creating it would fail at apply, after other hosts were written: say so in the dry-run.
+        # Creating it would fail at apply, after other hosts were written: say so in the dry-run.
+        if remote.not_a_folder:
+            raise HostPlanError(f"{where}: cannot create it: {remote.not_a_folder} is not a folder")
+        if remote.missing_folders and not step.parents:
             raise HostPlanError(
                 f"{where}: cannot create it: its folder {posixpath.dirname(step.target)} does not exist"
+                " (parents: true makes it)"
             )
         if isinstance(step.action, LinePatch):
             if not step.action.create:
@@ -192,6 +195,7 @@ def _change(working: _WorkingFile, masker: Masker) -> FileChange | None:
         # The replacement keeps the original's attributes; a new file has none of its own to keep.
         xattrs=remote.xattrs if exists else (),
         before_xattrs=remote.xattrs if exists else (),
+        folders=remote.missing_folders,
         shown_before=shown_before,
         shown_after=shown_after,
     )

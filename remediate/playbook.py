@@ -42,8 +42,9 @@ PROBE_KEYS = {
 }
 LINE_PATCH_KEYS = (
     "path", "regex", "replace", "count", "sed", "ensure_line", "after", "before", "absent", "expect_matches", "create",
+    "parents",
 )  # fmt: skip
-TEMPLATE_KEYS = ("src", "dest", "mode", "owner", "group")
+TEMPLATE_KEYS = ("src", "dest", "mode", "owner", "group", "parents")
 
 
 def load_playbook(name_or_path: str) -> Playbook:
@@ -120,7 +121,20 @@ def _step(index: int, node: Node, base_dir: Path) -> Step:
         action=action,
         validate=_command(fields["validate"]) if "validate" in fields else None,
         on_change=_command(fields["on_change"]) if "on_change" in fields else None,
+        parents=_parents(fields[kind], action),
     )
+
+
+def _parents(node: Node, action: LinePatch | Template) -> bool:
+    """``parents: true``: the folders a new target lacks are made. A line_patch makes no new file without
+    ``create: true``, so there it goes with create."""
+    fields = node.mapping(LINE_PATCH_KEYS if isinstance(action, LinePatch) else TEMPLATE_KEYS)
+    if "parents" not in fields:
+        return False
+    parents = fields["parents"].boolean()
+    if parents and isinstance(action, LinePatch) and not action.create:
+        raise fields["parents"].error("only goes with create: true (a line_patch makes no new file without it)")
+    return parents
 
 
 def _command(node: Node) -> str:

@@ -22,7 +22,7 @@ def reverse(change: FileChange) -> FileChange:
     if change.before is None:
         return FileChange(
             change.path, change.real_path, change.steps, change.after, b"", change.mode, None, None,
-            before_mode=change.mode, delete=True, shown_before=change.shown_after,
+            before_mode=change.mode, delete=True, folders=change.folders, shown_before=change.shown_after,
         )  # fmt: skip
     # The replacement got the original's owner and group unless the step named others.
     kept_owner = change.owner is None and change.group is None
@@ -99,7 +99,7 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         assert shown is not None  # an absent file matched sha256_before (None) above
         change = FileChange(
             record.path, current.real_path or record.path, ("rollback",), shown, b"", current.mode, None, None,
-            before_mode=current.mode, delete=True, basis_sha256=basis,
+            before_mode=current.mode, delete=True, folders=record.folders, basis_sha256=basis,
         )  # fmt: skip
         return change, ""
     change = FileChange(

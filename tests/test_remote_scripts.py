@@ -65,6 +65,7 @@ def test_gather_reads_bytes_mode_owner_and_kinds(tmp_path: Path) -> None:
     assert files[str(tmp_path / "missing")].kind == FileKind.MISSING
     assert files[str(tmp_path / "missing")].parent_exists
     assert (files[str(orphan)].kind, files[str(orphan)].parent_exists) == (FileKind.MISSING, False)
+    assert files[str(orphan)].missing_folders == (str(tmp_path / "no-such-folder"),)
     assert not (tmp_path / "file").exists()  # the $(file) in the name was never run
 
 
@@ -446,5 +447,9 @@ def test_the_sweep_alone_removes_a_killed_runs_temporary_files_under_the_lock(tm
 
 
 def test_parse_gather_reads_a_missing_file_whose_folder_is_missing_too() -> None:
-    files = parse_gather(f"{BEGIN}\n0 missing orphan\n{END}\n".encode(), ["/etc/new/app.conf"])
-    assert files["/etc/new/app.conf"] == RemoteFile("/etc/new/app.conf", FileKind.MISSING, parent_exists=False)
+    files = parse_gather(f"{BEGIN}\n0 missing orphan 1\n{END}\n".encode(), ["/etc/new/app.conf"])
+    assert files["/etc/new/app.conf"] == RemoteFile(
+        "/etc/new/app.conf", FileKind.MISSING, missing_folders=("/etc/new",)
+    )
+    files = parse_gather(f"{BEGIN}\n0 missing blocked 1\n{END}\n".encode(), ["/etc/new/app.conf"])
+    assert files["/etc/new/app.conf"] == RemoteFile("/etc/new/app.conf", FileKind.MISSING, not_a_folder="/etc")

@@ -233,6 +233,6 @@ def test_steps_reaching_one_file_through_a_symlink_and_its_target_chain(tmp_path
 def test_creating_a_file_in_a_missing_folder_fails_the_host_in_the_plan(tmp_path: Path) -> None:
     steps = "steps: [{line_patch: {path: /etc/new/app.conf, ensure_line: x=1, create: true}}]"
     host = plan_for(tmp_path, steps, {"/etc/new/app.conf": RemoteFile("/etc/new/app.conf", FileKind.MISSING,
-                                                                      parent_exists=False)})  # fmt: skip
+                                                                      missing_folders=("/etc/new",))})  # fmt: skip
     assert host.status == Status.FAILED and not host.changes
     assert "cannot create it: its folder /etc/new does not exist" in host.error
