@@ -1,7 +1,7 @@
-"""Command line: arguments -> a command -> exit code. The one error boundary of the tool.
+"""Command line: arguments -> a command -> exit code (every one is in ``errors``). The one error
+boundary of the tool.
 
-Exit codes: 0 every host ok (changed or unchanged; a dry-run with pending changes included), 1 some host
-not ok, 2 bad input detected before any host is touched, 130 interrupted.
+Only this module is imported for ``--help``: the commands, and with them paramiko, load when chosen.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from types import FrameType
 from typing import NoReturn
 
 from . import __version__
-from .errors import RemediateError, UserError
-from .session import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from .errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, RemediateError, UserError
 
 
 class _Parser(argparse.ArgumentParser):

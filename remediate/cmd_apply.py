@@ -15,7 +15,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from .errors import UserError
+from .errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, UserError
 from .host_apply import ApplyOptions
 from .inventory import load_inventory
 from .journal import Journal, state_dir
@@ -26,8 +26,6 @@ from .progress import RolloutProgress
 from .rollout import Fleet
 from .secret_vars import Masker
 from .session import (
-    EXIT_HOST_FAILED,
-    EXIT_INTERRUPTED,
     check_can_confirm,
     check_identity_files,
     confirmed,

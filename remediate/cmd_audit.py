@@ -16,12 +16,11 @@ from rich.text import Text
 
 from .cmd_apply import fleet_for, prepare, survey_and_plan
 from .diff import file_diff
+from .errors import EXIT_DRIFT, EXIT_HOST_FAILED, EXIT_OK
 from .model import HostPlan
 from .playbook import load_playbook
 from .report import print_diff
-from .session import EXIT_HOST_FAILED, EXIT_OK, make_console, new_run_id
-
-EXIT_DRIFT = 3
+from .session import make_console, new_run_id
 
 
 def audit_status(host_plan: HostPlan) -> str:

@@ -9,11 +9,12 @@ import time
 from rich.table import Table
 from rich.text import Text
 
+from .errors import EXIT_OK
 from .journal import FileRecord, Journal, RunRecord, state_dir
 from .model import FileChange
 from .report import print_diff, print_diff_text
 from .secret_vars import Masker
-from .session import EXIT_OK, make_console
+from .session import make_console
 
 
 def _when(timestamp: float | None) -> str:

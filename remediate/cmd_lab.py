@@ -8,7 +8,8 @@ import urllib.request
 from pathlib import Path
 
 from . import lab
-from .session import EXIT_HOST_FAILED, EXIT_OK, make_console
+from .errors import EXIT_HOST_FAILED, EXIT_OK
+from .session import make_console
 
 
 def _http_answer(url: str) -> str:

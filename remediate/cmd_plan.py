@@ -11,13 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from .cmd_apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
-from .errors import UserError
+from .errors import EXIT_HOST_FAILED, EXIT_OK, UserError
 from .journal import Journal, state_dir, who
 from .model import Plan, Status
 from .planfile import plan_document, plan_from_document, plan_masker
 from .playbook import load_playbook
 from .report import dry_run_result, print_notes, print_plan, print_summary
-from .session import EXIT_HOST_FAILED, EXIT_OK, check_can_confirm, make_console, new_run_id
+from .session import check_can_confirm, make_console, new_run_id
 from .waves import RolloutSettings
 from .yamlnode import display_path
 

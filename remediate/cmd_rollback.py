@@ -7,24 +7,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .cmd_apply import fleet_for
-from .errors import UserError
+from .errors import EXIT_HOST_FAILED, EXIT_OK, UserError
 from .host_apply import ApplyOptions
 from .hostlock import LockRequest
 from .inventory import load_inventory
 from .journal import Journal, state_dir
 from .model import Plan, RunResult
 from .secret_vars import Masker
-from .session import (
-    EXIT_HOST_FAILED,
-    EXIT_OK,
-    check_can_confirm,
-    check_identity_files,
-    confirmed,
-    finish,
-    make_console,
-    new_run_id,
-    show_plan,
-)
+from .session import check_can_confirm, check_identity_files, confirmed, finish, make_console, new_run_id, show_plan
 from .undo import files_by_host, rollback_host_plan
 
 

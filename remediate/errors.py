@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# Exit codes: 0 every host ok (changed or unchanged; a dry-run with pending changes included), 1 some host
+# not ok, 2 bad input detected before any host is touched, 3 (audit) some host drifted from the
+# playbook, 130 interrupted.
+EXIT_OK, EXIT_HOST_FAILED, EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
 
 class RemediateError(Exception):
     """Base of every error the tool raises on purpose."""

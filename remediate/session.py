@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .errors import UserError
+from .errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from .gather import DEFAULT_MAX_FILE_SIZE
 from .journal import Journal
 from .model import Host, Plan, RunResult
@@ -21,8 +21,6 @@ from .report import dry_run_result, print_notes, print_plan, print_summary, resu
 from .rollout import Fleet
 from .secret_vars import Masker
 from .transport import ConnectOptions, SshTransport
-
-EXIT_OK, EXIT_HOST_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def make_console(stderr: bool = False) -> Console:
