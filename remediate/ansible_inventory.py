@@ -60,11 +60,11 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
-from .inventory import DEFAULT_KNOWN_HOSTS, HOST_KEYS, _local_path
-from .limits import INVENTORY_MAX_HOSTS, NUMBER_MAX_DIGITS
-from .model import Host, Inventory
-from .yamlnode import Node, SafeLoader, check_yaml_bounds, display_path, load_yaml
+from remediate.errors import UserError
+from remediate.limits import INVENTORY_MAX_HOSTS, NUMBER_MAX_DIGITS
+from remediate.model import Host, Inventory
+from remediate.names import DEFAULT_KNOWN_HOSTS, HOST_KEYS, local_path
+from remediate.yamlnode import Node, SafeLoader, check_yaml_bounds, display_path, load_yaml
 
 NATIVE_TOP_KEYS = frozenset({"defaults", "vars", "hosts", "groups"})
 GROUP_KEYS = ("hosts", "children", "vars")
@@ -376,8 +376,8 @@ class _Builder:
             address=address,
             port=port,
             user=user,
-            identity_file=_local_path(identity_file, self.path),
-            known_hosts=_local_path(known_hosts or DEFAULT_KNOWN_HOSTS, self.path),
+            identity_file=local_path(identity_file, self.path),
+            known_hosts=local_path(known_hosts or DEFAULT_KNOWN_HOSTS, self.path),
             groups=groups,
             vars=plain,
             become=become,

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import NoReturn
 
-from . import __version__
-from .errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, RemediateError, UserError
+from remediate import __version__
+from remediate.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, RemediateError, UserError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -230,43 +230,43 @@ def run() -> NoReturn:
 def _dispatch(args: argparse.Namespace, arguments: Sequence[str]) -> int:
     # Commands are imported when chosen: `remediate --help` should not pay for paramiko.
     if args.command == "apply":
-        from .cmd_apply import cmd_apply
+        from remediate.cmd_apply import cmd_apply
 
         return cmd_apply(args, arguments)
     if args.command == "completion":
-        from .completion import bash_script, zsh_script
+        from remediate.completion import bash_script, zsh_script
 
         print((bash_script if args.shell == "bash" else zsh_script)(build_parser()), end="")
         return EXIT_OK
     if args.command == "hotfix":
-        from .cmd_hotfix import cmd_hotfix
+        from remediate.cmd_hotfix import cmd_hotfix
 
         return cmd_hotfix(args, arguments)
     if args.command == "plan":
-        from .cmd_plan import cmd_plan
+        from remediate.cmd_plan import cmd_plan
 
         return cmd_plan(args)
     if args.command == "show-plan":
-        from .cmd_plan import cmd_show_plan
+        from remediate.cmd_plan import cmd_show_plan
 
         return cmd_show_plan(args)
     if args.command == "audit":
-        from .cmd_audit import cmd_audit
+        from remediate.cmd_audit import cmd_audit
 
         return cmd_audit(args)
     if args.command == "rollback":
-        from .cmd_rollback import cmd_rollback
+        from remediate.cmd_rollback import cmd_rollback
 
         return cmd_rollback(args, arguments)
     if args.command == "runs":
-        from .cmd_journal import cmd_runs
+        from remediate.cmd_journal import cmd_runs
 
         return cmd_runs(args)
     if args.command == "show":
-        from .cmd_journal import cmd_show
+        from remediate.cmd_journal import cmd_show
 
         return cmd_show(args)
-    from .cmd_lab import cmd_lab
+    from remediate.cmd_lab import cmd_lab
 
     return cmd_lab(args)
 

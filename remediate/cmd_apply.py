@@ -15,29 +15,29 @@ from types import FrameType
 
 from rich.console import Console
 
-from .errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, UserError
-from .host_apply import ApplyOptions
-from .inventory import load_inventory
-from .journal import Journal, state_dir
-from .model import HostTarget, Inventory, Plan, Playbook, RunResult
-from .planner import plan_target, render_targets
-from .playbook import load_playbook
-from .progress import RolloutProgress
-from .rollout import Fleet
-from .secret_vars import Masker
-from .session import (
+from remediate.console import make_console
+from remediate.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, UserError
+from remediate.host_apply import ApplyOptions
+from remediate.inventory import load_inventory
+from remediate.journal import Journal, state_dir
+from remediate.masking import Masker
+from remediate.model import HostTarget, Inventory, Plan, Playbook, RolloutPolicy, RolloutSettings, RunResult
+from remediate.planner import plan_target, render_targets
+from remediate.playbook import load_playbook
+from remediate.progress import RolloutProgress
+from remediate.rollout import Fleet
+from remediate.session import (
     check_can_confirm,
     check_identity_files,
     confirmed,
     finish,
-    make_console,
     new_run_id,
     open_fleet,
     parse_size,
     show_plan,
 )
-from .sshconfig import ssh_config_path
-from .waves import RolloutPolicy, RolloutSettings, plan_waves, resolve_policy
+from remediate.sshconfig import ssh_config_path
+from remediate.waves import plan_waves, resolve_policy
 
 Groups = Mapping[str, Sequence[str]]
 
@@ -127,7 +127,7 @@ def become_password(args: argparse.Namespace) -> str | None:
 
 def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.plan is not None:
-        from .cmd_plan import apply_plan_file
+        from remediate.cmd_plan import apply_plan_file
 
         return apply_plan_file(args, argv)
     if args.playbook is None or args.inventory is None:

@@ -14,13 +14,14 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from .cmd_apply import fleet_for, prepare, survey_and_plan
-from .diff import file_diff
-from .errors import EXIT_DRIFT, EXIT_HOST_FAILED, EXIT_OK
-from .model import HostPlan
-from .playbook import load_playbook
-from .report import print_diff
-from .session import make_console, new_run_id
+from remediate.cmd_apply import fleet_for, prepare, survey_and_plan
+from remediate.console import make_console
+from remediate.diff import file_diff
+from remediate.errors import EXIT_DRIFT, EXIT_HOST_FAILED, EXIT_OK
+from remediate.model import HostPlan
+from remediate.playbook import load_playbook
+from remediate.report import print_diff
+from remediate.session import new_run_id
 
 
 def audit_status(host_plan: HostPlan) -> str:

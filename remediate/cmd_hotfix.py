@@ -11,11 +11,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from .cmd_apply import apply_playbook
-from .errors import UserError
-from .model import HttpProbe, LinePatch, Playbook, Probe, Step, sha256_hex
-from .sed import SedError, parse_sed
-from .waves import RolloutSettings
+from remediate.cmd_apply import apply_playbook
+from remediate.errors import UserError
+from remediate.model import HttpProbe, LinePatch, Playbook, Probe, RolloutSettings, Step, sha256_hex
+from remediate.sed import SedError, parse_sed
 
 
 def hotfix_playbook(file: str, sed: str, verify_http: str | None, validate: str | None) -> Playbook:

@@ -9,12 +9,12 @@ import time
 from rich.table import Table
 from rich.text import Text
 
-from .errors import EXIT_OK
-from .journal import FileRecord, Journal, RunRecord, state_dir
-from .model import FileChange
-from .report import print_diff, print_diff_text
-from .secret_vars import Masker
-from .session import make_console
+from remediate.console import make_console
+from remediate.errors import EXIT_OK
+from remediate.journal import Journal, state_dir
+from remediate.masking import Masker
+from remediate.model import FileChange, FileRecord, RunRecord
+from remediate.report import print_diff, print_diff_text
 
 
 def _when(timestamp: float | None) -> str:

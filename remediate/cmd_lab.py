@@ -7,9 +7,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import lab
-from .errors import EXIT_HOST_FAILED, EXIT_OK
-from .session import make_console
+from remediate import lab
+from remediate.console import make_console
+from remediate.errors import EXIT_HOST_FAILED, EXIT_OK
 
 
 def _http_answer(url: str) -> str:

@@ -10,16 +10,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .cmd_apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
-from .errors import EXIT_HOST_FAILED, EXIT_OK, UserError
-from .journal import Journal, state_dir, who
-from .model import Plan, Status
-from .planfile import plan_document, plan_from_document, plan_masker
-from .playbook import load_playbook
-from .report import dry_run_result, print_notes, print_plan, print_summary
-from .session import check_can_confirm, make_console, new_run_id
-from .waves import RolloutSettings
-from .yamlnode import display_path
+from remediate.cmd_apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
+from remediate.console import make_console
+from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
+from remediate.journal import Journal, state_dir, who
+from remediate.model import Plan, RolloutSettings, Status
+from remediate.planfile import plan_document, plan_from_document, plan_masker
+from remediate.playbook import load_playbook
+from remediate.report import dry_run_result, print_notes, print_plan, print_summary
+from remediate.session import check_can_confirm, new_run_id
+from remediate.yamlnode import display_path
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

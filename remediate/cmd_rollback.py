@@ -6,16 +6,17 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .cmd_apply import fleet_for
-from .errors import EXIT_HOST_FAILED, EXIT_OK, UserError
-from .host_apply import ApplyOptions
-from .hostlock import LockRequest
-from .inventory import load_inventory
-from .journal import Journal, state_dir
-from .model import Plan, RunResult
-from .secret_vars import Masker
-from .session import check_can_confirm, check_identity_files, confirmed, finish, make_console, new_run_id, show_plan
-from .undo import files_by_host, rollback_host_plan
+from remediate.cmd_apply import fleet_for
+from remediate.console import make_console
+from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
+from remediate.host_apply import ApplyOptions
+from remediate.hostlock import LockRequest
+from remediate.inventory import load_inventory
+from remediate.journal import Journal, state_dir
+from remediate.masking import Masker
+from remediate.model import Plan, RunResult
+from remediate.session import check_can_confirm, check_identity_files, confirmed, finish, new_run_id, show_plan
+from remediate.undo import files_by_host, rollback_host_plan
 
 
 def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -57,11 +57,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .answer import BEGIN_LINE, CURRENT_LIMIT, END_LINE, read_answer
-from .gather import path_components
-from .hostlock import LOCK_FUNCTIONS, default_lock_dir, lock_shell
-from .model import FileChange, Xattrs
-from .xattrs import ACL, put_back_xattrs, setfattr_commands
+from remediate.answer import BEGIN_LINE, CURRENT_LIMIT, END_LINE, read_answer
+from remediate.hostlock import LOCK_FUNCTIONS, default_lock_dir, lock_shell
+from remediate.model import FileChange, Xattrs, path_components
+from remediate.xattrs import ACL, put_back_xattrs, setfattr_commands
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
 PATH_PLACEHOLDER = "{path}"

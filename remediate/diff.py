@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 
-from .model import FileChange
+from remediate.model import FileChange
 
 
 # A fleet mostly gets the same change on every host: the same change is diffed once (a diff of a

@@ -26,11 +26,11 @@ import shlex
 import stat
 from collections.abc import Sequence
 
-from .answer import BEGIN_LINE, END_LINE, read_answer
-from .errors import HostError
-from .hostlock import LOCK_FUNCTIONS, locked_message
-from .model import FileKind, RemoteFile, Xattrs
-from .xattrs import NO_GETFATTR_RECORD, REGULAR_SEEN, XATTRS_RECORD, parse_xattr_dump, read_xattrs_script
+from remediate.answer import BEGIN_LINE, END_LINE, read_answer
+from remediate.errors import HostError
+from remediate.hostlock import LOCK_FUNCTIONS, locked_message
+from remediate.model import FileKind, RemoteFile, Xattrs, path_components
+from remediate.xattrs import NO_GETFATTR_RECORD, REGULAR_SEEN, XATTRS_RECORD, parse_xattr_dump, read_xattrs_script
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -79,12 +79,6 @@ def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SI
     locking = f"{LOCK_FUNCTIONS}\n{lock}\n" if lock else ""
     start = f"LIMIT={int(max_file_size)}; {REGULAR_SEEN}=''\n{_READER}{BEGIN_LINE}\n{locking}"
     return f"{start}{calls}{read_xattrs_script(paths)}\n{END_LINE}\n".encode()
-
-
-def path_components(path: str) -> list[str]:
-    """Every folder on an absolute path, then the path itself: ``/a``, ``/a/b``, ``/a/b/c`` for ``/a/b/c``."""
-    parts = [part for part in path.split("/") if part]
-    return ["/" + "/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
 def parse_gather(

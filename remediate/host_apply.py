@@ -11,8 +11,8 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 
-from .answer import CURRENT_LIMIT
-from .commit import (
+from remediate.answer import CURRENT_LIMIT
+from remediate.commit import (
     DEFAULT_BACKUP_ROOT,
     SIGNAL_STATUS,
     CommitOutcome,
@@ -22,14 +22,14 @@ from .commit import (
     parse_commit,
     sweep_script,
 )
-from .diff import file_diff
-from .errors import HostError
-from .hostlock import locked_message
-from .journal import Journal
-from .model import FileChange, HostPlan, HostResult, ProbeResult, Status
-from .probes import run_probes
-from .transport import CommandResult, Transport, tail
-from .undo import reverse
+from remediate.diff import file_diff
+from remediate.errors import HostError
+from remediate.hostlock import locked_message
+from remediate.journal import Journal
+from remediate.model import FileChange, HostPlan, HostResult, ProbeResult, Status
+from remediate.probing import run_probes
+from remediate.transport import CommandResult, Transport, tail
+from remediate.undo import reverse
 
 
 @dataclass(frozen=True)

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-from .errors import UserError
-from .model import Host, Inventory
-from .secret_vars import read_vars
-from .yamlnode import Node, display_path, load_yaml
-
-CONNECTION_KEYS = ("user", "port", "identity_file", "known_hosts", "become")
-HOST_KEYS = ("address", *CONNECTION_KEYS, "vars")
-DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
-
-
-def find_named_file(name: str, folder: str, what: str) -> Path:
-    """``NAME`` means ``folder/NAME.yml`` (or .yaml) below the working directory; anything path-like is a path."""
-    as_path = Path(name).expanduser()
-    if as_path.suffix in (".yml", ".yaml") or "/" in name or as_path.is_file():
-        return as_path
-    candidates = [Path(folder) / f"{name}{suffix}" for suffix in (".yml", ".yaml")]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    looked = ", ".join(str(c) for c in candidates)
-    raise UserError(f"{what} '{name}' not found (looked for {looked})")
+from remediate.model import Host, Inventory
+from remediate.names import CONNECTION_KEYS, DEFAULT_KNOWN_HOSTS, HOST_KEYS, find_named_file, local_path
+from remediate.secret_vars import read_vars
+from remediate.yamlnode import Node, load_yaml
 
 
 def load_inventory(name_or_path: str) -> Inventory:
     path = find_named_file(name_or_path, "inventory", "inventory")
-    from .ansible_inventory import load_ansible_inventory, looks_like_ansible  # it imports this module
+    from remediate.ansible_inventory import load_ansible_inventory, looks_like_ansible
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -80,8 +61,8 @@ def load_inventory(name_or_path: str) -> Inventory:
                 address=address,
                 port=int(settings.get("port", 22)),
                 user=str(settings.get("user", "root")),
-                identity_file=_local_path(settings.get("identity_file"), path),
-                known_hosts=_local_path(settings.get("known_hosts", DEFAULT_KNOWN_HOSTS), path),
+                identity_file=local_path(settings.get("identity_file"), path),
+                known_hosts=local_path(settings.get("known_hosts", DEFAULT_KNOWN_HOSTS), path),
                 groups=member_of,
                 vars=merged,
                 become=bool(settings.get("become", False)),
@@ -125,43 +106,3 @@ def _groups(
         members = tuple(member.string() for member in members_node.items())
         groups[name] = (members_node, members, variables(fields["vars"]) if "vars" in fields else {})
     return groups
-
-
-def _local_path(value: str | None, inventory_path: Path) -> str | None:
-    """``~`` expands; a relative path is relative to the inventory's folder, so inventories travel."""
-    if value is None:
-        return None
-    expanded = Path(value).expanduser()
-    return str(expanded if expanded.is_absolute() else (inventory_path.parent / expanded).resolve())
-
-
-def select_hosts(inventory: Inventory, patterns: str, what: str) -> tuple[Host, ...]:
-    """Hosts named by comma-separated host names, group names or shell-style globs, in inventory order.
-
-    Every item must match at least one host: a typo in ``--limit`` must not silently shrink a rollout.
-    """
-    chosen: set[str] = set()
-    for raw in patterns.split(","):
-        item = raw.strip()
-        if not item:
-            continue
-        matched = _match(inventory, item)
-        if not matched:
-            raise UserError(f"{what}: '{item}' matches no host or group in {display_path(inventory.path)}")
-        chosen.update(matched)
-    if not chosen:
-        raise UserError(f"{what}: '{patterns}' names no host")
-    return tuple(h for h in inventory.hosts if h.name in chosen)
-
-
-def _match(inventory: Inventory, item: str) -> set[str]:
-    names = [h.name for h in inventory.hosts]
-    if item == "all":
-        return set(names)
-    if item in inventory.groups:
-        return set(inventory.groups[item])
-    matched = {n for n in names if fnmatch.fnmatchcase(n, item)}
-    for group, members in inventory.groups.items():
-        if fnmatch.fnmatchcase(group, item):
-            matched.update(members)
-    return matched

@@ -8,7 +8,6 @@ needed to put every file back even when the host's own backup is gone.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import getpass
 import json
@@ -19,15 +18,23 @@ import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .diff import file_diff
-from .errors import UserError
-from .model import CommandProbe, FileChange, FileProbe, HostPlan, HttpProbe, Probe, TcpProbe, Xattrs
-from .secret_vars import Masker
-from .xattrs import xattrs_from_json, xattrs_to_json
+from remediate.diff import file_diff
+from remediate.errors import UserError
+from remediate.masking import Masker
+from remediate.model import (
+    FileChange,
+    FileRecord,
+    HostPlan,
+    HostRecord,
+    RunRecord,
+    Xattrs,
+    xattrs_from_json,
+    xattrs_to_json,
+)
+from remediate.probe_codec import probe_from_json, probe_to_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -87,70 +94,9 @@ def state_dir() -> Path:
     return Path(os.environ.get("REMEDIATE_STATE") or DEFAULT_STATE_DIR)
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    run_id: str
-    kind: str
-    user: str
-    started: float
-    finished: float | None
-    playbook: str
-    playbook_path: str
-    playbook_sha256: str
-    inventory: str
-    arguments: tuple[str, ...]
-    status: str
-    rollback_of: str | None
-
-
-@dataclass(frozen=True)
-class HostRecord:
-    host: str
-    address: str
-    status: str
-    error: str
-    backup_dir: str
-    handlers: tuple[str, ...]
-    probes: tuple[Probe, ...]
-
-
 # Every host of a fleet mostly has the same original and the same new file: each distinct content is
 # compressed once per run, not once per host.
 _compress = functools.lru_cache(maxsize=64)(zlib.compress)
-
-_PROBE_TYPES: dict[str, type[Probe]] = {
-    "http": HttpProbe, "tcp": TcpProbe, "command": CommandProbe, "file": FileProbe,
-}  # fmt: skip
-
-
-def probe_to_json(probe: Probe) -> dict[str, Any]:
-    kind = next(name for name, cls in _PROBE_TYPES.items() if isinstance(probe, cls))
-    return {"kind": kind, **dataclasses.asdict(probe)}
-
-
-def probe_from_json(data: Mapping[str, Any]) -> Probe:
-    fields = dict(data)
-    return _PROBE_TYPES[fields.pop("kind")](**fields)
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    host: str
-    path: str
-    real_path: str
-    sha256_before: str | None
-    sha256_after: str
-    mode_before: int | None
-    mode_after: int
-    uid: int | None
-    gid: int | None
-    backup_path: str
-    original: bytes | None  # masked when original_masked: then the host's backup holds the true bytes
-    written: bytes  # secrets masked: for showing, never for writing
-    original_masked: bool = False
-    xattrs: Xattrs | None = None  # the original's extended attributes and ACL; None: not known
-    diff: str = ""  # the diff as the run showed it (secrets masked); "" in a journal made before it was kept
-    folders: tuple[str, ...] = ()  # made by the run for a created file (parents: true), outermost first
 
 
 class Journal:

@@ -6,7 +6,9 @@ dry-run printed, so none of these carry behaviour that could re-compute anything
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,13 +16,52 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .waves import RolloutSettings
-
 Vars = Mapping[str, Any]
 
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# --- rollout settings -------------------------------------------------------------------------------------
+
+
+FAILED_STATUSES = frozenset({"failed", "unreachable", "rolled_back", "rollback_failed", "conflict", "unknown"})
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A number of hosts, or a percentage of them."""
+
+    value: int
+    percent: bool = False
+
+    def of(self, total: int) -> int:
+        return math.ceil(total * self.value / 100) if self.percent else self.value
+
+    def __str__(self) -> str:
+        return f"{self.value}{'%' if self.percent else ''}"
+
+
+@dataclass(frozen=True)
+class RolloutPolicy:
+    canary: int = 0
+    canary_group: str | None = None
+    batches: tuple[Amount, ...] = ()
+    max_fail: Amount = Amount(0)
+    forks: int = 50
+    rollback_on_halt: bool = False
+
+
+@dataclass(frozen=True)
+class RolloutSettings:
+    """A playbook's ``rollout:`` section; anything left out comes from the command line or the defaults."""
+
+    canary: int | None = None
+    canary_group: str | None = None
+    batches: tuple[Amount, ...] | None = None
+    max_fail: Amount | None = None
+    forks: int | None = None
 
 
 # --- inventory -------------------------------------------------------------------------------------------
@@ -451,3 +492,74 @@ class RunResult:
         for h in self.hosts:
             counts[h.status.value] = counts.get(h.status.value, 0) + 1
         return counts
+
+
+def path_components(path: str) -> list[str]:
+    """Every folder on an absolute path, then the path itself: ``/a``, ``/a/b``, ``/a/b/c`` for ``/a/b/c``."""
+    parts = [part for part in path.split("/") if part]
+    return ["/" + "/".join(parts[: n + 1]) for n in range(len(parts))]
+
+
+def xattrs_to_json(xattrs: Xattrs | None) -> list[list[str]] | None:
+    """Attributes as JSON (plan files, the journal): ``[[name, base64 of the value], ...]``."""
+    if xattrs is None:
+        return None
+    return [[name, base64.b64encode(value).decode("ascii")] for name, value in xattrs]
+
+
+def xattrs_from_json(data: Any) -> Xattrs | None:
+    """The inverse of ``xattrs_to_json``; anything else raises ValueError or TypeError."""
+    if data is None:
+        return None
+    if not isinstance(data, list) or not all(
+        isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item) for item in data
+    ):
+        raise ValueError(f"extended attributes: expected [[name, base64], ...], got {data!r:.80}")
+    return tuple((name, base64.b64decode(value, validate=True)) for name, value in data)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    kind: str
+    user: str
+    started: float
+    finished: float | None
+    playbook: str
+    playbook_path: str
+    playbook_sha256: str
+    inventory: str
+    arguments: tuple[str, ...]
+    status: str
+    rollback_of: str | None
+
+
+@dataclass(frozen=True)
+class HostRecord:
+    host: str
+    address: str
+    status: str
+    error: str
+    backup_dir: str
+    handlers: tuple[str, ...]
+    probes: tuple[Probe, ...]
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    host: str
+    path: str
+    real_path: str
+    sha256_before: str | None
+    sha256_after: str
+    mode_before: int | None
+    mode_after: int
+    uid: int | None
+    gid: int | None
+    backup_path: str
+    original: bytes | None  # masked when original_masked: then the host's backup holds the true bytes
+    written: bytes  # secrets masked: for showing, never for writing
+    original_masked: bool = False
+    xattrs: Xattrs | None = None  # the original's extended attributes and ACL; None: not known
+    diff: str = ""  # the diff as the run showed it (secrets masked); "" in a journal made before it was kept
+    folders: tuple[str, ...] = ()  # made by the run for a created file (parents: true), outermost first

@@ -13,13 +13,21 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from .diff import file_diff
-from .errors import UserError
-from .gather import path_components
-from .journal import probe_from_json, probe_to_json
-from .model import FileChange, Host, HostPlan, NoChange, Plan, Status
-from .secret_vars import Masker
-from .xattrs import xattrs_from_json, xattrs_to_json
+from remediate.diff import file_diff
+from remediate.errors import UserError
+from remediate.masking import Masker
+from remediate.model import (
+    FileChange,
+    Host,
+    HostPlan,
+    NoChange,
+    Plan,
+    Status,
+    path_components,
+    xattrs_from_json,
+    xattrs_to_json,
+)
+from remediate.probe_codec import probe_from_json, probe_to_json
 
 FORMAT = "remediate-plan/1"
 

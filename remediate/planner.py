@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .actions import line_patch
-from .actions.template import DEFAULT_NEW_FILE_MODE, desired_mode
-from .errors import UserError
-from .inventory import select_hosts
-from .model import (
+from remediate.actions import line_patch
+from remediate.actions.template import DEFAULT_NEW_FILE_MODE, desired_mode
+from remediate.errors import UserError
+from remediate.masking import Masker
+from remediate.model import (
     FileChange,
     FileKind,
     Host,
@@ -34,11 +34,11 @@ from .model import (
     Status,
     Step,
 )
-from .render import render_host
-from .secret_lines import mask_like, shown_lines
-from .secret_vars import Masker
-from .xattrs import unkept_xattrs_notes
-from .yamlnode import display_path
+from remediate.notes import unkept_xattrs_notes
+from remediate.render import render_host
+from remediate.secret_lines import mask_like, shown_lines
+from remediate.select import select_hosts
+from remediate.yamlnode import display_path
 
 
 class HostPlanError(Exception):

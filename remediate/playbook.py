@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import UserError
-from .inventory import find_named_file
-from .limits import regex_problem
-from .model import (
+from remediate.errors import UserError
+from remediate.limits import regex_problem
+from remediate.model import (
     AbsentLines,
     CommandProbe,
     EnsureLine,
@@ -19,18 +18,20 @@ from .model import (
     MatchRange,
     Playbook,
     Probe,
+    RolloutSettings,
     Step,
     Substitute,
     TcpProbe,
     Template,
     sha256_hex,
 )
-from .render import has_template_syntax, parse_template
-from .secret_vars import read_vars
-from .sed import SedError, parse_sed
-from .template_files import TemplateFileError, read_included, read_template_source
-from .waves import RolloutSettings, parse_amount, parse_batches
-from .yamlnode import Node, display_path, load_yaml
+from remediate.names import find_named_file
+from remediate.render import has_template_syntax, parse_template
+from remediate.secret_vars import read_vars
+from remediate.sed import SedError, parse_sed
+from remediate.template_files import TemplateFileError, read_included, read_template_source
+from remediate.waves import parse_amount, parse_batches
+from remediate.yamlnode import Node, display_path, load_yaml
 
 STEP_TYPES = ("line_patch", "template")
 STEP_OPTIONS = ("validate", "on_change")

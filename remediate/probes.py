@@ -16,10 +16,9 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 
-from .answer import BEGIN_LINE, END_LINE, read_answer
-from .errors import HostError
-from .model import CommandProbe, FileProbe, HostProbe, HttpProbe, Probe, ProbeResult, TcpProbe
-from .transport import Transport
+from remediate.answer import BEGIN_LINE, END_LINE, read_answer
+from remediate.errors import HostError
+from remediate.model import CommandProbe, FileProbe, HostProbe, HttpProbe, ProbeResult, TcpProbe
 
 MAX_CAPTURE = 64 * 1024  # bytes of a command's output or a file kept for matching and reporting
 
@@ -147,23 +146,3 @@ def _judge_file(probe: FileProbe, rc: int, raw: bytes) -> ProbeResult:
     if probe.absent is not None and (m := re.search(probe.absent, content, re.MULTILINE)):
         return ProbeResult(probe.describe(), False, f"'{probe.absent}' still matches: {m.group(0)[:80]!r}")
     return ProbeResult(probe.describe(), True, "as expected")
-
-
-def run_probes(
-    transport: Transport, probes: Sequence[Probe], address: str, retry: bool = True
-) -> tuple[ProbeResult, ...]:
-    """Every probe of one host, in playbook order: host probes in one remote command, the rest from here
-    (``retry``: as for ``run_on_controller``)."""
-    on_host = [p for p in probes if isinstance(p, CommandProbe | FileProbe)]
-    host_results: dict[int, ProbeResult] = {}
-    if on_host:
-        try:
-            answer = transport.run_script(host_probe_script(on_host))
-            found = parse_host_probes(answer.stdout, on_host)
-        except HostError as e:
-            found = [ProbeResult(p.describe(), False, str(e)) for p in on_host]
-        host_results = {id(p): r for p, r in zip(on_host, found, strict=True)}
-    return tuple(
-        host_results[id(p)] if isinstance(p, CommandProbe | FileProbe) else run_on_controller(p, address, retry=retry)
-        for p in probes
-    )

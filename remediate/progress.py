@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from .model import HostResult, Status
-from .report import STATUS_STYLE
-from .secret_vars import Masker
-from .waves import FAILED_STATUSES
+from remediate.masking import Masker
+from remediate.model import FAILED_STATUSES, HostResult, Status
+from remediate.report import STATUS_STYLE
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID

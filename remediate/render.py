@@ -18,9 +18,9 @@ from typing import Any
 import jinja2
 import jinja2.nodes
 
-from .errors import UserError
-from .limits import regex_problem
-from .model import (
+from remediate.errors import UserError
+from remediate.limits import regex_problem
+from remediate.model import (
     FileProbe,
     Host,
     HostTarget,
@@ -32,9 +32,9 @@ from .model import (
     Step,
     Template,
 )
-from .sandbox import BoundedSandbox, render_bounded
-from .secret_lines import rendered_secret_lines, sentinel_context
-from .yamlnode import display_path
+from remediate.sandbox import BoundedSandbox, render_bounded
+from remediate.secret_lines import rendered_secret_lines, sentinel_context
+from remediate.yamlnode import display_path
 
 _TEMPLATE_MARKERS = re.compile(r"\{\{|\{%|\{#")
 

@@ -7,9 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from .diff import file_diff
-from .model import FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
-from .secret_vars import Masker
+from remediate.diff import file_diff
+from remediate.masking import Masker
+from remediate.model import FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
 
 STATUS_STYLE = {
     Status.CHANGED: "yellow",

@@ -16,17 +16,28 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, TypeVar
 
-from .answer import reading_limit
-from .commit import DEFAULT_BACKUP_ROOT
-from .errors import HostError
-from .gather import DEFAULT_MAX_FILE_SIZE, gather_script, lock_refusal, parse_gather
-from .host_apply import ApplyOptions, apply_host
-from .hostlock import LockRequest
-from .journal import Journal
-from .model import Host, HostFailure, HostPlan, HostResult, Observed, Plan, Status
-from .transport import Transport
-from .undo import reverse
-from .waves import FAILED_STATUSES, Amount, RolloutPolicy, allowed_failures
+from remediate.answer import reading_limit
+from remediate.commit import DEFAULT_BACKUP_ROOT
+from remediate.errors import HostError
+from remediate.gather import DEFAULT_MAX_FILE_SIZE, gather_script, lock_refusal, parse_gather
+from remediate.host_apply import ApplyOptions, apply_host
+from remediate.hostlock import LockRequest
+from remediate.journal import Journal
+from remediate.model import (
+    FAILED_STATUSES,
+    Amount,
+    Host,
+    HostFailure,
+    HostPlan,
+    HostResult,
+    Observed,
+    Plan,
+    RolloutPolicy,
+    Status,
+)
+from remediate.transport import Transport
+from remediate.undo import reverse
+from remediate.waves import allowed_failures
 
 T = TypeVar("T")
 R = TypeVar("R")

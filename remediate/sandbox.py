@@ -27,7 +27,7 @@ from jinja2.nodes import EvalContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace, generate_lorem_ipsum
 
-from .limits import TEMPLATE_MAX_LIPSUM, TEMPLATE_MAX_OUTPUT, TEMPLATE_MAX_RANGE, TEMPLATE_MAX_SECONDS
+from remediate.limits import TEMPLATE_MAX_LIPSUM, TEMPLATE_MAX_OUTPUT, TEMPLATE_MAX_RANGE, TEMPLATE_MAX_SECONDS
 
 
 class LimitExceeded(SecurityError):

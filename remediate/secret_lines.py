@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .secret_vars import MASK, Masker
+from remediate.masking import MASK, Masker
 
 # Characters no template writes by accident, and no filter but one that changes every character alters.
 _SENTINEL = "\x1esecret-{}\x1e"

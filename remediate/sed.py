@@ -7,7 +7,7 @@ of a line, not only the first) and ``i``/``I`` (ignore case).
 
 from __future__ import annotations
 
-from .model import Substitute
+from remediate.model import Substitute
 
 
 class SedError(ValueError):

@@ -13,20 +13,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
-from .gather import DEFAULT_MAX_FILE_SIZE
-from .journal import Journal
-from .model import Host, Plan, RunResult
-from .report import dry_run_result, print_notes, print_plan, print_summary, result_document
-from .rollout import Fleet
-from .secret_vars import Masker
-from .transport import ConnectOptions, SshTransport
-
-
-def make_console(stderr: bool = False) -> Console:
-    """A terminal gets its own width; a log or a pipe gets long lines rather than wrapped tables."""
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 200)
+from remediate.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
+from remediate.gather import DEFAULT_MAX_FILE_SIZE
+from remediate.journal import Journal
+from remediate.masking import Masker
+from remediate.model import Host, Plan, RunResult
+from remediate.report import dry_run_result, print_notes, print_plan, print_summary, result_document
+from remediate.rollout import Fleet
+from remediate.transport import ConnectOptions, SshTransport
 
 
 def new_run_id() -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import paramiko
 
-from .errors import UserError
-from .model import Host
+from remediate.errors import UserError
+from remediate.model import Host
 
 DEFAULT_SSH_CONFIG = "~/.ssh/config"
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import jinja2
 import jinja2.meta
 
-from .limits import TEMPLATE_MAX_FILES, TEMPLATE_MAX_SOURCE
-from .render import parse_template
-from .yamlnode import display_path
+from remediate.limits import TEMPLATE_MAX_FILES, TEMPLATE_MAX_SOURCE
+from remediate.render import parse_template
+from remediate.yamlnode import display_path
 
 
 class TemplateFileError(ValueError):

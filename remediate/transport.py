@@ -25,10 +25,10 @@ from typing import Any, Protocol
 
 import paramiko
 
-from . import sshconfig
-from .answer import ANSWER_FLOOR
-from .errors import HostError, UnreachableError
-from .model import Host
+from remediate import sshconfig
+from remediate.answer import ANSWER_FLOOR
+from remediate.errors import HostError, UnreachableError
+from remediate.model import Host
 
 # paramiko logs a failed handshake with its traceback from its transport thread (through logging's last
 # resort, to stderr, when nothing is configured): dozens of lines per host for what reaches the caller as

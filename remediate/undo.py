@@ -9,12 +9,24 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping, Sequence
 
-from .diff import file_diff
-from .journal import FileRecord, HostRecord
-from .model import FileChange, FileKind, Host, HostFailure, HostPlan, NoChange, Observed, RemoteFile, Status, sha256_hex
-from .secret_lines import mask_like
-from .secret_vars import MASK
-from .xattrs import unkept_xattrs_notes
+from remediate.diff import file_diff
+from remediate.masking import MASK
+from remediate.model import (
+    FileChange,
+    FileKind,
+    FileRecord,
+    Host,
+    HostFailure,
+    HostPlan,
+    HostRecord,
+    NoChange,
+    Observed,
+    RemoteFile,
+    Status,
+    sha256_hex,
+)
+from remediate.notes import unkept_xattrs_notes
+from remediate.secret_lines import mask_like
 
 
 def reverse(change: FileChange) -> FileChange:

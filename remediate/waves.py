@@ -10,46 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from .errors import UserError
-
-FAILED_STATUSES = frozenset({"failed", "unreachable", "rolled_back", "rollback_failed", "conflict", "unknown"})
-
-
-@dataclass(frozen=True)
-class Amount:
-    """A number of hosts, or a percentage of them."""
-
-    value: int
-    percent: bool = False
-
-    def of(self, total: int) -> int:
-        return math.ceil(total * self.value / 100) if self.percent else self.value
-
-    def __str__(self) -> str:
-        return f"{self.value}{'%' if self.percent else ''}"
-
-
-@dataclass(frozen=True)
-class RolloutPolicy:
-    canary: int = 0
-    canary_group: str | None = None
-    batches: tuple[Amount, ...] = ()
-    max_fail: Amount = Amount(0)
-    forks: int = 50
-    rollback_on_halt: bool = False
-
-
-@dataclass(frozen=True)
-class RolloutSettings:
-    """A playbook's ``rollout:`` section; anything left out comes from the command line or the defaults."""
-
-    canary: int | None = None
-    canary_group: str | None = None
-    batches: tuple[Amount, ...] | None = None
-    max_fail: Amount | None = None
-    forks: int | None = None
+from remediate.errors import UserError
+from remediate.model import Amount, RolloutPolicy, RolloutSettings
 
 
 def resolve_policy(

@@ -21,10 +21,9 @@ import posixpath
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from .errors import HostError
-from .model import FileChange, Host, NoChange, Xattrs
+from remediate.errors import HostError
+from remediate.model import FileChange, Xattrs
 
 ACL = "system.posix_acl_access"
 XATTRS_RECORD = "xattrs"  # ``xattrs BASE64``: getfattr's dump of the host's files, when it printed any
@@ -33,38 +32,6 @@ REGULAR_SEEN = "xa"  # set by the reader's shell for a regular file, which is wh
 _EOF = "__REMEDIATE_XATTRS__"  # a dump line holds ``# file: `` or an ``=``: it never reads like this
 _OCTAL = re.compile(rb"\\([0-3][0-7][0-7])")
 _SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/+@:,%~^")
-
-
-def unkept_xattrs_notes(host: Host, changes: Sequence[FileChange]) -> list[NoChange]:
-    """A note on the host for each file it replaces whose extended attributes and ACL it could not read:
-    the replacement will not have them, and the plan says so rather than losing them silently."""
-    return [
-        NoChange("", change.steps[0] if change.steps else "", _unkept(host, change.path))
-        for change in changes
-        if not change.delete and (change.xattrs is None or change.before_xattrs is None)
-    ]
-
-
-def _unkept(host: Host, path: str) -> str:
-    return f"getfattr not found on {host.name}: extended attributes and ACLs of {path} cannot be kept"
-
-
-def xattrs_to_json(xattrs: Xattrs | None) -> list[list[str]] | None:
-    """Attributes as JSON (plan files, the journal): ``[[name, base64 of the value], ...]``."""
-    if xattrs is None:
-        return None
-    return [[name, base64.b64encode(value).decode("ascii")] for name, value in xattrs]
-
-
-def xattrs_from_json(data: Any) -> Xattrs | None:
-    """The inverse of ``xattrs_to_json``; anything else raises ValueError or TypeError."""
-    if data is None:
-        return None
-    if not isinstance(data, list) or not all(
-        isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item) for item in data
-    ):
-        raise ValueError(f"extended attributes: expected [[name, base64], ...], got {data!r:.80}")
-    return tuple((name, base64.b64decode(value, validate=True)) for name, value in data)
 
 
 # --- reading ---------------------------------------------------------------------------------------------

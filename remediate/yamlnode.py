@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import UserError
-from .limits import NUMBER_MAX_DIGITS, YAML_MAX_ALIAS_EXPANSION, YAML_MAX_DEPTH
+from remediate.errors import UserError
+from remediate.limits import NUMBER_MAX_DIGITS, YAML_MAX_ALIAS_EXPANSION, YAML_MAX_DEPTH
 
 
 def display_path(path: Path) -> str:

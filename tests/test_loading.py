@@ -12,10 +12,11 @@ import pytest
 
 from remediate import cli
 from remediate.errors import UserError
-from remediate.inventory import load_inventory, select_hosts
+from remediate.inventory import load_inventory
 from remediate.model import LinePatch, Substitute, Template
 from remediate.planner import render_targets
 from remediate.playbook import load_playbook
+from remediate.select import select_hosts
 
 INVENTORY = """\
 defaults:
@@ -255,7 +256,7 @@ def test_apply_imports_the_table_and_progress_bar_code_only_when_it_draws_them()
     """A --json or logged run prints no table and no bar; their modules stay unloaded (start-up time)."""
     code = (
         "import sys, io, remediate.cmd_apply, remediate.session;"
-        "from remediate.progress import RolloutProgress; from remediate.secret_vars import Masker;"
+        "from remediate.progress import RolloutProgress; from remediate.masking import Masker;"
         "from rich.console import Console;"
         "RolloutProgress(Console(file=io.StringIO()), False, Masker(()));"
         "print([m for m in ('rich.table', 'rich.progress') if m in sys.modules])"

@@ -21,10 +21,10 @@ from remediate.commit import commit_script, parse_commit
 from remediate.diff import file_diff
 from remediate.errors import UserError
 from remediate.lab import Lab
+from remediate.masking import Masker
 from remediate.model import FileChange, FileKind, Host, HostPlan, Plan, RemoteFile, Status
 from remediate.planfile import plan_document, plan_from_document
 from remediate.playbook import load_playbook
-from remediate.secret_vars import Masker
 from remediate.undo import reverse
 
 NEW = "/etc/new/sub/app.conf"

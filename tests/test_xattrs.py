@@ -17,13 +17,14 @@ from remediate.commit import commit_script, parse_commit
 from remediate.errors import HostError, UserError
 from remediate.gather import gather_script, parse_gather
 from remediate.journal import Journal
+from remediate.masking import Masker
 from remediate.model import FileChange, FileKind, Host, HostPlan, Plan, RemoteFile, Xattrs
+from remediate.notes import unkept_xattrs_notes
 from remediate.planfile import plan_document, plan_from_document
 from remediate.planner import plan_host
 from remediate.playbook import load_playbook
-from remediate.secret_vars import Masker
 from remediate.undo import reverse
-from remediate.xattrs import escape, parse_xattr_dump, unescape, unkept_xattrs_notes
+from remediate.xattrs import escape, parse_xattr_dump, unescape
 
 WEIRD = "/srv/we\\ird\nna=me\t\x01é"  # a backslash, a newline, an equals sign, a tab, a control and UTF-8
 ACL_0640_NOBODY = base64.b64decode("AgAAAAEABgD/////AgAEAP7/AAAEAAQA/////xAABAD/////IAAAAP////8=")

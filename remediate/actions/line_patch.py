@@ -6,8 +6,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ..model import AbsentLines, EnsureLine, LineOperation, LinePatch, Substitute
-from .lines import Line, join_lines, split_lines, usual_ending
+from remediate.actions.lines import Line, join_lines, split_lines, usual_ending
+from remediate.model import AbsentLines, EnsureLine, LineOperation, LinePatch, Substitute
 
 
 class NotIdempotent(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import RemoteFile, RenderedTemplate
+from remediate.model import RemoteFile, RenderedTemplate
 
 DEFAULT_NEW_FILE_MODE = 0o644
 
