@@ -61,7 +61,7 @@ CASES: list[tuple[str, dict[str, str], str, tuple[str, ...]]] = [
      "inv.yml", ("t.j2:1:", "steps[0].template.src", "a value larger than")),
     ("a list nested in itself, printed", _template(
         "{% set ns = namespace(s=[1]) %}{% for i in range(40) %}{% set ns.s = [ns.s, ns.s] %}{% endfor %}{{ ns.s }}"),
-     "inv.yml", ("t.j2:1:", "steps[0].template.src", "LimitExceeded")),
+     "inv.yml", ("t.j2:1:", "steps[0].template.src", "a value larger than")),
     ("lipsum", _template("{{ lipsum(n=10**7) }}"), "inv.yml", ("t.j2:1:", "steps[0].template.src", "lipsum()")),
     ("output too long", _template("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}"), "inv.yml",
      ("t.j2:", "steps[0].template.src", "output is longer")),
