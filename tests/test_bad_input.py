@@ -47,7 +47,7 @@ CASES: list[tuple[str, dict[str, str], str, tuple[str, ...]]] = [
      ("pb.yml: steps[0].template.src:", "'/etc/passwd'")),
     ("extends outside the playbook", _template("{% extends '../../x.j2' %}"), "inv.yml",
      ("pb.yml: steps[0].template.src:", "x.j2")),
-    ("import with a computed name", _template("{% import x ~ '.j2' as m %}"), "inv.yml",
+    ("import with a computed name", _template("{% set x = '/etc/host' %}{% import x ~ 'name' as m %}"), "inv.yml",
      ("pb.yml: steps[0].template.src:", "written out")),
     ("a template including itself", _template("{% include 't.j2' %}"), "inv.yml",
      ("t.j2:1:", "pb.yml: steps[0].template.src", "recursion")),
