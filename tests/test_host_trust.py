@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_bounds import PEAK_REPORTER
 from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host, snapshot
 from pytest_mock import MockerFixture
 
@@ -177,21 +178,6 @@ def test_a_login_shell_that_greets_does_not_break_the_answer(lab: Lab, capsys: p
 # --- a flood: one host cannot take the controller down ----------------------------------------------------
 
 FLOOD_BYTES = 1_500_000_000
-# Runs remediate's CLI (argv after the report's path) and writes its peak resident memory (VmHWM, KiB)
-# as it ends (the CLI ends with os._exit, which atexit does not see). Not wait4's ru_maxrss: Linux keeps
-# in it the peak of the image a child had before exec, which is the forking pytest process's whole size
-# (300 MB late in the suite was seen), not the controller's.
-PEAK_REPORTER = """
-import os, re, runpy, sys
-report, end = sys.argv[1], os._exit
-def write_peak_and_end(code):
-    status = open("/proc/self/status").read()
-    open(report, "w").write(re.search(r"^VmHWM:\\s+(\\d+) kB$", status, re.M).group(1))
-    end(code)
-os._exit = write_peak_and_end
-sys.argv = ["remediate", *sys.argv[2:]]
-runpy.run_module("remediate.cli", run_name="__main__", alter_sys=True)
-"""
 
 
 def test_a_host_that_floods_its_answer_fails_alone_and_the_controller_stays_small(lab: Lab, tmp_path: Path) -> None:

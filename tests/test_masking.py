@@ -19,7 +19,7 @@ PEM = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nq9Zl3mVd5rT0aXfWq1X2\n----
         ("it's-a-secret", lambda s: shlex.quote(s)),
         ("Pässwörd-ünï", lambda s: json.dumps(s)),
         ("Pässwörd-ünï", lambda s: json.dumps([shlex.quote(s)])),
-        ("regex-(3a7c", lambda s: f"invalid regex {s!r}"),
+        ("regex-(3a7c\\d", lambda s: f"invalid regex {s!r}"),  # repr doubles the backslash
         (PEM, lambda s: "".join(f"+{line}\n" for line in s.splitlines())),
         (PEM, lambda s: json.dumps(s)),
     ],

@@ -14,6 +14,7 @@ from remediate.inventory import load_inventory
 from remediate.model import FileKind, HostFailure, RemoteFile, Status
 from remediate.planner import build_plan, render_targets
 from remediate.playbook import load_playbook
+from remediate.sandbox import LimitExceeded, check_size
 
 INVENTORY = "hosts: {web1: {address: 127.0.1.1, vars: {docroot: /var/www/html}}}\n"
 
@@ -236,3 +237,20 @@ def test_creating_a_file_in_a_missing_folder_fails_the_host_in_the_plan(tmp_path
                                                                       missing_folders=("/etc/new",))})  # fmt: skip
     assert host.status == Status.FAILED and not host.changes
     assert "cannot create it: its folder /etc/new does not exist" in host.error
+
+
+def test_a_value_is_sized_as_printed_counting_a_shared_list_each_time() -> None:
+    half = "x" * 6_000_000
+    assert check_size([half, {"k": ()}]) == [half, {"k": ()}]
+    with pytest.raises(LimitExceeded, match="a value larger than"):
+        check_size([half, {"k": (half,)}])  # the same string twice: printed twice
+    shared: list[object] = [1]
+    for _ in range(22):
+        shared = [shared, shared]  # 2 ** 22 ones, 2 ** 23 - 1 lists: 12,582,911 elements printed
+    with pytest.raises(LimitExceeded):
+        check_size(shared)
+    assert check_size(shared[0][0]) is shared[0][0]  # a quarter: 3,145,727
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(LimitExceeded):
+        check_size(looped)
