@@ -21,9 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from remediate.diff import file_diff
 from remediate.errors import UserError
-from remediate.masking import Masker
 from remediate.model import (
     FileChange,
     FileRecord,
@@ -34,7 +32,9 @@ from remediate.model import (
     xattrs_from_json,
     xattrs_to_json,
 )
-from remediate.probe_codec import probe_from_json, probe_to_json
+from remediate.plan.diff import file_diff
+from remediate.plan.masking import Masker
+from remediate.probes.codec import probe_from_json, probe_to_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -35,7 +35,7 @@ def write_peak_and_end(code):
     end(code)
 os._exit = write_peak_and_end
 sys.argv = ["remediate", *sys.argv[2:]]
-runpy.run_module("remediate.cli", run_name="__main__", alter_sys=True)
+runpy.run_module("remediate.cli.main", run_name="__main__", alter_sys=True)
 """
 
 # argv: the fd to say "imported" on, then PEAK_REPORTER's (the report's path, the CLI's arguments).
@@ -43,7 +43,7 @@ _BOUNDED = f"""
 import os, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE_CAP}, {ADDRESS_SPACE_CAP}))
 ready = int(sys.argv.pop(1))
-import remediate.session, remediate.cmd_apply  # what remediate.cli and apply import (not the cli itself: runpy runs it)
+import remediate.runs.session, remediate.cli.apply  # what remediate.cli.main and apply import (not the cli itself: runpy runs it)
 os.write(ready, b"."); os.close(ready)
 {PEAK_REPORTER}
 """

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from remediate.errors import RemediateError
-from remediate.lab import (
+from remediate.lab.fleet import (
     Lab,
     check_lab_machine,
     lab_down,

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from remediate.cli import main
-from remediate.lab import Lab, LabHost
+from remediate.cli.main import main
+from remediate.fleet.transport import CommandResult, ConnectOptions, SshTransport
+from remediate.lab.fleet import Lab, LabHost
 from remediate.model import Host
-from remediate.transport import CommandResult, ConnectOptions, SshTransport
 
 WP = "/var/www/html/wp-settings.php"
 BROKEN = b"require ABSPATH . WPINC . '/class-wp-locale.phpp';"  # the outage's line
@@ -101,7 +101,7 @@ def run_on_terminal(argv: list[str], answer: bytes = b"", prompt: bytes = b"[y/N
     if pid == 0:  # the child: remediate itself, on the pty, 50 rows by 250 columns
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 250, 0, 0))
         os.environ.update(COLUMNS="250", LINES="50")  # in case the caller's environment names a size
-        os.execv(sys.executable, [sys.executable, "-m", "remediate.cli", *argv])
+        os.execv(sys.executable, [sys.executable, "-m", "remediate.cli.main", *argv])
     output = b""
     answered = False
     deadline = time.monotonic() + 60

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from test_loading import BAD_INVENTORIES, INVENTORY
 
-from remediate.ansible_inventory import load_ansible_inventory, looks_like_ansible
 from remediate.errors import UserError
-from remediate.inventory import load_inventory
-from remediate.lab import Lab, LabHost, _write_inventory
+from remediate.lab.fleet import Lab, LabHost, _write_inventory
+from remediate.load.ansible_inventory import load_ansible_inventory, looks_like_ansible
+from remediate.load.inventory import load_inventory
 from remediate.model import Inventory
-from remediate.select import select_hosts
+from remediate.plan.select import select_hosts
 
 CASES = Path(__file__).parent / "cases" / "ansible"
 REPO = Path(__file__).resolve().parent.parent

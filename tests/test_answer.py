@@ -6,12 +6,12 @@ import base64
 
 import pytest
 
-from remediate.answer import BEGIN, END, read_answer
-from remediate.commit import parse_commit
 from remediate.errors import HostError
-from remediate.gather import parse_gather
 from remediate.model import CommandProbe
-from remediate.probes import parse_host_probes
+from remediate.probes.checks import parse_host_probes
+from remediate.remote.answer import BEGIN, END, read_answer
+from remediate.remote.commit import parse_commit
+from remediate.remote.gather import parse_gather
 
 
 def b64(text: str) -> str:
@@ -86,7 +86,7 @@ def test_a_commit_stopped_by_a_signal_says_so_and_what_it_put_back() -> None:
 
 
 def test_a_read_that_takes_the_lock_says_who_holds_it() -> None:
-    from remediate.gather import lock_refusal
+    from remediate.remote.gather import lock_refusal
 
     held = f"{BEGIN}\nlocked 0 {b64('R1 since 2026-12-03T06:00:00Z')}\n".encode()
     assert lock_refusal(held, 60) == "locked by run R1 since 2026-12-03T06:00:00Z (waited 60 s); not touched"

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from labtools import run_json
 
-from remediate.lab import Lab
+from remediate.lab.fleet import Lab
 
 pytestmark = pytest.mark.lab
 

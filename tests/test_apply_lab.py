@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from labtools import WP, give_distinct_ownership, http_status, run_json, run_on_terminal, snapshot
 
-from remediate.lab import Lab
+from remediate.lab.fleet import Lab
 
 pytestmark = pytest.mark.lab
 
@@ -111,7 +111,7 @@ def test_unknown_host_key_is_refused_before_any_command(
 def test_refuses_to_apply_without_terminal_or_yes(lab: Lab) -> None:
     before = snapshot(lab)
     result = subprocess.run(
-        [sys.executable, "-m", "remediate.cli", "apply", "fix-phpp", "--inventory", str(lab.inventory_path)],
+        [sys.executable, "-m", "remediate.cli.main", "apply", "fix-phpp", "--inventory", str(lab.inventory_path)],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -242,7 +242,10 @@ def test_bad_input_is_one_line_exit_2_and_no_traceback(lab: Lab, tmp_path: Path)
     ]
     for argv, expected in cases:
         result = subprocess.run(
-            [sys.executable, "-m", "remediate.cli", *argv, "--dry-run"], capture_output=True, text=True, check=False
+            [sys.executable, "-m", "remediate.cli.main", *argv, "--dry-run"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert result.returncode == 2, (argv, result.stderr)
         assert result.stderr.startswith(expected), (argv, result.stderr)

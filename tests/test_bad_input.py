@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from cli_bounds import run_bounded
 
-from remediate.inventory import load_inventory
+from remediate.load.inventory import load_inventory
+from remediate.load.playbook import load_playbook
 from remediate.model import RenderedTemplate
-from remediate.planner import render_targets
-from remediate.playbook import load_playbook
+from remediate.plan.planner import render_targets
 
 SECONDS = 2  # each bad input is refused within 2 s (after the interpreter's start: see cli_bounds.py)
 MEMORY_KIB = 200 * 1024  # peak resident memory of the whole CLI process

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from labtools import FIXED, WP, give_distinct_ownership, run_json, run_on_terminal, snapshot
 
-from remediate.lab import Lab, ensure_lab_sudo
+from remediate.lab.fleet import Lab, ensure_lab_sudo
 
 pytestmark = pytest.mark.lab
 

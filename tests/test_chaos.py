@@ -47,9 +47,9 @@ import pytest
 from labtools import BROKEN, FIXED, WP
 from pytest_mock import MockerFixture
 
-from remediate import transport
-from remediate.cli import main
-from remediate.lab import Lab, LabHost
+from remediate.cli.main import main
+from remediate.fleet import transport
+from remediate.lab.fleet import Lab, LabHost
 
 pytestmark = pytest.mark.lab
 
@@ -262,7 +262,7 @@ def run_cli(
     started = time.monotonic()
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "remediate.cli", *argv], stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
+            [sys.executable, "-m", "remediate.cli.main", *argv], stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
         )
     began_after = None
     try:
@@ -583,7 +583,9 @@ def test_an_apply_cut_off_in_a_rename_leaves_no_stray_copy(
     names = set(os.listdir(docroot))
     before = web1.local_path(WP).read_bytes()
     # Cut inside the rename of wp-settings.php, after the host has said it made the backup.
-    mocker.patch("remediate.transport._send", _deliver_up_to('mv -fT -- "$t0" /var/www/html/wp-set', b"\nbackup 0 "))
+    mocker.patch(
+        "remediate.fleet.transport._send", _deliver_up_to('mv -fT -- "$t0" /var/www/html/wp-set', b"\nbackup 0 ")
+    )
     assert main(["apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes", "--limit", "web1"]) == 1
     capsys.readouterr()
     _wait_for_the_hosts_script(web1)
@@ -603,7 +605,7 @@ def test_a_rollback_cut_off_in_a_removal_removes_no_other_file(
     assert main(["apply", str(playbook), "-i", str(lab.inventory_path), "--yes", "--limit", "web1", "--json"]) == 0
     run_id = json.loads(capsys.readouterr().out)["run_id"]
     # The rollback removes the file the run created; its script is cut inside that removal.
-    mocker.patch("remediate.transport._send", _deliver_up_to("rm -f -- /var/www/html/index.php", b"\n"))
+    mocker.patch("remediate.fleet.transport._send", _deliver_up_to("rm -f -- /var/www/html/index.php", b"\n"))
     assert main(["rollback", run_id, "--yes"]) == 1
     capsys.readouterr()
     _wait_for_the_hosts_script(web1)

@@ -10,7 +10,7 @@ import pytest
 # Runs the parser as the console script does, then says which heavy libraries got imported.
 PROBE = """
 import sys
-from remediate.cli import main
+from remediate.cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit:

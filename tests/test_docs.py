@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from remediate.cli import build_parser
-from remediate.inventory import load_inventory
-from remediate.playbook import load_playbook
+from remediate.cli.main import build_parser
+from remediate.load.inventory import load_inventory
+from remediate.load.playbook import load_playbook
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "docs" / "playbook.md", REPO / "docs" / "inventory.md", REPO / "README.md"]
@@ -75,7 +75,7 @@ def test_shell_completion_completes_commands_options_and_playbooks(shell: str) -
     # machine has none of the project's packages.
     python = shlex.quote(sys.executable)
     script = (
-        f'eval "$({python} -m remediate.cli completion {shell})"; {setup}cd {REPO}; '
+        f'eval "$({python} -m remediate.cli.main completion {shell})"; {setup}cd {REPO}; '
         'COMP_WORDS=(remediate au); COMP_CWORD=1; _remediate; echo "${COMPREPLY[@]}"; '
         'COMP_WORDS=(remediate apply --canary-g); COMP_CWORD=2; _remediate; echo "${COMPREPLY[@]}"; '
         'COMP_WORDS=(remediate apply fix-p); COMP_CWORD=2; _remediate; echo "${COMPREPLY[@]}"'

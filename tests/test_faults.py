@@ -19,8 +19,8 @@ import pytest
 from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, snapshot
 from pytest_mock import MockerFixture
 
-from remediate import host_apply
-from remediate.lab import Lab, ensure_lab_user, stop_sshd
+from remediate.fleet import host_apply
+from remediate.lab.fleet import Lab, ensure_lab_user, stop_sshd
 
 pytestmark = pytest.mark.lab
 
@@ -283,7 +283,7 @@ def test_bad_templates_touch_nothing(lab: Lab, tmp_path: Path, template: str, me
     pb = write_playbook(tmp_path, "steps: [{template: {src: t.j2, dest: /etc/apache2/conf-available/x.conf}}]\n")
     before = snapshot(lab, "/etc/apache2/apache2.conf")
     result = subprocess.run(
-        [sys.executable, "-m", "remediate.cli", "apply", pb, "-i", str(lab.inventory_path), "--yes"],
+        [sys.executable, "-m", "remediate.cli.main", "apply", pb, "-i", str(lab.inventory_path), "--yes"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
@@ -359,19 +359,22 @@ def test_a_secret_appears_nowhere_but_in_the_file(
     # A second run changes another line of a file that now holds the secret (the journal masks the original).
     Path(pb).write_text(Path(pb).read_text().replace("# v1", "# v2"))
     result = subprocess.run(
-        [sys.executable, "-m", "remediate.cli", "apply", pb, "-i", str(lab.inventory_path), "--yes", "--limit", "web1"],
+        [sys.executable, "-m", "remediate.cli.main", "apply", pb, "-i", str(lab.inventory_path), "--yes", "--limit", "web1"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     outputs += [result.stdout, result.stderr]
     runs = json.loads(
         subprocess.run(
-            [sys.executable, "-m", "remediate.cli", "runs", "--json"], capture_output=True, text=True, check=True
+            [sys.executable, "-m", "remediate.cli.main", "runs", "--json"], capture_output=True, text=True, check=True
         ).stdout
     )
     for run in runs:
         shown = subprocess.run(
-            [sys.executable, "-m", "remediate.cli", "show", run["run_id"]], capture_output=True, text=True, check=True
+            [sys.executable, "-m", "remediate.cli.main", "show", run["run_id"]],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         outputs += [shown.stdout, shown.stderr]
     for text in outputs:

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from remediate.errors import UserError
-from remediate.inventory import load_inventory
-from remediate.planner import render_targets
-from remediate.playbook import LINE_PATCH_KEYS, TEMPLATE_KEYS, load_playbook
+from remediate.load.inventory import load_inventory
+from remediate.load.playbook import LINE_PATCH_KEYS, TEMPLATE_KEYS, load_playbook
+from remediate.plan.planner import render_targets
 
 FUZZ = settings(
     max_examples=200,

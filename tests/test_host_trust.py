@@ -24,9 +24,9 @@ from cli_bounds import PEAK_REPORTER
 from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host, snapshot
 from pytest_mock import MockerFixture
 
-from remediate.cli import main
+from remediate.cli.main import main
 from remediate.errors import UserError
-from remediate.lab import Lab, LabHost, ensure_lab_user
+from remediate.lab.fleet import Lab, LabHost, ensure_lab_user
 
 pytestmark = pytest.mark.lab
 
@@ -244,7 +244,9 @@ def test_a_port_that_is_not_ssh_is_one_line(
     address, port = (web1.address, web1.http_port) if kind == "web server" else hung_listener
     inventory = with_host(lab, tmp_path, "notssh", address, port)
     argv = ["apply", "fix-phpp", "-i", str(inventory), "--yes", "--limit", "notssh", "--timeout", "1"]
-    result = subprocess.run([sys.executable, "-m", "remediate.cli", *argv], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "remediate.cli.main", *argv], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 1
     error = f"no SSH banner from {address}:{port} within 1 s (after 3 attempts)"
     assert f"notssh ({address}): unreachable: {error}" in result.stdout.splitlines()
@@ -265,7 +267,7 @@ def test_sigterm_while_hosts_are_read_finishes_the_run_as_interrupted(
     inventory = with_host(lab, tmp_path, "hung", *hung_listener)
     argv = ["apply", "fix-phpp", "-i", str(inventory), "--yes", "--timeout", "20"]
     controller = subprocess.Popen(
-        [sys.executable, "-m", "remediate.cli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "remediate.cli.main", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 20
     while not _runs(in_repo):
@@ -285,7 +287,7 @@ def test_an_error_after_the_run_started_finishes_it_as_failed(
     lab: Lab, capsys: pytest.CaptureFixture[str], in_repo: Path, mocker: MockerFixture
 ) -> None:
     # A fault injected at one point: planning a host that was read raises.
-    mocker.patch("remediate.cmd_apply.plan_target", side_effect=UserError("planning failed here"))
+    mocker.patch("remediate.cli.apply.plan_target", side_effect=UserError("planning failed here"))
     code = main(["apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes"])
     assert code == 2
     assert capsys.readouterr().err == "remediate: error: planning failed here\n"
@@ -510,7 +512,7 @@ def test_a_rollback_waits_for_the_lock_of_a_killed_runs_script_and_plans_from_wh
     web1 = lab.host("web1")
     playbook = _playbook(tmp_path, validate="touch /tmp/validating; sleep 3; test -s {path}", create=True)
     argv = ["apply", playbook, "-i", str(lab.inventory_path), "--yes", "--limit", "web1", "--command-timeout", "30"]
-    controller = subprocess.Popen([sys.executable, "-m", "remediate.cli", *argv], stdout=subprocess.DEVNULL)
+    controller = subprocess.Popen([sys.executable, "-m", "remediate.cli.main", *argv], stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
         while not web1.local_path("/tmp/validating").exists():
@@ -551,7 +553,7 @@ def test_a_handler_that_hangs_is_ended_at_the_deadline_and_the_host_rolled_back(
 def test_a_controller_that_gives_up_leaves_the_host_unknown_and_the_host_puts_itself_back(
     lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], in_repo: Path, mocker: MockerFixture
 ) -> None:
-    from remediate.transport import SshTransport
+    from remediate.fleet.transport import SshTransport
 
     before = snapshot(lab)["web1"]
     real = SshTransport.run_script

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from remediate.errors import UserError
-from remediate.inventory import load_inventory
+from remediate.load.inventory import load_inventory
+from remediate.load.playbook import load_playbook
 from remediate.model import HttpProbe, Inventory
-from remediate.playbook import load_playbook
-from remediate.render import render_host
-from remediate.select import select_hosts
+from remediate.plan.render import render_host
+from remediate.plan.select import select_hosts
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = [REPO / "inventory" / "example.yml", REPO / "inventory" / "example-ansible.ini"]

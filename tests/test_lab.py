@@ -18,10 +18,26 @@ import pytest
 import yaml
 from pytest_mock import MockerFixture
 
-from remediate import lab as lab_module
 from remediate.errors import UserError
-from remediate.inventory import load_inventory
-from remediate.lab import (
+from remediate.lab.docroot import (
+    APACHE_LOCK_DIR,
+    APACHE_LOG_DIR,
+    APACHE_PID_FILE,
+    APACHE_RUN_DIR,
+    BOUND_DIRS,
+    BROKEN_LINE,
+    FIXED_LINE,
+    GREETING,
+    HEALTH_FILE,
+    HEALTH_TEXT,
+    WP_SETTINGS,
+    ApacheBuild,
+    host_pristine_tree,
+    include_files,
+    pristine_tree,
+    wp_settings_php,
+)
+from remediate.lab.fleet import (
     APACHE_PORT,
     MAX_LAB_HOSTS,
     SSHD,
@@ -45,27 +61,11 @@ from remediate.lab import (
     stop_http,
     stop_sshd,
 )
-from remediate.lab_docroot import (
-    APACHE_LOCK_DIR,
-    APACHE_LOG_DIR,
-    APACHE_PID_FILE,
-    APACHE_RUN_DIR,
-    BOUND_DIRS,
-    BROKEN_LINE,
-    FIXED_LINE,
-    GREETING,
-    HEALTH_FILE,
-    HEALTH_TEXT,
-    WP_SETTINGS,
-    ApacheBuild,
-    host_pristine_tree,
-    include_files,
-    pristine_tree,
-    wp_settings_php,
-)
+from remediate.lab import fleet as lab_module
+from remediate.load.inventory import load_inventory
+from remediate.load.playbook import load_playbook
 from remediate.model import HttpProbe, RenderedTemplate
-from remediate.playbook import load_playbook
-from remediate.render import render_host
+from remediate.plan.render import render_host
 
 REPO = Path(__file__).resolve().parent.parent
 VHOST = "/etc/apache2/sites-available/000-default.conf"  # sites-enabled/000-default.conf links to it

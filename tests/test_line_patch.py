@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from remediate.actions import line_patch
+from remediate.load.playbook import _line_patch
 from remediate.model import LinePatch
-from remediate.playbook import _line_patch
 from remediate.yamlnode import Node
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "line_patch.yml").read_text())

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from remediate import cli
+from remediate.cli import main as cli
 from remediate.errors import UserError
-from remediate.inventory import load_inventory
+from remediate.load.inventory import load_inventory
+from remediate.load.playbook import load_playbook
 from remediate.model import LinePatch, Substitute, Template
-from remediate.planner import render_targets
-from remediate.playbook import load_playbook
-from remediate.select import select_hosts
+from remediate.plan.planner import render_targets
+from remediate.plan.select import select_hosts
 
 INVENTORY = """\
 defaults:
@@ -255,8 +255,8 @@ def test_the_console_script_delivers_all_its_output_and_its_exit_status(
 def test_apply_imports_the_table_and_progress_bar_code_only_when_it_draws_them() -> None:
     """A --json or logged run prints no table and no bar; their modules stay unloaded (start-up time)."""
     code = (
-        "import sys, io, remediate.cmd_apply, remediate.session;"
-        "from remediate.progress import RolloutProgress; from remediate.masking import Masker;"
+        "import sys, io, remediate.cli.apply, remediate.runs.session;"
+        "from remediate.report.progress import RolloutProgress; from remediate.plan.masking import Masker;"
         "from rich.console import Console;"
         "RolloutProgress(Console(file=io.StringIO()), False, Masker(()));"
         "print([m for m in ('rich.table', 'rich.progress') if m in sys.modules])"

@@ -8,7 +8,7 @@ import shlex
 import pytest
 from secret_search import leaks
 
-from remediate.masking import MASK, Masker
+from remediate.plan.masking import MASK, Masker
 
 PEM = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nq9Zl3mVd5rT0aXfWq1X2\n-----END KEY-----"
 

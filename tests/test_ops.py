@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from labtools import BROKEN, FIXED, WP, http_status, run_json, snapshot
 
-from remediate.cli import main
-from remediate.lab import Lab, stop_sshd
+from remediate.cli.main import main
+from remediate.lab.fleet import Lab, stop_sshd
 
 pytestmark = pytest.mark.lab
 
@@ -109,7 +109,7 @@ def test_hotfix_bad_input_is_one_line(lab: Lab) -> None:
         (["--file", WP, "--sed", "y/a/b/"], "remediate: error: --sed: expected s/REGEX/REPLACEMENT/FLAGS"),
     ]:
         result = subprocess.run(
-            [sys.executable, "-m", "remediate.cli", "hotfix", "-i", str(lab.inventory_path), *extra, "--yes"],
+            [sys.executable, "-m", "remediate.cli.main", "hotfix", "-i", str(lab.inventory_path), *extra, "--yes"],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert result.returncode == 2 and result.stderr.startswith(message) and result.stderr.count("\n") == 1

@@ -17,15 +17,15 @@ from labtools import run_json
 from test_remote_scripts import LOCK_DIR, gather, run_sh
 from test_render_and_plan import plan_for
 
-from remediate.commit import commit_script, parse_commit
-from remediate.diff import file_diff
 from remediate.errors import UserError
-from remediate.lab import Lab
-from remediate.masking import Masker
+from remediate.lab.fleet import Lab
+from remediate.load.planfile import plan_document, plan_from_document
+from remediate.load.playbook import load_playbook
 from remediate.model import FileChange, FileKind, Host, HostPlan, Plan, RemoteFile, Status
-from remediate.planfile import plan_document, plan_from_document
-from remediate.playbook import load_playbook
-from remediate.undo import reverse
+from remediate.plan.diff import file_diff
+from remediate.plan.masking import Masker
+from remediate.plan.undo import reverse
+from remediate.remote.commit import commit_script, parse_commit
 
 NEW = "/etc/new/sub/app.conf"
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from remediate.model import HttpProbe
-from remediate.probes import run_on_controller
+from remediate.probes.checks import run_on_controller
 
 
 class _Counting(http.server.BaseHTTPRequestHandler):

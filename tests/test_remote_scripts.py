@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from pytest_mock import MockerFixture
 
-from remediate.answer import BEGIN, CURRENT_LIMIT, END
-from remediate.commit import CommitOutcome, commit_script, parse_commit, sweep_script
-from remediate.gather import gather_script, parse_gather
 from remediate.model import FileChange, FileKind, RemoteFile, sha256_hex
+from remediate.remote.answer import BEGIN, CURRENT_LIMIT, END
+from remediate.remote.commit import CommitOutcome, commit_script, parse_commit, sweep_script
+from remediate.remote.gather import gather_script, parse_gather
 
 LOCK_DIR = str(Path(tempfile.gettempdir()) / "remediate-test-commit-lock")  # made 0700 by the script
 
@@ -342,7 +342,7 @@ def test_commit_never_writes_through_a_taken_temporary_name(tmp_path: Path, mock
     # Named unlike the stale temporary files a new run removes first, so that it is still there.
     taken = tmp_path / ".remediate-taken-by-someone"
     taken.symlink_to(victim)
-    mocker.patch("remediate.commit._temporary_names", return_value=[str(taken)])
+    mocker.patch("remediate.remote.commit._temporary_names", return_value=[str(taken)])
     outcome = commit(tmp_path, "RUN17", [change_for(target, b"2\n")])
     assert outcome.error is not None and "temporary name taken" in outcome.error[1]
     assert (target.read_bytes(), victim.read_bytes()) == (b"1\n", b"precious\n")

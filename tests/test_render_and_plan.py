@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from remediate.errors import UserError
-from remediate.inventory import load_inventory
+from remediate.load.inventory import load_inventory
+from remediate.load.playbook import load_playbook
 from remediate.model import FileKind, HostFailure, RemoteFile, Status
-from remediate.planner import build_plan, render_targets
-from remediate.playbook import load_playbook
-from remediate.sandbox import LimitExceeded, check_size
+from remediate.plan.planner import build_plan, render_targets
+from remediate.plan.sandbox import LimitExceeded, check_size
 
 INVENTORY = "hosts: {web1: {address: 127.0.1.1, vars: {docroot: /var/www/html}}}\n"
 
@@ -174,9 +174,9 @@ def test_unreachable_host_is_carried_into_the_plan(tmp_path: Path) -> None:
 
 def test_planning_core_imports_nothing_that_does_io() -> None:
     code = (
-        "import sys, remediate.planner, remediate.diff, remediate.gather, remediate.commit;"
-        "bad = [m for m in ('paramiko', 'fabric', 'invoke', 'socket', 'subprocess', 'remediate.transport',"
-        " 'remediate.rollout') if m in sys.modules]; print(bad)"
+        "import sys, remediate.plan.planner, remediate.plan.diff, remediate.remote.gather, remediate.remote.commit;"
+        "bad = [m for m in ('paramiko', 'fabric', 'invoke', 'socket', 'subprocess', 'remediate.fleet.transport',"
+        " 'remediate.fleet.rollout') if m in sys.modules]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

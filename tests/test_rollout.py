@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from labtools import BROKEN, FIXED, WP, http_status, run_json, run_on_terminal, snapshot
 
-from remediate.lab import Lab, stop_sshd
+from remediate.lab.fleet import Lab, stop_sshd
 
 pytestmark = pytest.mark.lab
 
@@ -40,7 +40,17 @@ def fix_playbook(tmp_path: Path, handler: str = "", verify: bool = False, name: 
 
 def start_apply(lab: Lab, playbook: str, *flags: str) -> subprocess.Popen[str]:
     """``remediate apply PLAYBOOK -i LAB --yes FLAGS`` in a process of its own, to be signalled."""
-    argv = [sys.executable, "-m", "remediate.cli", "apply", playbook, "-i", str(lab.inventory_path), "--yes", *flags]
+    argv = [
+        sys.executable,
+        "-m",
+        "remediate.cli.main",
+        "apply",
+        playbook,
+        "-i",
+        str(lab.inventory_path),
+        "--yes",
+        *flags,
+    ]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -237,7 +247,7 @@ def test_plain_progress_lines_without_a_terminal(big_lab: Lab, tmp_path: Path) -
     web4 = big_lab.host("web4").local_path(WP)
     web4.write_bytes(web4.read_bytes().replace(BROKEN, FIXED))  # already fixed: nothing to do there
     result = subprocess.run(
-        [sys.executable, "-m", "remediate.cli", "apply", "fix-phpp", "-i", str(big_lab.inventory_path), "--yes", "--canary", "1"],
+        [sys.executable, "-m", "remediate.cli.main", "apply", "fix-phpp", "-i", str(big_lab.inventory_path), "--yes", "--canary", "1"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -266,7 +276,7 @@ def test_a_second_interrupt_aborts_at_once_and_rollback_still_works(
         assert (FIXED in content) != (BROKEN in content)
     (run,) = json.loads(
         subprocess.run(
-            [sys.executable, "-m", "remediate.cli", "runs", "--json"], capture_output=True, text=True, check=True
+            [sys.executable, "-m", "remediate.cli.main", "runs", "--json"], capture_output=True, text=True, check=True
         ).stdout
     )
     assert run["status"] == "running"

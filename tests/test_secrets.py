@@ -15,8 +15,8 @@ import pytest
 from labtools import on_host
 from secret_search import journal_dump, leaks
 
-from remediate.cli import main
-from remediate.lab import Lab
+from remediate.cli.main import main
+from remediate.lab.fleet import Lab
 
 pytestmark = pytest.mark.lab
 

@@ -12,10 +12,10 @@ import pytest
 from labtools import FIXED, WP, run_json
 from pytest_mock import MockerFixture
 
-from remediate.lab import TCP_ESTABLISHED, Lab, tcp_sockets
+from remediate.fleet.sshconfig import resolve
+from remediate.fleet.transport import ConnectOptions, SshTransport
+from remediate.lab.fleet import TCP_ESTABLISHED, Lab, tcp_sockets
 from remediate.model import Host
-from remediate.sshconfig import resolve
-from remediate.transport import ConnectOptions, SshTransport
 
 pytestmark = pytest.mark.lab
 

@@ -17,12 +17,12 @@ import paramiko
 import pytest
 from pytest_mock import MockerFixture
 
-from remediate.answer import END
 from remediate.errors import HostError, UnreachableError
-from remediate.gather import gather_script
-from remediate.lab import Lab, LabHost
+from remediate.fleet.transport import ConnectOptions, SshTransport
+from remediate.lab.fleet import Lab, LabHost
 from remediate.model import Host
-from remediate.transport import ConnectOptions, SshTransport
+from remediate.remote.answer import END
+from remediate.remote.gather import gather_script
 
 pytestmark = pytest.mark.lab
 

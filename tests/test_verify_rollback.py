@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from labtools import FIXED, WP, give_distinct_ownership, http_status, run_json, snapshot
 
-from remediate.cli import main
-from remediate.lab import Lab
+from remediate.cli.main import main
+from remediate.lab.fleet import Lab
 
 pytestmark = pytest.mark.lab
 
@@ -193,7 +193,18 @@ def test_rollback_failed_needs_a_human_and_says_so(
     assert lab.hosts[0].local_path(WP).read_bytes().endswith(b"// hand edit during the run\n")
 
     result = subprocess.run(
-        [sys.executable, "-m", "remediate.cli", "apply", pb, "-i", str(lab.inventory_path), "--yes", "--limit", "web2"],
+        [
+            sys.executable,
+            "-m",
+            "remediate.cli.main",
+            "apply",
+            pb,
+            "-i",
+            str(lab.inventory_path),
+            "--yes",
+            "--limit",
+            "web2",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -227,7 +238,7 @@ def test_fix_phpp_human_summary_has_the_health_before_and_after_in_each_row(lab:
         [
             sys.executable,
             "-m",
-            "remediate.cli",
+            "remediate.cli.main",
             "apply",
             "fix-phpp",
             "--inventory",
@@ -352,7 +363,7 @@ def test_killed_controller_leaves_a_journal_that_rolls_back_every_touched_host(
         """,
     )
     controller = subprocess.Popen(
-        [sys.executable, "-m", "remediate.cli", "apply", pb, "-i", str(lab.inventory_path), "--yes"],
+        [sys.executable, "-m", "remediate.cli.main", "apply", pb, "-i", str(lab.inventory_path), "--yes"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

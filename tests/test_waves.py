@@ -6,7 +6,7 @@ import pytest
 
 from remediate.errors import UserError
 from remediate.model import Amount, RolloutPolicy
-from remediate.waves import allowed_failures, parse_amount, parse_batches, plan_waves
+from remediate.plan.waves import allowed_failures, parse_amount, parse_batches, plan_waves
 
 HOSTS = [f"web{i}" for i in range(1, 21)]
 GROUPS = {"canary": ["web7", "web3"], "db": []}

@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from remediate.answer import BEGIN, END
-from remediate.commit import commit_script, parse_commit
 from remediate.errors import HostError, UserError
-from remediate.gather import gather_script, parse_gather
 from remediate.journal import Journal
-from remediate.masking import Masker
+from remediate.load.planfile import plan_document, plan_from_document
+from remediate.load.playbook import load_playbook
 from remediate.model import FileChange, FileKind, Host, HostPlan, Plan, RemoteFile, Xattrs
-from remediate.notes import unkept_xattrs_notes
-from remediate.planfile import plan_document, plan_from_document
-from remediate.planner import plan_host
-from remediate.playbook import load_playbook
-from remediate.undo import reverse
-from remediate.xattrs import escape, parse_xattr_dump, unescape
+from remediate.plan.masking import Masker
+from remediate.plan.notes import unkept_xattrs_notes
+from remediate.plan.planner import plan_host
+from remediate.plan.undo import reverse
+from remediate.remote.answer import BEGIN, END
+from remediate.remote.commit import commit_script, parse_commit
+from remediate.remote.gather import gather_script, parse_gather
+from remediate.remote.xattrs import escape, parse_xattr_dump, unescape
 
 WEIRD = "/srv/we\\ird\nna=me\t\x01é"  # a backslash, a newline, an equals sign, a tab, a control and UTF-8
 ACL_0640_NOBODY = base64.b64decode("AgAAAAEABgD/////AgAEAP7/AAAEAAQA/////xAABAD/////IAAAAP////8=")

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host
 
-from remediate.cli import main
-from remediate.commit import DEFAULT_BACKUP_ROOT, backup_path
-from remediate.lab import Lab, LabHost
+from remediate.cli.main import main
+from remediate.lab.fleet import Lab, LabHost
+from remediate.remote.commit import DEFAULT_BACKUP_ROOT, backup_path
 
 pytestmark = pytest.mark.lab
 

@@ -1,0 +1,116 @@
+"""``remediate runs`` and ``remediate show RUN``: what the journal recorded."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from rich.table import Table
+from rich.text import Text
+
+from remediate.errors import EXIT_OK
+from remediate.journal import Journal, state_dir
+from remediate.model import FileChange, FileRecord, RunRecord
+from remediate.plan.masking import Masker
+from remediate.report.console import make_console
+from remediate.report.text import print_diff, print_diff_text
+
+
+def _when(timestamp: float | None) -> str:
+    return "-" if timestamp is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    with Journal(state_dir(), Masker()) as journal:
+        runs = journal.runs(args.last)
+        summaries = {run.run_id: _host_summary(journal, run) for run in runs}
+    if args.json:
+        print(json.dumps([{**_run_document(run), "hosts": summaries[run.run_id]} for run in runs], indent=2))
+        return EXIT_OK
+    console = make_console()
+    if not runs:
+        console.print(f"no runs in {state_dir()}")
+        return EXIT_OK
+    table = Table()
+    for column in ("run", "kind", "started", "by", "playbook", "inventory", "status", "hosts"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        hosts = ", ".join(f"{n} {s}" for s, n in summaries[run.run_id].items())
+        kind = f"{run.kind} of {run.rollback_of}" if run.rollback_of else run.kind
+        table.add_row(run.run_id, kind, _when(run.started), run.user, run.playbook, run.inventory, run.status, hosts)
+    console.print(table)
+    return EXIT_OK
+
+
+def _host_summary(journal: Journal, run: RunRecord) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for host in journal.hosts(run.run_id):
+        counts[host.status] = counts.get(host.status, 0) + 1
+    return counts
+
+
+def _run_document(run: RunRecord) -> dict[str, object]:
+    return {
+        "run_id": run.run_id, "kind": run.kind, "user": run.user, "started": run.started, "finished": run.finished,
+        "playbook": run.playbook, "playbook_path": run.playbook_path, "playbook_sha256": run.playbook_sha256,
+        "inventory": run.inventory, "arguments": list(run.arguments), "status": run.status,
+        "rollback_of": run.rollback_of,
+    }  # fmt: skip
+
+
+def _as_change(record: FileRecord) -> FileChange:
+    return FileChange(
+        record.path, record.real_path, (), record.original, record.written, record.mode_after, record.uid,
+        record.gid, before_mode=record.mode_before,
+    )  # fmt: skip
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with Journal(state_dir(), Masker()) as journal:
+        run = journal.run(args.run)
+        hosts = journal.hosts(run.run_id)
+        files = journal.files(run.run_id)
+    if args.json:
+        document = {
+            **_run_document(run),
+            "hosts": {
+                h.host: {
+                    "status": h.status,
+                    "error": h.error or None,
+                    "backup_dir": h.backup_dir or None,
+                    "files": [
+                        {
+                            "path": f.path,
+                            "sha256_before": f.sha256_before,
+                            "sha256_after": f.sha256_after,
+                            "backup_path": f.backup_path or None,
+                        }
+                        for f in files
+                        if f.host == h.host
+                    ],
+                }
+                for h in hosts
+            },
+        }
+        print(json.dumps(document, indent=2))
+        return EXIT_OK
+    console = make_console()
+    kind = f"{run.kind} of {run.rollback_of}" if run.rollback_of else run.kind
+    console.print(Text(f"run {run.run_id}: {kind} of {run.playbook} on {run.inventory}", style="bold"))
+    console.print(f"by {run.user}, {_when(run.started)} to {_when(run.finished)}, status {run.status}")
+    console.print(f"playbook {run.playbook_path} (sha256 {run.playbook_sha256})")
+    console.print(f"command: remediate {' '.join(run.arguments)}")
+    for host in hosts:
+        detail = f": {host.error}" if host.error else ""
+        console.print(Text(f"{host.host} ({host.address}): {host.status}{detail}", style="bold"))
+        for record in (f for f in files if f.host == host.host):
+            if record.backup_path:
+                console.print(f"  backup of {record.path} on the host: {record.backup_path}")
+            # The diff the run showed: of the true bytes, so a line whose secret changed is a -/+ pair (the
+            # journal's copies, both masked, could not tell). A journal from before it was kept: the copies.
+            if record.diff:
+                print_diff_text(console, record.diff)
+            else:
+                print_diff(console, _as_change(record), Masker())
+    return EXIT_OK

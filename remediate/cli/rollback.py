@@ -1,0 +1,77 @@
+"""``remediate rollback RUN``: put back every file a run changed, from the journal, as a plan of its own."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import replace
+
+from remediate.cli.apply import fleet_for
+from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
+from remediate.fleet.host_apply import ApplyOptions
+from remediate.journal import Journal, state_dir
+from remediate.load.inventory import load_inventory
+from remediate.model import Plan, RunResult
+from remediate.plan.masking import Masker
+from remediate.plan.undo import files_by_host, rollback_host_plan
+from remediate.remote.hostlock import LockRequest
+from remediate.report.console import make_console
+from remediate.runs.session import check_can_confirm, check_identity_files, confirmed, finish, new_run_id, show_plan
+
+
+def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    json_mode: bool = args.json
+    console = make_console(stderr=json_mode)
+    with Journal(state_dir(), Masker()) as journal:
+        record = journal.run(args.run)
+        if record.kind not in ("apply", "rollback"):
+            raise UserError(f"run {record.run_id} was a {record.kind}: it changed nothing to roll back")
+        files = files_by_host(journal.files(record.run_id))
+        touched = [h for h in journal.hosts(record.run_id) if files.get(h.host)]
+        if not touched:
+            console.print(f"run {record.run_id} changed no file: nothing to roll back")
+            return EXIT_OK
+        inventory = load_inventory(args.inventory or record.inventory)
+        masker = Masker(inventory.secrets)
+        journal.masker = masker
+        known = {h.name: replace(h, become=h.become or args.become) for h in inventory.hosts}
+        reachable = [known[h.host] for h in touched if h.host in known]
+        check_identity_files(reachable, str(inventory.path))
+        check_can_confirm(args.dry_run, args.yes, "roll back")
+        fleet = fleet_for(args, args.forks or 50)
+
+        run_id = new_run_id()
+        kind = "rollback-dry-run" if args.dry_run else "rollback"
+        journal.start_run(
+            run_id, kind, record.playbook, record.playbook_path, record.playbook_sha256, str(inventory.path), argv,
+            rollback_of=record.run_id,
+        )  # fmt: skip
+        with fleet:
+            # Read under each host's lock (waiting for a run that may still be putting it back), which the
+            # write keeps: the plan is made from files no other run is changing.
+            targets = ((host, tuple(f.path for f in files[host.name])) for host in reachable)
+            observed = fleet.survey(targets, LockRequest(run_id, args.lock_wait))
+            plan = Plan(
+                run_id,
+                f"rollback of {record.run_id} ({record.playbook})",
+                str(inventory.path),
+                tuple(
+                    rollback_host_plan(
+                        known.get(h.host), h, files[h.host], observed.get(h.host), args.force, str(inventory.path)
+                    )
+                    for h in touched
+                ),
+            )
+            dry_run_exit = show_plan(args, console, journal, plan, masker)
+            if dry_run_exit is not None:
+                return dry_run_exit
+            if not confirmed(args, console, journal, plan, "Roll back {count} host(s)? [y/N] ", "rolled back"):
+                return EXIT_HOST_FAILED
+            # The probes report health after the rollback without judging it: what it puts back may be the
+            # outage itself. And a rollback is never undone in turn: that would re-apply the change.
+            options = ApplyOptions(
+                rollback=False, probes_decide=False, command_timeout=args.command_timeout, lock_wait=args.lock_wait,
+                undoing=True,
+            )  # fmt: skip
+            result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
+            return finish(console, journal, result, json_mode, masker)

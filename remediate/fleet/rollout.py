@@ -1,0 +1,291 @@
+"""Working on many hosts at once: connect and read (survey), then write the plan (apply).
+
+One connection per host is opened by ``survey`` and reused by ``apply``. A host's failure is a value in
+the results, never an exception that stops the other hosts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, TypeVar
+
+from remediate.errors import HostError
+from remediate.fleet.host_apply import ApplyOptions, apply_host
+from remediate.fleet.transport import Transport
+from remediate.journal import Journal
+from remediate.model import (
+    FAILED_STATUSES,
+    Amount,
+    Host,
+    HostFailure,
+    HostPlan,
+    HostResult,
+    Observed,
+    Plan,
+    RolloutPolicy,
+    Status,
+)
+from remediate.plan.undo import reverse
+from remediate.plan.waves import allowed_failures
+from remediate.remote.answer import reading_limit
+from remediate.remote.commit import DEFAULT_BACKUP_ROOT
+from remediate.remote.gather import DEFAULT_MAX_FILE_SIZE, gather_script, lock_refusal, parse_gather
+from remediate.remote.hostlock import LockRequest
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Connector = Callable[[Host], Transport]
+
+
+class RolloutObserver(Protocol):
+    """Live progress: told when a wave starts and when each host finishes (from worker threads)."""
+
+    def wave_started(self, index: int, count: int, hosts: Sequence[str]) -> None: ...
+
+    def host_finished(self, result: HostResult) -> None: ...
+
+
+class _Silent:
+    def wave_started(self, index: int, count: int, hosts: Sequence[str]) -> None:
+        pass
+
+    def host_finished(self, result: HostResult) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RolloutOutcome:
+    results: tuple[HostResult, ...]  # in plan order, every host: the ones never started too
+    halted: str  # why no more hosts were started, or ""
+    interrupted: bool
+
+
+def parallel_map(function: Callable[[T], R], items: Iterable[T], forks: int) -> list[R]:
+    items = list(items)
+    if not items:
+        return []
+    pool = ThreadPoolExecutor(max_workers=max(1, min(forks, len(items))))
+    try:
+        results = list(pool.map(function, items))
+    except KeyboardInterrupt:
+        # Only outside a rollout (whose own handler turns Ctrl-C and SIGTERM into a graceful stop): while
+        # hosts are connected or read, which writes nothing. No host starts after it, and the ones in
+        # flight are not waited for (a host that never answers would hold the interruption up).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    except BaseException:
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+class Fleet:
+    """The open connections of one run. Use as a context manager: every connection is closed at the end."""
+
+    def __init__(
+        self,
+        connect: Connector,
+        forks: int = 50,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        backup_root: str = DEFAULT_BACKUP_ROOT,
+    ) -> None:
+        self._connect = connect
+        self._forks = forks
+        self._max_file_size = max_file_size
+        self._backup_root = backup_root
+        self._transports: dict[str, Transport] = {}
+
+    def __enter__(self) -> Fleet:
+        return self
+
+    def __exit__(self, *exc: object | TracebackType) -> None:
+        self.close()
+
+    def survey(
+        self, targets: Iterable[tuple[Host, tuple[str, ...]]], lock: LockRequest | None = None
+    ) -> dict[str, Observed]:
+        """Connects to every host and reads all its target files (host, paths) in one command; with
+        ``lock``, under the host's lock, which the write that follows in the same shell keeps."""
+        return self.survey_then(targets, lambda host, observed: observed, lock)
+
+    def survey_then(
+        self,
+        targets: Iterable[tuple[Host, tuple[str, ...]]],
+        then: Callable[[Host, Observed], R],
+        lock: LockRequest | None = None,
+    ) -> dict[str, R]:
+        """``survey``, with ``then`` (planning, say) run on each host's answer by the worker that read it,
+        while other hosts are still being read, instead of on every answer after the last one came in."""
+        targets = list(targets)
+
+        def survey_one(target: tuple[Host, tuple[str, ...]]) -> R:
+            return then(target[0], self._survey_host(target, lock))
+
+        done = parallel_map(survey_one, targets, self._forks)
+        return {host.name: result for (host, _), result in zip(targets, done, strict=True)}
+
+    def connect_all(self, hosts: Iterable[Host]) -> dict[str, str]:
+        """Connects to every host without reading anything: for a plan made earlier. Maps host -> error."""
+
+        def connect(host: Host) -> tuple[str, str]:
+            try:
+                self._transports[host.name] = self._connect(host)
+            except HostError as e:
+                return host.name, str(e)
+            return host.name, ""
+
+        return dict(parallel_map(connect, hosts, self._forks))
+
+    def _survey_host(self, target: tuple[Host, tuple[str, ...]], lock: LockRequest | None) -> Observed:
+        host, paths = target
+        try:
+            transport = self._connect(host)
+        except HostError as e:
+            return HostFailure(Status(e.status), str(e))
+        self._transports[host.name] = transport
+        try:
+            # The shell stays open for the commit, which then needs no session of its own.
+            result = transport.run_script(
+                gather_script(paths, self._max_file_size, lock.shell(host.runs_as_root) if lock else ""),
+                stay=True,
+                limit=reading_limit(len(paths), self._max_file_size),
+            )
+            wait = lock.wait if lock else 0.0
+            if result.exit_status != 0:
+                refusal = lock_refusal(result.stdout, wait)
+                raise HostError(refusal or f"reading files failed (exit {result.exit_status}): {result.error_tail}")
+            return parse_gather(result.stdout, paths, self._max_file_size, wait)
+        except HostError as e:
+            return HostFailure(Status(e.status), str(e))
+
+    def apply(
+        self, plan: Plan, journal: Journal | None = None, options: ApplyOptions | None = None
+    ) -> tuple[HostResult, ...]:
+        """Every host at once (up to the forks), with no threshold: what a rollback of a run does."""
+        policy = RolloutPolicy(forks=self._forks, max_fail=Amount(100, percent=True))
+        waves = (tuple(hp.host.name for hp in plan.hosts),)
+        return self.rollout(plan, waves, policy, journal, options).results
+
+    def rollout(
+        self,
+        plan: Plan,
+        waves: Sequence[Sequence[str]],
+        policy: RolloutPolicy,
+        journal: Journal | None = None,
+        options: ApplyOptions | None = None,
+        stop: threading.Event | None = None,
+        observer: RolloutObserver | None = None,
+    ) -> RolloutOutcome:
+        """Writes and verifies the plan wave by wave; a wave starts when the one before has finished.
+
+        Once more hosts have failed than the policy allows, or ``stop`` is set (the operator's Ctrl-C),
+        no host starts any more; the hosts in flight finish, rolling back if they must.
+        """
+        options = options or ApplyOptions(backup_root=self._backup_root)
+        stop = stop or threading.Event()
+        observer = observer or _Silent()
+        by_name = {hp.host.name: hp for hp in plan.hosts}
+        allowed = allowed_failures(policy, len(plan.hosts))
+        results: dict[str, HostResult] = {}
+        counted = threading.Lock()
+        halted = threading.Event()
+        reason: list[str] = []
+
+        def work(wave: int, name: str) -> None:
+            if halted.is_set() or stop.is_set():
+                return
+            started = time.time()
+            result = self._apply_one(plan.run_id, by_name[name], journal, options)
+            result = dataclasses.replace(result, wave=wave, started=started, finished=time.time())
+            with counted:
+                results[name] = result
+                failures = sum(1 for r in results.values() if r.status.value in FAILED_STATUSES)
+                if failures > allowed and not halted.is_set():
+                    reason.append(
+                        f"{failures} host(s) failed, more than --max-fail {policy.max_fail} allows"
+                        f" ({allowed} of {len(plan.hosts)})"
+                    )
+                    halted.set()
+            observer.host_finished(result)
+
+        for index, wave in enumerate(waves):
+            if halted.is_set() or stop.is_set():
+                break
+            observer.wave_started(index, len(waves), wave)
+            parallel_map(lambda name, index=index: work(index, name), wave, policy.forks)  # type: ignore[misc]
+
+        wave_of = {name: index for index, wave in enumerate(waves) for name in wave}
+        halt_reason = reason[0] if reason else ""
+        for name in by_name:
+            if name not in results:
+                status = Status.SKIPPED if halt_reason else Status.INTERRUPTED
+                why = f"not started: the run halted: {halt_reason}" if halt_reason else "not started: interrupted"
+                results[name] = HostResult(name, status, error=why, wave=wave_of.get(name, 0))
+                if journal is not None:
+                    journal.record_host(plan.run_id, name, by_name[name].host.address, status, why)
+        if halt_reason and policy.rollback_on_halt:
+            results.update(self._undo_changed(plan, results, journal, options, policy, halt_reason))
+        ordered = tuple(results[hp.host.name] for hp in plan.hosts)
+        return RolloutOutcome(ordered, halt_reason, stop.is_set() and not halt_reason)
+
+    def _apply_one(
+        self, run_id: str, host_plan: HostPlan, journal: Journal | None, options: ApplyOptions
+    ) -> HostResult:
+        transport = self._transports.get(host_plan.host.name)
+        if transport is None:  # never connected: the plan already says why
+            result = HostResult(host_plan.host.name, host_plan.failure or Status.FAILED, error=host_plan.error)
+            if journal is not None:
+                journal.record_host(run_id, host_plan.host.name, host_plan.host.address, result.status, result.error)
+            return result
+        return apply_host(transport, run_id, host_plan, journal, options)
+
+    def _undo_changed(
+        self,
+        plan: Plan,
+        results: dict[str, HostResult],
+        journal: Journal | None,
+        options: ApplyOptions,
+        policy: RolloutPolicy,
+        halt_reason: str,
+    ) -> dict[str, HostResult]:
+        """--rollback-on-halt: every host this run changed gets its files back, so the fleet is as it was."""
+        changed = [hp for hp in plan.hosts if results[hp.host.name].status == Status.CHANGED]
+        undo_options = dataclasses.replace(options, rollback=False, precheck=False, probes_decide=False, undoing=True)
+
+        def undo(host_plan: HostPlan) -> HostResult:
+            done = results[host_plan.host.name]
+            reverse_plan = HostPlan(
+                host_plan.host,
+                tuple(reverse(c) for c in done.changes),
+                handlers=host_plan.handlers,
+                probes=host_plan.probes,
+            )
+            transport = self._transports[host_plan.host.name]
+            outcome = apply_host(transport, f"{plan.run_id}.halt", reverse_plan, None, undo_options)
+            why = f"rolled back because the run halted ({halt_reason})"
+            if outcome.status == Status.CHANGED:
+                result = dataclasses.replace(done, status=Status.ROLLED_BACK, error=why, probes=outcome.probes)
+            else:
+                error = f"{why}; the rollback FAILED: {outcome.error}"
+                result = dataclasses.replace(done, status=Status.ROLLBACK_FAILED, error=error)
+            if journal is not None:
+                journal.record_host(plan.run_id, result.host, host_plan.host.address, result.status, result.error)
+            return result
+
+        undone = parallel_map(undo, changed, policy.forks)
+        return {r.host: r for r in undone}
+
+    def close(self) -> None:
+        transports, self._transports = self._transports, {}
+        for transport in transports.values():
+            with contextlib.suppress(Exception):  # closing must never hide the run's own outcome
+                transport.close()

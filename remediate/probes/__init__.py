@@ -1,0 +1,1 @@
+"""Verification probes: what each kind checks, its remote half and its JSON codec."""

@@ -1,0 +1,1 @@
+"""What the tool prints: text, the JSON document, progress, consoles."""

@@ -1,0 +1,196 @@
+"""Human and JSON renderings of plans and results. The JSON document's shape is a contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from remediate.model import FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
+from remediate.plan.diff import file_diff
+from remediate.plan.masking import Masker
+
+STATUS_STYLE = {
+    Status.CHANGED: "yellow",
+    Status.UNCHANGED: "green",
+    Status.FAILED: "bold red",
+    Status.UNREACHABLE: "bold red",
+    Status.CONFLICT: "bold magenta",
+    Status.ROLLED_BACK: "bold yellow",
+    Status.ROLLBACK_FAILED: "bold white on red",
+    Status.SKIPPED: "dim",
+    Status.INTERRUPTED: "bold red",
+    Status.UNKNOWN: "bold white on red",
+}
+
+
+def status_label(status: Status, dry_run: bool) -> str:
+    return "would change" if dry_run and status == Status.CHANGED else status.value
+
+
+def print_plan(console: Console, plan: Plan, masker: Masker) -> None:
+    """Every host's diffs, exactly the bytes apply will write."""
+    for host_plan in plan.hosts:
+        _print_host_plan(console, host_plan, masker)
+
+
+def _print_host_plan(console: Console, host_plan: HostPlan, masker: Masker) -> None:
+    host = host_plan.host
+    title = Text(f"{host.name} ({host.address}): ", style="bold")
+    if host_plan.failure is not None:
+        console.print(
+            title + Text(f"{host_plan.failure.value}: {host_plan.error}", style=STATUS_STYLE[host_plan.failure])
+        )
+        return
+    if not host_plan.changes:
+        reasons = masker.text("; ".join(f"{n.step}: {n.reason}" for n in host_plan.noops) or "nothing to do")
+        console.print(title + Text(f"no change ({reasons})", style="green"))
+        return
+    count = len(host_plan.changes)
+    console.print(title + Text(f"{count} file{'s' if count > 1 else ''} to change", style="yellow"))
+    for change in host_plan.changes:
+        print_diff(console, change, masker)
+    _print_host_notes(console, host_plan, masker)
+
+
+def print_notes(console: Console, plan: Plan, masker: Masker) -> None:
+    """Only the notes of the hosts with changes, each after its host's name: for a run whose plan is not
+    shown (--json), so that what a plan says it cannot do still reaches the operator."""
+    for host_plan in plan.hosts:
+        if host_plan.failure is None and host_plan.changes and any(not n.path for n in host_plan.noops):
+            console.print(Text(f"{host_plan.host.name} ({host_plan.host.address}):", style="bold"))
+            _print_host_notes(console, host_plan, masker)
+
+
+def _print_host_notes(console: Console, host_plan: HostPlan, masker: Masker) -> None:
+    for note in host_plan.noops:
+        if not note.path:  # a note on the host as a whole, such as a handler a rollback cannot rerun
+            console.print(Text(f"  note: {masker.text(note.reason)}", style="yellow"))
+
+
+def print_diff(console: Console, change: FileChange, masker: Masker) -> None:
+    print_diff_text(console, masker.text(file_diff(change)))
+
+
+def print_diff_text(console: Console, diff: str) -> None:
+    for line in diff.splitlines():
+        console.print(_diff_line(line), soft_wrap=True, highlight=False)
+
+
+def _diff_line(line: str) -> Text:
+    if line.startswith(("+++", "---")):
+        return Text(line, style="bold")
+    if line.startswith("+"):
+        return Text(line, style="green")
+    if line.startswith("-"):
+        return Text(line, style="red")
+    if line.startswith("@@"):
+        return Text(line, style="cyan")
+    return Text(line)
+
+
+def print_summary(console: Console, result: RunResult, masker: Masker) -> None:
+    from rich.table import Table  # here: a --json run never draws a table, and need not import it
+
+    table = Table(title="dry run: nothing was written" if result.dry_run else None, title_style="bold")
+    table.add_column("host")
+    table.add_column("status")
+    table.add_column("files", justify="right")
+    table.add_column("health", overflow="fold")
+    table.add_column("time", justify="right")
+    table.add_column("detail", overflow="fold")
+    for host in result.hosts:
+        table.add_row(
+            host.host,
+            Text(status_label(host.status, result.dry_run), style=STATUS_STYLE[host.status]),
+            str(len(host.changes)),
+            masker.text(_health(host)),
+            f"{host.finished - host.started:.1f}s" if host.started is not None and host.finished is not None else "",
+            masker.text(_detail(host, result.dry_run).partition("\n")[0]),
+        )
+    console.print(table)
+    totals = ", ".join(f"{count} {status_label(Status(s), result.dry_run)}" for s, count in result.summary().items())
+    console.print(Text(f"run {result.run_id}: {totals}", style="bold" if result.ok else "bold red"))
+    for host in result.hosts:
+        first, _, more = masker.text(host.error).partition("\n")
+        if more:  # a conflict's diff of what changed since the plan
+            console.print(Text(f"{host.host}: {first}", style=STATUS_STYLE[host.status]))
+            for line in more.splitlines():
+                console.print(_diff_line(line), soft_wrap=True, highlight=False)
+    if result.halted:
+        console.print(Text(f"halted: {result.halted}; hosts not started are skipped", style="bold red"))
+    if result.interrupted:
+        console.print(Text("interrupted: hosts not started are reported interrupted", style="bold red"))
+    stuck = [h.host for h in result.hosts if h.status == Status.ROLLBACK_FAILED]
+    if stuck:
+        console.print(
+            Text(
+                f"NEEDS A HUMAN: the rollback failed on {', '.join(stuck)}; see the detail above",
+                style="bold white on red",
+            )
+        )
+    unknown = [h.host for h in result.hosts if h.status == Status.UNKNOWN]
+    if unknown:
+        console.print(
+            Text(
+                f"UNKNOWN: no answer from the write on {', '.join(unknown)}; `remediate rollback"
+                f" {result.run_id}` puts back what it changed",
+                style="bold white on red",
+            )
+        )
+
+
+def _health(host: HostResult) -> str:
+    """Probe results, e.g. "http http://web1/: HTTP 500 -> HTTP 200" with --precheck."""
+    before = {p.probe: p.detail for p in host.precheck}
+    parts = []
+    for probe in host.probes:
+        seen = f"{before[probe.probe]} -> {probe.detail}" if probe.probe in before else probe.detail
+        parts.append(f"{'ok' if probe.ok else 'FAIL'} {probe.probe}: {seen}")
+    return "\n".join(parts)
+
+
+def _detail(host: HostResult, dry_run: bool) -> str:
+    if host.error:
+        return host.error
+    if host.changes:
+        paths = ", ".join(c.path for c in host.changes)
+        return paths if dry_run else f"{paths} (backup in {host.backup_dir})"
+    return ""
+
+
+def result_document(result: RunResult, masker: Masker) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "run_id": result.run_id,
+        "playbook": result.playbook,
+        "inventory": result.inventory,
+        "dry_run": result.dry_run,
+        "hosts": {
+            host.host: {
+                "status": host.status.value,
+                "changes": [{"path": c.path, "diff": file_diff(c)} for c in host.changes],
+                "error": host.error or None,
+                "backup_dir": host.backup_dir or None,
+                "probes": [_probe_document(p) for p in host.probes],
+                "precheck": [_probe_document(p) for p in host.precheck],
+                "wave": host.wave,
+                "started": host.started,
+                "finished": host.finished,
+            }
+            for host in result.hosts
+        },
+        "summary": result.summary(),
+        "halted": result.halted or None,
+        "interrupted": result.interrupted,
+    }
+    return masker.document(document)  # type: ignore[no-any-return]
+
+
+def _probe_document(result: ProbeResult) -> dict[str, Any]:
+    return {"probe": result.probe, "ok": result.ok, "detail": result.detail}
+
+
+def dry_run_result(plan: Plan) -> RunResult:
+    hosts = tuple(HostResult(hp.host.name, hp.status, hp.changes, hp.error) for hp in plan.hosts)
+    return RunResult(plan.run_id, plan.playbook, plan.inventory, True, hosts)
