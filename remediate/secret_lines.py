@@ -98,6 +98,22 @@ def mask_like(shown: Sequence[str], other: Sequence[str]) -> list[str]:
     return masked
 
 
+def shown_version(other: bytes, shown: Sequence[bytes | None], masker: Masker | None = None) -> bytes | None:
+    """``other``, one version of a file, as shown: masked like each of ``shown`` (the shown forms of other
+    versions of it; None: one with nothing masked) and by ``masker``'s values. None: nothing in it is masked.
+
+    Each form is applied in turn, as each knows lines the other may not: the original's shown form knows
+    where its own secret lines sit, the new file's the shapes of lines the original lacks."""
+    lines = other.decode("utf-8", errors="replace").split("\n")
+    masked = lines
+    for form in shown:
+        if form is not None:
+            masked = mask_like(form.decode("utf-8", errors="replace").split("\n"), masked)
+    if masker is not None:
+        masked = [masker.text(line) for line in masked]
+    return "\n".join(masked).encode() if masked != lines else None
+
+
 def _near_hidden(hidden: Sequence[bool], index: int) -> bool:
     return any(hidden[i] for i in (index - 1, index) if 0 <= i < len(hidden))
 

@@ -226,3 +226,33 @@ def test_a_rollback_conflict_diff_masks_the_playbooks_secret(
     assert code == 1 and undo["hosts"]["web1"]["status"] == "conflict"
     assert f"password = {secret}\n" in lab.host("web1").local_path(CONF).read_text()
     assert_nowhere(secret, out, in_repo)
+
+
+def test_a_conflict_at_apply_masks_the_hosts_secret_lines(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, in_repo: Path
+) -> None:
+    old, new, by_hand = "old-Pa55-3f0a", "new-Pa55-9b6d", "hand-Pa55-27ce"
+    pb = db_playbook(tmp_path)
+    inventory = str(lab.inventory_path)
+    plan_file = str(tmp_path / "db.plan")
+    out = Outputs(capsys)
+    monkeypatch.setenv("DB_PASSWORD", old)
+    code, _ = out.json("apply", pb, "-i", inventory, "--yes", "--limit", "web1")
+    assert code == 0
+    monkeypatch.setenv("DB_PASSWORD", new)
+    code, _ = out.run("plan", pb, "-i", inventory, "--limit", "web1", "-o", plan_file)
+    assert code == 0
+    # Between the plan and the apply a colleague edits a line next to the secret's: the diff of what changed
+    # shows the old value's line (which the run does not know as a value) masked.
+    on_host(lab, lab.host("web1"), f"sed -i 's/^user = wp$/user = admin/' {CONF}")
+    code, doc = out.json("apply", "--plan", plan_file, "--yes")
+    assert code == 1 and doc["hosts"]["web1"]["status"] == "conflict"
+    error = doc["hosts"]["web1"]["error"]
+    assert "what changed since the plan:" in error and "-user = wp\n+user = admin\n password = ********" in error
+    # And a password of the colleague's own, changed by hand: a masked pair.
+    on_host(lab, lab.host("web1"), f"sed -i 's/^password = .*$/password = {by_hand}/' {CONF}")
+    code, text = out.run("apply", "--plan", plan_file, "--yes")
+    assert code == 1 and "-password = ********\n+password = ********" in text
+    assert f"password = {by_hand}\n" in lab.host("web1").local_path(CONF).read_text()
+    for secret in (old, new, by_hand):
+        assert_nowhere(secret, out, in_repo)
