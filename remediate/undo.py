@@ -101,13 +101,11 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         shown: bytes | None = record.written
     else:
         shown = None if now is None else shown_version(now, [record.written])
-    # The bytes the compare-and-swap expects, when the backup must be copied on the host, not sent from here.
-    basis = now_sha if now_sha == record.sha256_after else None
     if record.original is None:  # the run created it: undoing means removing it
         assert now is not None  # an absent file matched sha256_before (None) above
         change = FileChange(
             record.path, current.real_path or record.path, ("rollback",), now, b"", current.mode, None, None,
-            before_mode=current.mode, delete=True, basis_sha256=basis, shown_before=shown,
+            before_mode=current.mode, delete=True, shown_before=shown,
         )  # fmt: skip
         return change, ""
     change = FileChange(
@@ -119,7 +117,6 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         # backup, checked against the sha256 the journal recorded before the run.
         source=record.backup_path if record.original_masked else None,
         source_sha256=record.sha256_before if record.original_masked else None,
-        basis_sha256=basis,
         shown_before=shown,
         # The original's attributes as the journal kept them; where it does not know them (a run made
         # before they were kept, or on a host without getfattr), the file's own, which the run gave it
