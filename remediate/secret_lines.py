@@ -10,10 +10,11 @@ by position, in three steps:
    secret was filtered or spans lines.
 2. The planner maps those lines to the new file by their text (a later ``line_patch`` may move them),
    and masks by value what a ``line_patch`` wrote (``shown_lines``).
-3. ``mask_like``: a line of another version of the file (the original, or what a host holds when a
-   rollback finds it changed) is masked where it sits at a masked line's place, as the two versions
-   line up in a diff, or where it has a masked line's shape (the text around the mask:
-   ``password = ...``, wherever that line moved to).
+3. ``mask_like``: a line of another version of the file (the original, or what a host holds when an
+   apply or a rollback finds it changed) is masked where it sits at a masked line's place, as the two
+   versions line up in a diff, or where it has a masked line's shape (the text around the mask:
+   ``password = ...``, wherever that line moved to). ``shown_version`` does so for a whole version,
+   like each shown form at hand, and by value.
 
 Each step keeps the number of lines, so a diff of the true bytes can be printed line by line in the
 masked forms: a rotation still shows ``-password = ********`` / ``+password = ********``.
