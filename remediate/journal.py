@@ -233,13 +233,10 @@ class Journal:
     ) -> None:
         rows = []
         for c in changes:
-            # A before that is only for showing (a rollback shows the journal's masked copy) is not the
-            # true original either: like one holding a secret, it is restored from the host's backup.
             # An original with lines a secret is rendered into (shown_before) is kept masked too: a rotation's
-            # old value is not known as a value.
-            masked = c.before is not None and (
-                c.basis_sha256 is not None or c.shown_before is not None or self.masker.holds_secret(c.before)
-            )
+            # old value is not known as a value. So is what a rollback found, shown as the journal's masked
+            # copy of what the run wrote: it may hold secrets the rollback does not know.
+            masked = c.before is not None and (c.shown_before is not None or self.masker.holds_secret(c.before))
             before = c.before if c.shown_before is None else c.shown_before
             original = None if before is None else _compress(self.masker.data(before))
             after = c.after if c.shown_after is None else c.shown_after

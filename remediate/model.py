@@ -363,9 +363,6 @@ class FileChange:
     # file on the host (its backup) and must have ``source_sha256``; ``after`` is only for showing.
     source: str | None = None
     source_sha256: str | None = None
-    # When ``before`` is only for showing (the journal's masked copy of what a run wrote), the sha256 the
-    # host's file must have for the compare-and-swap.
-    basis_sha256: str | None = None
     # The owner and group the file had when the plan was made (``uid``/``gid`` are those it will have),
     # for the compare-and-swap; None where that is not known (then only content, mode and path count).
     before_uid: int | None = None
@@ -383,8 +380,6 @@ class FileChange:
     # Cached: the commit script, its parser and the journal each ask, and a config file is hashed whole.
     @cached_property
     def before_sha256(self) -> str | None:
-        if self.basis_sha256 is not None:
-            return self.basis_sha256
         return None if self.before is None else sha256_hex(self.before)
 
     @cached_property

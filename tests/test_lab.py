@@ -19,6 +19,7 @@ import yaml
 from pytest_mock import MockerFixture
 
 from remediate.errors import UserError
+from remediate.lab import fleet as lab_module
 from remediate.lab.docroot import (
     APACHE_LOCK_DIR,
     APACHE_LOG_DIR,
@@ -61,7 +62,6 @@ from remediate.lab.fleet import (
     stop_http,
     stop_sshd,
 )
-from remediate.lab import fleet as lab_module
 from remediate.load.inventory import load_inventory
 from remediate.load.playbook import load_playbook
 from remediate.model import HttpProbe, RenderedTemplate

@@ -66,6 +66,14 @@ steps:
 """)  # fmt: skip
 
 
+def applied(out: Outputs, lab: Lab, pb: str, monkeypatch: pytest.MonkeyPatch, password: str) -> dict:  # type: ignore[type-arg]
+    """The JSON of applying ``pb`` to web1 with DB_PASSWORD set to ``password``, which must succeed."""
+    monkeypatch.setenv("DB_PASSWORD", password)
+    code, doc = out.json("apply", pb, "-i", str(lab.inventory_path), "--yes", "--limit", "web1")
+    assert code == 0, doc
+    return doc
+
+
 def test_a_rotation_shows_neither_the_old_value_nor_the_new(
     lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, in_repo: Path
 ) -> None:
@@ -73,9 +81,7 @@ def test_a_rotation_shows_neither_the_old_value_nor_the_new(
     pb = db_playbook(tmp_path)
     inventory = str(lab.inventory_path)
     out = Outputs(capsys)
-    monkeypatch.setenv("DB_PASSWORD", old)
-    code, _ = out.json("apply", pb, "-i", inventory, "--yes", "--limit", "web1")
-    assert code == 0
+    applied(out, lab, pb, monkeypatch, old)
     monkeypatch.setenv("DB_PASSWORD", new)
     code, text = out.run("apply", pb, "-i", inventory, "--dry-run", "--limit", "web1")
     assert code == 0 and "-password = ********" in text and "+password = ********" in text
@@ -229,3 +235,55 @@ def test_a_rollback_conflict_diff_masks_the_playbooks_secret(
     assert code == 1 and undo["hosts"]["web1"]["status"] == "conflict"
     assert f"password = {secret}\n" in lab.host("web1").local_path(CONF).read_text()
     assert_nowhere(secret, out, in_repo)
+
+
+def test_a_conflict_at_apply_masks_the_hosts_secret_lines(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, in_repo: Path
+) -> None:
+    old, new, by_hand = "old-Pa55-3f0a", "new-Pa55-9b6d", "hand-Pa55-27ce"
+    pb = db_playbook(tmp_path)
+    inventory = str(lab.inventory_path)
+    plan_file = str(tmp_path / "db.plan")
+    out = Outputs(capsys)
+    applied(out, lab, pb, monkeypatch, old)
+    monkeypatch.setenv("DB_PASSWORD", new)
+    code, _ = out.run("plan", pb, "-i", inventory, "--limit", "web1", "-o", plan_file)
+    assert code == 0
+    # Between the plan and the apply a colleague edits a line next to the secret's: the diff of what changed
+    # shows the old value's line (which the run does not know as a value) masked.
+    on_host(lab, lab.host("web1"), f"sed -i 's/^user = wp$/user = admin/' {CONF}")
+    code, doc = out.json("apply", "--plan", plan_file, "--yes")
+    assert code == 1 and doc["hosts"]["web1"]["status"] == "conflict"
+    error = doc["hosts"]["web1"]["error"]
+    assert "what changed since the plan:" in error and "-user = wp\n+user = admin\n password = ********" in error
+    # And a password of the colleague's own, changed by hand: a masked pair.
+    on_host(lab, lab.host("web1"), f"sed -i 's/^password = .*$/password = {by_hand}/' {CONF}")
+    code, text = out.run("apply", "--plan", plan_file, "--yes")
+    assert code == 1 and "-password = ********\n+password = ********" in text
+    assert f"password = {by_hand}\n" in lab.host("web1").local_path(CONF).read_text()
+    for secret in (old, new, by_hand):
+        assert_nowhere(secret, out, in_repo)
+
+
+def test_a_rollback_shows_a_secret_line_it_puts_back_as_a_masked_pair(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, in_repo: Path
+) -> None:
+    old, new = "old-Pa55-5c21", "new-Pa55-d08e"
+    pb = db_playbook(tmp_path)
+    out = Outputs(capsys)
+    applied(out, lab, pb, monkeypatch, old)
+    doc = applied(out, lab, pb, monkeypatch, new)
+    monkeypatch.delenv("DB_PASSWORD")  # a rollback need not have the playbook's environment
+    # The journal keeps both sides masked; the line still shows as one the rollback changes.
+    code, text = out.run("rollback", doc["run_id"], "--dry-run")
+    assert code == 0 and "-password = ********\n+password = ********\n" in text
+    # Forced over a hand edit, what the host holds now is shown masked where the run's copy is.
+    on_host(lab, lab.host("web1"), f"sed -i 's/^user = wp$/user = admin/' {CONF}")
+    code, undo = out.json("rollback", doc["run_id"], "--yes", "--force")
+    assert code == 0 and undo["hosts"]["web1"]["status"] == "changed", undo
+    diff = undo["hosts"]["web1"]["changes"][0]["diff"]
+    assert "-user = admin\n-password = ********\n+user = wp\n+password = ********\n" in diff
+    assert lab.host("web1").local_path(CONF).read_text().startswith(f"user = wp\npassword = {old}\n")
+    out.run("show", undo["run_id"])
+    for secret in (old, new):
+        assert_nowhere(secret, out, in_repo)

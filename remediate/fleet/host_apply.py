@@ -17,6 +17,7 @@ from remediate.fleet.transport import CommandResult, Transport, tail
 from remediate.journal import Journal
 from remediate.model import FileChange, HostPlan, HostResult, ProbeResult, Status
 from remediate.plan.diff import file_diff
+from remediate.plan.secret_lines import shown_version
 from remediate.plan.undo import reverse
 from remediate.remote.answer import CURRENT_LIMIT
 from remediate.remote.commit import (
@@ -122,10 +123,7 @@ def _apply(
         if outcome.current is not None and len(outcome.current) > CURRENT_LIMIT:
             message += f"\n(what it holds now is over {CURRENT_LIMIT} bytes: no diff shown)"
         elif outcome.current is not None and change.before is not None:
-            since = FileChange(
-                change.path, change.real_path, (), change.before, outcome.current, change.mode, None, None
-            )
-            message += "\nwhat changed since the plan:\n" + file_diff(since).rstrip()
+            message += "\nwhat changed since the plan:\n" + file_diff(_since(change, outcome.current)).rstrip()
         return failed(Status.CONFLICT, message)
     if outcome.invalid is not None:
         index, output = outcome.invalid
@@ -211,6 +209,17 @@ def _roll_back(
     probes = run_probes(transport, plan.probes, plan.host.address)
     after = "" if all(p.ok for p in probes) else f"; after the rollback: {_unhealthy(probes)}"
     return HostResult(name, Status.ROLLED_BACK, replaced, f"{reason}; rolled back{after}", backup_dir, probes, precheck)
+
+
+def _since(change: FileChange, current: bytes) -> FileChange:
+    """What changed on the host since the plan: the plan's original to what the host holds now, both shown
+    as the plan shows the file. Masking by value is not enough here: the original may hold a rotation's
+    old value, which the run does not know as a value, and so may what the host holds now."""
+    shown_now = shown_version(current, [change.shown_before, change.shown_after])
+    return FileChange(
+        change.path, change.real_path, (), change.before, current, change.mode, None, None,
+        shown_before=change.shown_before, shown_after=shown_now,
+    )  # fmt: skip
 
 
 def _unhealthy(probes: tuple[ProbeResult, ...]) -> str:

@@ -36,7 +36,7 @@ from remediate.model import (
 from remediate.plan.masking import Masker
 from remediate.plan.notes import unkept_xattrs_notes
 from remediate.plan.render import render_host
-from remediate.plan.secret_lines import mask_like, shown_lines
+from remediate.plan.secret_lines import shown_lines, shown_version
 from remediate.plan.select import select_hosts
 from remediate.yamlnode import display_path
 
@@ -209,12 +209,10 @@ def _shown(
     shown = shown_lines(lines, secret_lines, masker)
     if shown == lines:
         return None, None
-    shown_before = None
-    if before is not None:
-        old = before.decode("utf-8").split("\n")  # _open refused an original that is not UTF-8
-        masked_old = [masker.text(line) for line in mask_like(shown, old)]
-        shown_before = "\n".join(masked_old).encode() if masked_old != old else None
-    return shown_before, "\n".join(shown).encode()
+    shown_after = "\n".join(shown).encode()
+    # _open refused an original that is not UTF-8: nothing of it is replaced in decoding.
+    shown_before = None if before is None else shown_version(before, [shown_after], masker)
+    return shown_before, shown_after
 
 
 def build_plan(

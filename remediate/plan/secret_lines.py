@@ -10,10 +10,11 @@ by position, in three steps:
    secret was filtered or spans lines.
 2. The planner maps those lines to the new file by their text (a later ``line_patch`` may move them),
    and masks by value what a ``line_patch`` wrote (``shown_lines``).
-3. ``mask_like``: a line of another version of the file (the original, or what a host holds when a
-   rollback finds it changed) is masked where it sits at a masked line's place, as the two versions
-   line up in a diff, or where it has a masked line's shape (the text around the mask:
-   ``password = ...``, wherever that line moved to).
+3. ``mask_like``: a line of another version of the file (the original, or what a host holds when an
+   apply or a rollback finds it changed) is masked where it sits at a masked line's place, as the two
+   versions line up in a diff, or where it has a masked line's shape (the text around the mask:
+   ``password = ...``, wherever that line moved to). ``shown_version`` does so for a whole version,
+   like each shown form at hand, and by value.
 
 Each step keeps the number of lines, so a diff of the true bytes can be printed line by line in the
 masked forms: a rotation still shows ``-password = ********`` / ``+password = ********``.
@@ -96,6 +97,22 @@ def mask_like(shown: Sequence[str], other: Sequence[str]) -> list[str]:
             if parts is not None:
                 masked[j] = MASK.join(parts)
     return masked
+
+
+def shown_version(other: bytes, shown: Sequence[bytes | None], masker: Masker | None = None) -> bytes | None:
+    """``other``, one version of a file, as shown: masked like each of ``shown`` (the shown forms of other
+    versions of it; None: one with nothing masked) and by ``masker``'s values. None: nothing in it is masked.
+
+    Each form is applied in turn, as each knows lines the other may not: the original's shown form knows
+    where its own secret lines sit, the new file's the shapes of lines the original lacks."""
+    lines = other.decode("utf-8", errors="replace").split("\n")
+    masked = lines
+    for form in shown:
+        if form is not None:
+            masked = mask_like(form.decode("utf-8", errors="replace").split("\n"), masked)
+    if masker is not None:
+        masked = [masker.text(line) for line in masked]
+    return "\n".join(masked).encode() if masked != lines else None
 
 
 def _near_hidden(hidden: Sequence[bool], index: int) -> bool:

@@ -26,7 +26,7 @@ from remediate.model import (
 from remediate.plan.diff import file_diff
 from remediate.plan.masking import MASK
 from remediate.plan.notes import unkept_xattrs_notes
-from remediate.plan.secret_lines import mask_like
+from remediate.plan.secret_lines import shown_version
 
 
 def reverse(change: FileChange) -> FileChange:
@@ -104,18 +104,24 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         return None, f"{record.path}: is no longer a regular file ({current.kind}); left alone"
     if now_sha != record.sha256_after and not force:
         return None, _conflict(record, now)
-    # Shown as the journal's (masked) copy of what the run wrote when the host still holds exactly that:
-    # the host's real bytes may hold secrets the rollback does not know.
-    shown, basis = (record.written, now_sha) if now_sha == record.sha256_after else (now, None)
+    # The host's real bytes may hold secrets the rollback does not know (the playbook's): they are shown as
+    # the journal's masked copy of what the run wrote when the host still holds exactly that, else masked
+    # where that copy is. They stay the diff's true side: a line the journal keeps masked in both copies
+    # (a rotated password) still differs from the original's masked form, so it shows as a masked -/+ pair
+    # (whether or not its secret changes: the journal cannot tell), never as a line left as it was.
+    if now_sha == record.sha256_after:
+        shown: bytes | None = record.written
+    else:
+        shown = None if now is None else shown_version(now, [record.written])
     if record.original is None:  # the run created it: undoing means removing it
-        assert shown is not None  # an absent file matched sha256_before (None) above
+        assert now is not None  # an absent file matched sha256_before (None) above
         change = FileChange(
-            record.path, current.real_path or record.path, ("rollback",), shown, b"", current.mode, None, None,
-            before_mode=current.mode, delete=True, folders=record.folders, basis_sha256=basis,
+            record.path, current.real_path or record.path, ("rollback",), now, b"", current.mode, None, None,
+            before_mode=current.mode, delete=True, folders=record.folders, shown_before=shown,
         )  # fmt: skip
         return change, ""
     change = FileChange(
-        record.path, current.real_path or record.real_path, ("rollback",), shown, record.original,
+        record.path, current.real_path or record.real_path, ("rollback",), now, record.original,
         mode=record.mode_before if record.mode_before is not None else record.mode_after,
         uid=record.uid, gid=record.gid, before_mode=current.mode if now is not None else None,
         before_uid=current.uid if now is not None else None, before_gid=current.gid if now is not None else None,
@@ -123,7 +129,7 @@ def _restore(record: FileRecord, current: RemoteFile, force: bool) -> tuple[File
         # backup, checked against the sha256 the journal recorded before the run.
         source=record.backup_path if record.original_masked else None,
         source_sha256=record.sha256_before if record.original_masked else None,
-        basis_sha256=basis,
+        shown_before=shown,
         # The original's attributes as the journal kept them; where it does not know them (a run made
         # before they were kept, or on a host without getfattr), the file's own, which the run gave it
         # from the original.
@@ -140,8 +146,7 @@ def _conflict(record: FileRecord, now: bytes | None) -> str:
     # The journal's copy is masked where a secret is rendered (and by value); what the host holds now is
     # masked where that copy is, as neither the playbook nor its secrets are at hand. Diffed as shown: a
     # masked line cannot tell whether its secret changed since.
-    written = record.written.decode("utf-8", errors="replace").split("\n")
-    shown_now = "\n".join(mask_like(written, now.decode("utf-8", errors="replace").split("\n"))).encode()
+    shown_now = shown_version(now, [record.written]) or now
     since = FileChange(record.path, record.real_path, (), record.written, shown_now, record.mode_after, None, None)
     diff = file_diff(since).replace(f"a{record.path}", f"{record.path} (as the run wrote it)")
     diff = diff.replace(f"b{record.path}", f"{record.path} (now)")

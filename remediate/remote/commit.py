@@ -335,8 +335,8 @@ def _backups(backed_up: Sequence[tuple[int, FileChange]], saved: Mapping[int, st
     0400, keeps its mode).
 
     The compare-and-swap has just found each original to hold exactly the plan's ``before``, so a text
-    original is written from those bytes through the printf builtin, with no process; any other (binary,
-    large, or a ``before`` that is only for showing) is copied by one ``cp`` for all of them."""
+    original is written from those bytes through the printf builtin, with no process; any other (binary
+    or large) is copied by one ``cp`` for all of them."""
     q = shlex.quote
     if not backed_up:
         return []
@@ -347,7 +347,7 @@ def _backups(backed_up: Sequence[tuple[int, FileChange]], saved: Mapping[int, st
     copied = []
     for i, c in backed_up:
         assert c.before is not None
-        if c.basis_sha256 is None and _printable(c.before):
+        if _printable(c.before):
             umask = 0o777 & ~((c.before_mode or 0) & 0o600)
             failed = f"fail {i} {q('cannot write the backup ' + saved[i])}"
             lines += _exclusively(umask, [f"printf %s {_shell_word(c.before)} > {q(saved[i])} || {failed}"])
