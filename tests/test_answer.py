@@ -8,10 +8,10 @@ import pytest
 
 from remediate.errors import HostError
 from remediate.model import CommandProbe
-from remediate.probes.checks import parse_host_probes
 from remediate.remote.answer import BEGIN, END, read_answer
 from remediate.remote.commit import parse_commit
 from remediate.remote.gather import parse_gather
+from remediate.remote.probe import parse_host_probes
 
 
 def b64(text: str) -> str:

@@ -3,126 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import getpass
-import os
-import signal
-import sys
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from types import FrameType
+from collections.abc import Sequence
 
-from rich.console import Console
-
-from remediate.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, UserError
-from remediate.fleet.host_apply import ApplyOptions
-from remediate.fleet.rollout import Fleet
-from remediate.fleet.sshconfig import ssh_config_path
+from remediate.errors import UserError
 from remediate.journal import Journal, state_dir
-from remediate.load.inventory import load_inventory
 from remediate.load.playbook import load_playbook
-from remediate.model import HostTarget, Inventory, Plan, Playbook, RolloutPolicy, RolloutSettings, RunResult
-from remediate.plan.masking import Masker
-from remediate.plan.planner import plan_target, render_targets
-from remediate.plan.waves import plan_waves, resolve_policy
+from remediate.model import Playbook
 from remediate.report.console import make_console
-from remediate.report.progress import RolloutProgress
+from remediate.runs.apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
 from remediate.runs.session import (
     check_can_confirm,
-    check_identity_files,
-    confirmed,
-    finish,
     new_run_id,
-    open_fleet,
-    parse_size,
     show_plan,
 )
-
-Groups = Mapping[str, Sequence[str]]
-
-
-def parse_vars(items: Sequence[str]) -> dict[str, str]:
-    result = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip().isidentifier():
-            raise UserError(f"--var {item!r}: expected NAME=VALUE with NAME a variable name")
-        result[name.strip()] = value
-    return result
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A playbook rendered for its hosts, with everything checked that can be checked before connecting."""
-
-    playbook: Playbook
-    inventory: Inventory
-    targets: tuple[HostTarget, ...]
-    masker: Masker
-
-
-def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
-    inventory = load_inventory(args.inventory)
-    cli_vars = parse_vars(args.var)
-    secret_vars = parse_vars(getattr(args, "secret_var", []))
-    secrets = inventory.secrets | playbook.secrets | _given_secrets(inventory, playbook, cli_vars, secret_vars)
-    masker = Masker(secrets)
-    try:
-        targets = render_targets(playbook, inventory, args.limit, cli_vars | secret_vars, secrets)
-    except UserError as e:  # a rendered field quoted in the message (an invalid regex) may hold a secret
-        raise UserError(masker.text(str(e))) from None
-    if playbook.become or args.become:
-        targets = tuple(replace(t, host=replace(t.host, become=True)) for t in targets)
-    check_identity_files([t.host for t in targets], str(inventory.path))
-    return Prepared(playbook, inventory, targets, masker)
-
-
-def _given_secrets(
-    inventory: Inventory, playbook: Playbook, cli_vars: Mapping[str, str], secret_vars: Mapping[str, str]
-) -> frozenset[str]:
-    """``--secret-var`` values, and ``-e`` values of variables the inventory or the playbook declares secret."""
-    known = inventory.secrets | playbook.secrets
-    declared = {n for n, v in playbook.vars.items() if str(v) in known}
-    declared |= {n for host in inventory.hosts for n, v in host.vars.items() if str(v) in known}
-    return frozenset(secret_vars.values()) | {v for n, v in cli_vars.items() if n in declared}
-
-
-def survey_and_plan(fleet: Fleet, prepared: Prepared, run_id: str) -> Plan:
-    # Each host is planned by the worker that read it, while the others are still being read.
-    by_name = {t.host.name: t for t in prepared.targets}
-    planned = fleet.survey_then(
-        ((t.host, t.paths) for t in prepared.targets),
-        lambda host, seen: plan_target(prepared.playbook, by_name[host.name], seen),
-    )
-    hosts = tuple(planned[t.host.name] for t in prepared.targets)
-    return Plan(run_id, prepared.playbook.name, str(prepared.inventory.path), hosts)
-
-
-def rollout_policy(
-    args: argparse.Namespace, settings: RolloutSettings, hosts: Sequence[str], groups: Groups
-) -> RolloutPolicy:
-    policy = resolve_policy(
-        settings, args.canary, args.canary_group, args.batch, args.max_fail, args.forks, args.rollback_on_halt
-    )
-    plan_waves(hosts, policy, groups)  # a bad --canary-group fails here, before any host is touched
-    return policy
-
-
-def fleet_for(args: argparse.Namespace, forks: int) -> Fleet:
-    size = parse_size(args.max_file_size)
-    password = become_password(args)
-    ssh_config = ssh_config_path(args.ssh_config)
-    return open_fleet(forks, args.timeout, args.command_timeout, args.accept_new_host_keys, size, password, ssh_config)
-
-
-def become_password(args: argparse.Namespace) -> str | None:
-    """--ask-become-pass asks once, without echo, for every host; REMEDIATE_BECOME_PASSWORD for scripts."""
-    if getattr(args, "ask_become_pass", False):
-        if not sys.stdin.isatty():
-            raise UserError("--ask-become-pass needs a terminal; set REMEDIATE_BECOME_PASSWORD instead")
-        return getpass.getpass("BECOME password: ", stream=sys.stderr)
-    return os.environ.get("REMEDIATE_BECOME_PASSWORD")
 
 
 def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -154,56 +47,3 @@ def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Play
         if dry_run_exit is not None:
             return dry_run_exit
         return execute(args, console, journal, fleet, plan, policy, prepared.inventory.groups, masker)
-
-
-def execute(
-    args: argparse.Namespace,
-    console: Console,
-    journal: Journal,
-    fleet: Fleet,
-    plan: Plan,
-    policy: RolloutPolicy,
-    groups: Groups,
-    masker: Masker,
-) -> int:
-    """Confirms, then writes and verifies the plan wave by wave, and reports: the one way a plan is applied."""
-    if not confirmed(args, console, journal, plan, "Apply these changes to {count} host(s)? [y/N] ", "applied"):
-        return EXIT_HOST_FAILED
-    options = ApplyOptions(
-        rollback=not args.no_rollback, precheck=args.precheck, command_timeout=args.command_timeout,
-        lock_wait=args.lock_wait,
-    )  # fmt: skip
-    waves = plan_waves([hp.host.name for hp in plan.hosts], policy, groups)
-    stop = threading.Event()
-    with (
-        _graceful_interruption(console, stop),
-        RolloutProgress(console, bool(policy.canary or policy.canary_group), masker) as progress,
-    ):
-        outcome = fleet.rollout(plan, waves, policy, journal, options, stop, progress)
-    result = RunResult(
-        plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
-    )
-    return finish(console, journal, result, args.json, masker)
-
-
-@contextlib.contextmanager
-def _graceful_interruption(console: Console, stop: threading.Event) -> Iterator[None]:
-    """The first Ctrl-C (or SIGTERM) stops starting hosts and lets the ones in flight finish; the second
-    ends the process at once. Even then no file is half-written (every replacement is a rename) and the
-    journal already says which hosts were being written, for `remediate rollback RUN`."""
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            console.print("remediate: aborted; `remediate runs` and `remediate rollback RUN` know what was touched")
-            os._exit(EXIT_INTERRUPTED)
-        stop.set()
-        console.print(
-            "remediate: interrupted: no new host starts; the hosts in flight finish (interrupt again to abort at once)"
-        )
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -14,13 +14,13 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from remediate.cli.apply import fleet_for, prepare, survey_and_plan
 from remediate.errors import EXIT_DRIFT, EXIT_HOST_FAILED, EXIT_OK
 from remediate.load.playbook import load_playbook
 from remediate.model import HostPlan
 from remediate.plan.diff import file_diff
 from remediate.report.console import make_console
 from remediate.report.text import print_diff
+from remediate.runs.apply import fleet_for, prepare, survey_and_plan
 from remediate.runs.session import new_run_id
 
 

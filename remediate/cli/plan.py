@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from remediate.cli.apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
 from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
 from remediate.journal import Journal, state_dir, who
 from remediate.load.planfile import plan_document, plan_from_document, plan_masker
@@ -18,6 +17,7 @@ from remediate.load.playbook import load_playbook
 from remediate.model import Plan, RolloutSettings, Status
 from remediate.report.console import make_console
 from remediate.report.text import dry_run_result, print_notes, print_plan, print_summary
+from remediate.runs.apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
 from remediate.runs.session import check_can_confirm, new_run_id
 from remediate.yamlnode import display_path
 

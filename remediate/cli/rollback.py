@@ -6,7 +6,6 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import replace
 
-from remediate.cli.apply import fleet_for
 from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
 from remediate.fleet.host_apply import ApplyOptions
 from remediate.journal import Journal, state_dir
@@ -16,6 +15,7 @@ from remediate.plan.masking import Masker
 from remediate.plan.undo import files_by_host, rollback_host_plan
 from remediate.remote.hostlock import LockRequest
 from remediate.report.console import make_console
+from remediate.runs.apply import fleet_for
 from remediate.runs.session import check_can_confirm, check_identity_files, confirmed, finish, new_run_id, show_plan
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from remediate.errors import HostError
 from remediate.fleet.transport import Transport
 from remediate.model import CommandProbe, FileProbe, Probe, ProbeResult
-from remediate.probes.checks import host_probe_script, parse_host_probes, run_on_controller
+from remediate.probes.checks import run_on_controller
+from remediate.remote.probe import host_probe_script, parse_host_probes
 
 
 def run_probes(
