@@ -11,10 +11,12 @@ from rich.text import Text
 
 from remediate.errors import EXIT_OK
 from remediate.journal import Journal, journal_dirs, open_run_journal, state_dir
-from remediate.model import FileChange, FileRecord, RunRecord, Status
+from remediate.model import FileChange, FileRecord, HostRecord, RunRecord, Status
+from remediate.plan.diff import file_diff
 from remediate.plan.masking import Masker
 from remediate.report.console import make_console
-from remediate.report.text import print_diff, print_diff_text, status_label
+from remediate.report.groups import group_by, hosts_title
+from remediate.report.text import print_diff_text, status_label
 
 
 def _when(timestamp: float | None) -> str:
@@ -71,6 +73,12 @@ def _run_document(run: RunRecord) -> dict[str, object]:
     }  # fmt: skip
 
 
+def _diff_of(record: FileRecord) -> str:
+    """The diff the run showed: of the true bytes, so a line whose secret changed is a -/+ pair (the
+    journal's copies, both masked, could not tell). A journal from before it was kept: the copies'."""
+    return record.diff or Masker().text(file_diff(_as_change(record)))
+
+
 def _as_change(record: FileRecord) -> FileChange:
     return FileChange(
         record.path, record.real_path, (), record.original, record.written, record.mode_after, record.uid,
@@ -113,16 +121,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     console.print(f"by {run.user}, {_when(run.started)} to {_when(run.finished)}, status {run.status}")
     console.print(f"playbook {run.playbook_path} (sha256 {run.playbook_sha256})")
     console.print(f"command: remediate {' '.join(run.arguments)}")
-    for host in hosts:
+    by_host = {host.host: [f for f in files if f.host == host.host] for host in hosts}
+
+    def shown(host: HostRecord) -> tuple[object, ...]:
+        """What a host's block prints: hosts that print the same share one block (``--diff grouped``)."""
+        return (host.status, host.error, tuple((f.path, f.backup_path, _diff_of(f)) for f in by_host[host.host]))
+
+    blocks = [(h,) for h in hosts] if args.diff == "per-host" else group_by(hosts, shown)
+    for block in blocks:
+        host = block[0]
+        name = hosts_title([h.host for h in block], host.address)
         detail = f": {host.error}" if host.error else ""
-        console.print(Text(f"{host.host} ({host.address}): {_status_shown(run, host.status)}{detail}", style="bold"))
-        for record in (f for f in files if f.host == host.host):
+        console.print(Text(f"{name}: {_status_shown(run, host.status)}{detail}", style="bold"))
+        for record in by_host[host.host]:
             if record.backup_path:
                 console.print(f"  backup of {record.path} on the host: {record.backup_path}")
-            # The diff the run showed: of the true bytes, so a line whose secret changed is a -/+ pair (the
-            # journal's copies, both masked, could not tell). A journal from before it was kept: the copies.
-            if record.diff:
-                print_diff_text(console, record.diff)
-            else:
-                print_diff(console, _as_change(record), Masker())
+            if args.diff != "none":
+                print_diff_text(console, _diff_of(record))
     return EXIT_OK
