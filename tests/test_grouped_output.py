@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from labtools import WP, run_json
@@ -92,3 +94,56 @@ def test_show_groups_the_hosts_of_a_run(big_lab: Lab, capsys: pytest.CaptureFixt
     assert capsys.readouterr().out.count(f"--- a{WP}") == count
     assert main(["show", doc["run_id"], "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["hosts"]) == count
+
+
+def summary_of(text: str) -> list[str]:
+    """The lines after the plan and the progress (a line per host finished: ``web3: changed``)."""
+    lines = text.splitlines()
+    progress = [i for i, line in enumerate(lines) if re.match(r"^[\w.-]+: [a-z_]+(?: |$)", line)]
+    return lines[progress[-1] + 1 :]
+
+
+@pytest.mark.lab
+def test_the_summary_of_an_all_ok_fleet_is_short_and_lists_every_host_that_is_not(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hotfix = [
+        "hotfix", "--file", WP, "--sed", r"s/\.phpp\b/.php/", "--verify-http", "http://{{ host.address }}:8080/",
+        "--yes", "--diff", "none", "--max-fail", "100%",
+    ]  # fmt: skip
+    assert main([*hotfix, "-i", str(big_lab.inventory_path)]) == 0
+    text = capsys.readouterr().out
+    summary = summary_of(text)
+    assert len(summary) < 15, "\n".join(summary)
+    assert f"verified: {len(big_lab.hosts)} host(s) healthy by their probes" in summary
+    assert any(line.startswith("backups on each changed host: /var/backups/remediate/") for line in summary)
+    assert f"{len(big_lab.hosts)} changed" in summary[-1]
+
+
+HOTFIX = [
+    "hotfix", "--file", WP, "--sed", r"s/\.phpp\b/.php/", "--verify-http", "http://{{ host.address }}:8080/",
+    "--yes", "--diff", "none", "--max-fail", "100%",
+]  # fmt: skip
+
+
+@pytest.mark.lab
+def test_the_summary_lists_each_host_that_is_not_ok_with_its_reason_and_no_other(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hotfix = HOTFIX
+    # Two hosts that cannot be reached: each is listed, with its reason; the ok ones are not.
+    inventory = big_lab.inventory_path.read_text().replace(
+        "hosts:\n",
+        "hosts:\n  ghost1: {address: 127.0.0.1, port: 9}\n  ghost2: {address: 127.0.0.1, port: 9}\n",
+        1,
+    )
+    with_ghosts = tmp_path / "with-ghosts.yml"
+    with_ghosts.write_text(inventory)
+    assert main([*hotfix, "-i", str(with_ghosts)]) == 1
+    text = capsys.readouterr().out
+    summary = summary_of(text)
+    assert len(summary) < 15, "\n".join(summary)
+    rows = [line for line in summary if "ghost" in line or any(f" {h.name} " in line for h in big_lab.hosts)]
+    assert [row.split()[1] for row in rows if "ghost" in row] == ["ghost1", "ghost2"], text[-3000:]
+    assert all("unreachable" in row and "refused" in row.lower() for row in rows if "ghost" in row), rows
+    assert not [row for row in rows if "ghost" not in row], rows  # no row for a host that is ok

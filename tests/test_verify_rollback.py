@@ -233,7 +233,7 @@ def test_fix_phpp_precheck_shows_http_500_before_and_http_200_after(
     assert all(e["probes"][0]["detail"] == "HTTP 200" for e in doc["hosts"].values())
 
 
-def test_fix_phpp_human_summary_has_the_health_before_and_after_in_each_row(lab: Lab) -> None:
+def test_fix_phpp_full_summary_has_the_health_before_and_after_in_each_row(lab: Lab) -> None:
     result = subprocess.run(
         [
             sys.executable,
@@ -245,6 +245,8 @@ def test_fix_phpp_human_summary_has_the_health_before_and_after_in_each_row(lab:
             str(lab.inventory_path),
             "--yes",
             "--precheck",
+            "--summary",
+            "full",
         ],
         capture_output=True,
         text=True,

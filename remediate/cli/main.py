@@ -57,6 +57,10 @@ def _add_diff_option(parser: argparse.ArgumentParser) -> None:
         "--diff", choices=DIFF_MODES, default="grouped",
         help="grouped (default): hosts with identical changes share one diff; per-host: every host's own; none",
     )  # fmt: skip
+    parser.add_argument(
+        "--summary", choices=("short", "full"), default="short",
+        help="short (default): the counts and only the hosts that are not ok; full: a row for every host",
+    )  # fmt: skip
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -172,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show one run from the journal, with its diffs")
     show.add_argument("run", help="the run id, or a unique part of it")
     show.add_argument("--json", action="store_true", help="print JSON")
-    _add_diff_option(show)
+    show.add_argument(
+        "--diff", choices=DIFF_MODES, default="grouped", help="grouped (default), per-host or none, as for apply"
+    )
 
     completion = commands.add_parser("completion", help='print shell completion: eval "$(remediate completion bash)"')
     completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete for")

@@ -36,7 +36,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     with os.fdopen(descriptor, "w") as file:
         json.dump(document, file, indent=1)
     os.chmod(output, 0o600)
-    print_summary(console, dry_run_result(plan), prepared.masker)
+    print_summary(console, dry_run_result(plan), prepared.masker, args.summary == "full")
     console.print(f"plan {plan.run_id} written to {output}: review it with `remediate show-plan {output}`,")
     console.print(f"apply exactly it with `remediate apply --plan {output}`")
     return EXIT_OK if all(hp.failure is None for hp in plan.hosts) else EXIT_HOST_FAILED
@@ -63,7 +63,7 @@ def cmd_show_plan(args: argparse.Namespace) -> int:
     )
     masker = plan_masker(header)
     print_plan(console, plan, masker, args.diff)
-    print_summary(console, dry_run_result(plan), masker)
+    print_summary(console, dry_run_result(plan), masker, args.summary == "full")
     return EXIT_OK
 
 

@@ -75,4 +75,4 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 undoing=True,
             )  # fmt: skip
             result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
-            return finish(console, journal, result, json_mode, masker)
+            return finish(console, journal, result, json_mode, masker, args.summary == "full")

@@ -8,10 +8,10 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from remediate.model import FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
+from remediate.model import OK_STATUSES, FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
 from remediate.plan.diff import file_diff
 from remediate.plan.masking import Masker
-from remediate.report.groups import change_groups, digest, group_by, hosts_title, shown_diffs
+from remediate.report.groups import change_groups, compact_hosts, digest, group_by, hosts_title, shown_diffs
 
 STATUS_STYLE = {
     Status.CHANGED: "yellow",
@@ -111,26 +111,40 @@ def _diff_line(line: str) -> Text:
     return Text(line)
 
 
-def print_summary(console: Console, result: RunResult, masker: Masker) -> None:
-    from rich.table import Table  # here: a --json run never draws a table, and need not import it
+# The order a summary lists hosts that are not ok in: those that need a human first.
+_ATTENTION = (
+    Status.ROLLBACK_FAILED, Status.UNKNOWN, Status.FAILED, Status.UNREACHABLE, Status.CONFLICT, Status.ROLLED_BACK,
+)  # fmt: skip
+_NOT_STARTED = (Status.INTERRUPTED, Status.SKIPPED)
 
-    table = Table(title="dry run: nothing was written" if result.dry_run else None, title_style="bold")
-    table.add_column("host")
-    table.add_column("status")
-    table.add_column("files", justify="right")
-    table.add_column("health", overflow="fold")
-    table.add_column("time", justify="right")
-    table.add_column("detail", overflow="fold")
-    for host in result.hosts:
-        table.add_row(
-            host.host,
-            Text(status_label(host.status, result.dry_run), style=STATUS_STYLE[host.status]),
-            str(len(host.changes)),
-            masker.text(_health(host)),
-            f"{host.finished - host.started:.1f}s" if host.started is not None and host.finished is not None else "",
-            masker.text(_detail(host, result.dry_run).partition("\n")[0]),
+
+def print_summary(console: Console, result: RunResult, masker: Masker, full: bool = False) -> None:
+    """The run in a few lines, whatever the fleet's size: only the hosts that are not ok, each with its
+    reason (those that need a human first), the hosts not started (skipped or interrupted alike) as one
+    list each, the probes' verdict and where the backups are; then the counts by status. ``full``: a row
+    for every host instead, as in a table of the whole fleet."""
+    if full:
+        _print_host_table(console, result, result.hosts, masker)
+    else:
+        if result.dry_run:
+            console.print(Text("dry run: nothing was written", style="bold"))
+        not_ok = sorted(
+            (h for h in result.hosts if h.status not in OK_STATUSES and h.status not in _NOT_STARTED),
+            key=lambda h: _ATTENTION.index(h.status) if h.status in _ATTENTION else len(_ATTENTION),
         )
-    console.print(table)
+        if not_ok:
+            _print_host_table(console, result, not_ok, masker)
+        for status in _NOT_STARTED:
+            names = [h.host for h in result.hosts if h.status == status]
+            if names:
+                console.print(Text(f"{status.value}, not started: {compact_hosts(names)}", style=STATUS_STYLE[status]))
+        checked = [h for h in result.hosts if h.probes and h.status in OK_STATUSES]
+        if checked:
+            console.print(f"verified: {len(checked)} host(s) healthy by their probes")
+        backups = sorted({h.backup_dir for h in result.hosts if h.backup_dir and h.status in OK_STATUSES})
+        if backups:
+            where = backups[0] if len(backups) == 1 else f"in {len(backups)} folders (--summary full shows them)"
+            console.print(f"backups on each changed host: {where}")
     totals = ", ".join(f"{count} {status_label(Status(s), result.dry_run)}" for s, count in result.summary().items())
     console.print(Text(f"run {result.run_id}: {totals}", style="bold" if result.ok else "bold red"))
     for host in result.hosts:
@@ -160,6 +174,29 @@ def print_summary(console: Console, result: RunResult, masker: Masker) -> None:
                 style="bold white on red",
             )
         )
+
+
+def _print_host_table(console: Console, result: RunResult, rows: Sequence[HostResult], masker: Masker) -> None:
+    from rich.table import Table  # here: a --json run never draws a table, and need not import it
+
+    title = "dry run: nothing was written" if result.dry_run and rows is result.hosts else None
+    table = Table(title=title, title_style="bold")
+    table.add_column("host")
+    table.add_column("status")
+    table.add_column("files", justify="right")
+    table.add_column("health", overflow="fold")
+    table.add_column("time", justify="right")
+    table.add_column("detail", overflow="fold")
+    for host in rows:
+        table.add_row(
+            host.host,
+            Text(status_label(host.status, result.dry_run), style=STATUS_STYLE[host.status]),
+            str(len(host.changes)),
+            masker.text(_health(host)),
+            f"{host.finished - host.started:.1f}s" if host.started is not None and host.finished is not None else "",
+            masker.text(_detail(host, result.dry_run).partition("\n")[0]),
+        )
+    console.print(table)
 
 
 def _health(host: HostResult) -> str:

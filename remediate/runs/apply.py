@@ -146,7 +146,7 @@ def execute(
     result = RunResult(
         plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
     )
-    return finish(console, journal, result, args.json, masker)
+    return finish(console, journal, result, args.json, masker, args.summary == "full")
 
 
 @contextlib.contextmanager

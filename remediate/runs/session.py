@@ -82,7 +82,7 @@ def show_plan(args: argparse.Namespace, console: Console, journal: Journal, plan
         return None
     for host_plan in plan.hosts:
         journal.record_host_plan(plan.run_id, host_plan, host_plan.status.value, {})
-    return finish(console, journal, dry_run_result(plan), args.json, masker)
+    return finish(console, journal, dry_run_result(plan), args.json, masker, args.summary == "full")
 
 
 def confirmed(
@@ -98,13 +98,15 @@ def confirmed(
     return False
 
 
-def finish(console: Console, journal: Journal, result: RunResult, json_mode: bool, masker: Masker) -> int:
+def finish(
+    console: Console, journal: Journal, result: RunResult, json_mode: bool, masker: Masker, full_summary: bool = False
+) -> int:
     status = "interrupted" if result.interrupted else "halted" if result.halted else "ok" if result.ok else "failed"
     journal.finish_run(result.run_id, status)
     if json_mode:
         print(json.dumps(result_document(result, masker), indent=2))
     else:
-        print_summary(console, result, masker)
+        print_summary(console, result, masker, full_summary)
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_HOST_FAILED
