@@ -8,18 +8,33 @@ tests/test_lab_site.py --write-golden``) only for a deliberate change to what a 
 
 from __future__ import annotations
 
+import glob
 import grp
 import hashlib
 import json
 import pwd
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from remediate.lab.docroot import ApacheBuild, TreeEntry, host_pristine_tree
+from remediate.lab.docroot import (
+    APACHE_LOCK_DIR,
+    APACHE_LOG_DIR,
+    APACHE_PID_FILE,
+    APACHE_RUN_DIR,
+    ApacheBuild,
+    TreeEntry,
+    host_pristine_tree,
+    pristine_tree,
+    substitute,
+)
 
-GOLDEN = Path(__file__).resolve().parent / "lab_site_golden.json"
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = REPO / "tests" / "lab_site_golden.json"
+LAB_PACKAGE = REPO / "remediate" / "lab"
 PHP_MODULE = "/usr/lib/apache2/modules/libphp8.2.so"
 HOSTS = (("web1", "127.0.1.1"), ("web42", "127.0.4.11"))
 
@@ -113,6 +128,61 @@ def test_golden_covers_two_hosts_with_and_without_apache() -> None:
         "/etc/apache2/ports.conf",
         "/etc/apache2/conf-available/servername.conf",
     }
+
+
+def test_substitute_fills_every_placeholder_and_refuses_an_unknown_one() -> None:
+    values = {"HOST_NAME": "web3", "HOST_ADDRESS": "127.0.1.3"}
+    assert substitute("Listen @HOST_ADDRESS@:80 # @HOST_NAME@ @HOST_NAME@", values) == "Listen 127.0.1.3:80 # web3 web3"
+    assert substitute("${APACHE_LOG_DIR} webmaster@localhost /**#@+ @package", {}) == (
+        "${APACHE_LOG_DIR} webmaster@localhost /**#@+ @package"
+    )  # what the site's files hold besides placeholders is left alone
+    with pytest.raises(ValueError, match="@HOST_NAME@ has no value"):
+        substitute("ServerName @HOST_NAME@", {"HOST_ADDRESS": "127.0.1.3"})
+
+
+def test_no_placeholder_is_left_in_any_tree() -> None:
+    for host, address, build in cases().values():
+        for entry in host_pristine_tree(host, address, build):
+            assert not re.search(r"@[A-Z][A-Z0-9_]*@", entry.path + entry.data.decode()), entry.path
+
+
+def test_apache_envvars_keeps_its_state_where_the_lab_looks_for_it() -> None:
+    """The data file's paths are the constants lab.fleet uses (the pid file) and the tests check."""
+    envvars = {e.path: e.data.decode() for e in host_pristine_tree("web1", "127.0.1.1", ApacheBuild(PHP_MODULE))}[
+        "/etc/apache2/envvars"
+    ]
+    for name, value in (
+        ("APACHE_PID_FILE", APACHE_PID_FILE),
+        ("APACHE_RUN_DIR", APACHE_RUN_DIR),
+        ("APACHE_LOCK_DIR", APACHE_LOCK_DIR),
+        ("APACHE_LOG_DIR", APACHE_LOG_DIR),
+    ):
+        assert f"\nexport {name}={value}\n" in envvars
+
+
+def test_every_site_file_is_used_and_shipped() -> None:
+    """Each content file under site/ is an entry of some tree (no orphans), and pyproject's package-data
+    patterns, with the glob rules setuptools applies (``*`` skips dot files), match every file there:
+    the wheel and the editable install hold the whole site."""
+    site = LAB_PACKAGE / "site"
+    on_disk = {str(path.relative_to(LAB_PACKAGE)) for path in site.rglob("*") if path.is_file()}
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {
+        match
+        for pattern in patterns["remediate.lab"]
+        for match in glob.glob(pattern, root_dir=LAB_PACKAGE, recursive=True)
+    }
+    assert on_disk - shipped == set()
+    build = ApacheBuild(PHP_MODULE)
+    paths = {
+        e.path for tree in (pristine_tree(), pristine_tree(build), host_pristine_tree("w", "a", build)) for e in tree
+    }
+    unused = {
+        name
+        for name in on_disk - {"site/tree.txt"}
+        if substitute("/" + name.split("/", 2)[2], {"PHP_MODULE_NAME": build.php_module_name}) not in paths
+    }
+    assert unused == set()
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write-golden"]:
