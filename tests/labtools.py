@@ -6,10 +6,14 @@ import fcntl
 import json
 import os
 import pty
+import pwd
+import secrets
 import select
+import shutil
 import sqlite3
 import stat
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -21,14 +25,85 @@ from typing import Any
 import pytest
 
 from remediate.cli.main import main
+from remediate.errors import UserError
 from remediate.fleet.transport import CommandResult, ConnectOptions, SshTransport
-from remediate.lab.fleet import Lab, LabHost
+from remediate.lab.docroot import DOCROOT, TreeEntry, host_pristine_tree, pristine_tree
+from remediate.lab.fleet import Lab, LabError, LabHost, apache_build
 from remediate.model import Host
 
-WP = "/var/www/html/wp-settings.php"
-BROKEN = b"require ABSPATH . WPINC . '/class-wp-locale.phpp';"  # the outage's line
-FIXED = b"require ABSPATH . WPINC . '/class-wp-locale.php';"
+# What the tests know of the lab's site (remediate/lab/site/): the outage, the fix, what a fixed site says.
+WP_SETTINGS = f"{DOCROOT}/wp-settings.php"
+BROKEN_LINE = "require ABSPATH . WPINC . '/class-wp-locale.phpp';"  # the outage's line
+FIXED_LINE = "require ABSPATH . WPINC . '/class-wp-locale.php';"
+GREETING = "Hello from WORDPRESS-LIKE lab"
+HEALTH_FILE = f"{DOCROOT}/health.txt"  # only in labs with Apache
+HEALTH_TEXT = "ok\n"
+WP, BROKEN, FIXED = WP_SETTINGS, BROKEN_LINE.encode(), FIXED_LINE.encode()
 REPO = Path(__file__).resolve().parent.parent
+
+LAB_USER = "remediate-lab"  # an unprivileged account for tests of what a non-root login may and may not do
+LAB_USER_PASSWORD_FILE = Path("/var/lib/remediate/lab-user.password")
+LAB_SUDOERS = Path("/etc/sudoers.d/remediate-lab")
+
+
+def wp_settings_php() -> bytes:
+    """The broken wp-settings.php every lab host starts with."""
+    return next(entry.data for entry in pristine_tree() if entry.path == WP_SETTINGS)
+
+
+def include_files() -> tuple[str, ...]:
+    """Every wp-includes file (relative path) of the site, in the order wp-settings.php requires them."""
+    folder = f"{DOCROOT}/wp-includes/"
+    return tuple(e.path.removeprefix(folder) for e in pristine_tree() if e.kind == "file" and e.path.startswith(folder))
+
+
+def pristine_host_tree(lab: Lab, host: LabHost) -> tuple[TreeEntry, ...]:
+    """Every file, folder and symlink ``lab up`` and ``reset_host`` give this host."""
+    return host_pristine_tree(host.name, host.address, apache_build() if lab.apache else None)
+
+
+def ensure_lab_user() -> str:
+    """Creates the unprivileged lab account on this machine if missing (it shares /etc/passwd with every
+    lab host). Its password field is ``*``: no password, but not locked, because sshd without PAM
+    refuses even key logins to a locked (``!``) account. Its home is /tmp, private to each host."""
+    try:
+        pwd.getpwnam(LAB_USER)
+        return LAB_USER
+    except KeyError:
+        pass
+    argv = ["useradd", "--system", "--home-dir", "/tmp", "--shell", "/bin/sh", "--password", "*", LAB_USER]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LabError(f"useradd {LAB_USER} failed: {done.stderr.strip() or f'exit {done.returncode}'}")
+    return LAB_USER
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+def ensure_lab_sudo() -> tuple[str, str]:
+    """The lab account may become root with sudo, with a password (for rehearsing --become and
+    --ask-become-pass). The password is random, made once, and kept root-only in
+    LAB_USER_PASSWORD_FILE; SSH never accepts it (the lab's sshd takes keys only). Returns (user, password)."""
+    user = ensure_lab_user()
+    if shutil.which("sudo") is None:
+        raise UserError("the lab's become rehearsal needs the Debian package sudo: apt-get install -y sudo")
+    if not LAB_USER_PASSWORD_FILE.exists():
+        LAB_USER_PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(18)
+        _write_private(LAB_USER_PASSWORD_FILE, password)
+        subprocess.run(["chpasswd"], input=f"{user}:{password}\n", text=True, check=True)
+    if not LAB_SUDOERS.exists():
+        rule = f"{user} ALL=(ALL:ALL) ALL\n"
+        _write_private(LAB_SUDOERS, rule)
+        LAB_SUDOERS.chmod(0o440)
+        check = subprocess.run(["visudo", "-c", "-f", str(LAB_SUDOERS)], capture_output=True, text=True)
+        if check.returncode != 0:
+            LAB_SUDOERS.unlink()
+            raise LabError(f"the lab's sudoers rule was refused by visudo: {check.stdout} {check.stderr}")
+    return user, LAB_USER_PASSWORD_FILE.read_text().strip()
 
 
 def http_status(host: LabHost) -> int:

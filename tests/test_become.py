@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from labtools import FIXED, WP, give_distinct_ownership, run_json, run_on_terminal, snapshot
+from labtools import FIXED, WP, ensure_lab_sudo, give_distinct_ownership, run_json, run_on_terminal, snapshot
 
-from remediate.lab.fleet import Lab, ensure_lab_sudo
+from remediate.lab.fleet import Lab
 
 pytestmark = pytest.mark.lab
 

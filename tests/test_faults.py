@@ -16,11 +16,11 @@ import zlib
 from pathlib import Path
 
 import pytest
-from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, snapshot
+from labtools import BROKEN, FIXED, WP, ensure_lab_user, journal_host, on_host, run_json, snapshot
 from pytest_mock import MockerFixture
 
 from remediate.fleet import host_apply
-from remediate.lab.fleet import Lab, ensure_lab_user, stop_sshd
+from remediate.lab.fleet import Lab, stop_sshd
 
 pytestmark = pytest.mark.lab
 

@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 from cli_bounds import PEAK_REPORTER
-from labtools import BROKEN, FIXED, WP, journal_host, on_host, run_json, run_on_host, snapshot
+from labtools import BROKEN, FIXED, WP, ensure_lab_user, journal_host, on_host, run_json, run_on_host, snapshot
 from pytest_mock import MockerFixture
 
 from remediate.cli.main import main
 from remediate.errors import UserError
-from remediate.lab.fleet import Lab, LabHost, ensure_lab_user
+from remediate.lab.fleet import Lab, LabHost
 
 pytestmark = pytest.mark.lab
 

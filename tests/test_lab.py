@@ -16,6 +16,17 @@ from pathlib import Path
 import paramiko
 import pytest
 import yaml
+from labtools import (
+    BROKEN_LINE,
+    FIXED_LINE,
+    GREETING,
+    HEALTH_FILE,
+    HEALTH_TEXT,
+    WP_SETTINGS,
+    include_files,
+    pristine_host_tree,
+    wp_settings_php,
+)
 from pytest_mock import MockerFixture
 
 from remediate.errors import UserError
@@ -26,17 +37,9 @@ from remediate.lab.docroot import (
     APACHE_PID_FILE,
     APACHE_RUN_DIR,
     BOUND_DIRS,
-    BROKEN_LINE,
-    FIXED_LINE,
-    GREETING,
-    HEALTH_FILE,
-    HEALTH_TEXT,
-    WP_SETTINGS,
     ApacheBuild,
     host_pristine_tree,
-    include_files,
     pristine_tree,
-    wp_settings_php,
 )
 from remediate.lab.fleet import (
     APACHE_PORT,
@@ -52,7 +55,6 @@ from remediate.lab.fleet import (
     lab_status,
     lab_up,
     load_lab,
-    pristine_host_tree,
     required_packages_missing,
     reset_host,
     start_apache,

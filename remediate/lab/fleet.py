@@ -36,8 +36,6 @@ import http.client
 import json
 import os
 import posixpath
-import pwd
-import secrets
 import shlex
 import shutil
 import signal
@@ -59,7 +57,6 @@ from remediate.lab.docroot import (
     ApacheBuild,
     TreeEntry,
     apache_host_files,
-    host_pristine_tree,
     pristine_tree,
 )
 
@@ -158,47 +155,6 @@ class LabHostStatus:
     apache_running: bool = False
 
 
-LAB_USER = "remediate-lab"  # an unprivileged account for tests of what a non-root login may and may not do
-
-
-LAB_USER_PASSWORD_FILE = Path("/var/lib/remediate/lab-user.password")
-LAB_SUDOERS = Path("/etc/sudoers.d/remediate-lab")
-
-
-def ensure_lab_user() -> str:
-    """Creates the unprivileged lab account on this machine if missing (it shares /etc/passwd with every
-    lab host). Its password field is ``*``: no password, but not locked, because sshd without PAM
-    refuses even key logins to a locked (``!``) account. Its home is /tmp, private to each host."""
-    try:
-        pwd.getpwnam(LAB_USER)
-    except KeyError:
-        _run(["useradd", "--system", "--home-dir", "/tmp", "--shell", "/bin/sh", "--password", "*", LAB_USER])
-    return LAB_USER
-
-
-def ensure_lab_sudo() -> tuple[str, str]:
-    """The lab account may become root with sudo, with a password (for rehearsing --become and
-    --ask-become-pass). The password is random, made once, and kept root-only in
-    LAB_USER_PASSWORD_FILE; SSH never accepts it (the lab's sshd takes keys only). Returns (user, password)."""
-    user = ensure_lab_user()
-    if shutil.which("sudo") is None:
-        raise UserError("the lab's become rehearsal needs the Debian package sudo: apt-get install -y sudo")
-    if not LAB_USER_PASSWORD_FILE.exists():
-        LAB_USER_PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
-        password = secrets.token_urlsafe(18)
-        _write_private(LAB_USER_PASSWORD_FILE, password)
-        subprocess.run(["chpasswd"], input=f"{user}:{password}\n", text=True, check=True)
-    if not LAB_SUDOERS.exists():
-        rule = f"{user} ALL=(ALL:ALL) ALL\n"
-        _write_private(LAB_SUDOERS, rule)
-        LAB_SUDOERS.chmod(0o440)
-        check = subprocess.run(["visudo", "-c", "-f", str(LAB_SUDOERS)], capture_output=True, text=True)
-        if check.returncode != 0:
-            LAB_SUDOERS.unlink()
-            raise LabError(f"the lab's sudoers rule was refused by visudo: {check.stdout} {check.stderr}")
-    return user, LAB_USER_PASSWORD_FILE.read_text().strip()
-
-
 def lab_address(index: int) -> str:
     """Loopback address of the host with this global index: 0 -> 127.0.1.1, 254 -> 127.0.2.1."""
     if not 0 <= index < MAX_LAB_HOSTS:
@@ -225,7 +181,8 @@ def _php_apache_module() -> str | None:
     return found[-1] if found else None
 
 
-def _apache_build() -> ApacheBuild:
+def apache_build() -> ApacheBuild:
+    """The working Apache config's needs on this machine (a lab with Apache): mod_php's shared object."""
     module = _php_apache_module()
     if module is None:  # check_lab_machine(apache=True) has said which package is missing
         raise UserError(f"no mod_php ({PHP_APACHE_MODULES}): apt-get install -y libapache2-mod-php")
@@ -380,7 +337,7 @@ def _unmount_hosts_tmpfs(lab_dir: Path) -> None:
 def _prepare_files(lab: Lab, php: str) -> None:
     directory = lab.directory
     template = directory / "pristine"
-    apache = _apache_build() if lab.apache else None
+    apache = apache_build() if lab.apache else None
     _write_tree(template, pristine_tree(apache))
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "remediate-lab", "-f", str(lab.identity_file)])
     public_key = lab.identity_file.with_suffix(".pub").read_text()
@@ -759,7 +716,7 @@ def reset_host(lab: Lab, name: str) -> None:
     so it runs, and with the pristine config, whatever state the host was left in.
     """
     host = lab.host(name)
-    apache = _apache_build() if lab.apache else None
+    apache = apache_build() if lab.apache else None
     if lab.apache:
         _stop_apache(host)
     template = lab.directory / "pristine"
@@ -773,11 +730,6 @@ def reset_host(lab: Lab, name: str) -> None:
     if lab.apache:
         _write_tree(host.root, apache_host_files(host.name, host.address))
         _start_service(lab, host, "apache")
-
-
-def pristine_host_tree(lab: Lab, host: LabHost) -> tuple[TreeEntry, ...]:
-    """Every file, folder and symlink ``lab up`` and ``reset_host`` give this host."""
-    return host_pristine_tree(host.name, host.address, _apache_build() if lab.apache else None)
 
 
 def _stop_apache(host: LabHost) -> None:

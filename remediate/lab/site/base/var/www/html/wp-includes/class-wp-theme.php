@@ -1,0 +1,8 @@
+<?php
+/**
+ * WordPress-like lab stub for wp-includes/class-wp-theme.php.
+ *
+ * @package WordPress
+ */
+
+$GLOBALS['wp_lab_loaded'][] = 'class-wp-theme.php';

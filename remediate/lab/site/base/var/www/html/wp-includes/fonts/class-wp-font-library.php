@@ -1,0 +1,8 @@
+<?php
+/**
+ * WordPress-like lab stub for wp-includes/fonts/class-wp-font-library.php.
+ *
+ * @package WordPress
+ */
+
+$GLOBALS['wp_lab_loaded'][] = 'fonts/class-wp-font-library.php';

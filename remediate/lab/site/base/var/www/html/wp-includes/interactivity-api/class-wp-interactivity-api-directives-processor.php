@@ -1,0 +1,8 @@
+<?php
+/**
+ * WordPress-like lab stub for wp-includes/interactivity-api/class-wp-interactivity-api-directives-processor.php.
+ *
+ * @package WordPress
+ */
+
+$GLOBALS['wp_lab_loaded'][] = 'interactivity-api/class-wp-interactivity-api-directives-processor.php';

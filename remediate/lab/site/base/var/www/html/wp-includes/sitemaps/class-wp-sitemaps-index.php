@@ -1,0 +1,8 @@
+<?php
+/**
+ * WordPress-like lab stub for wp-includes/sitemaps/class-wp-sitemaps-index.php.
+ *
+ * @package WordPress
+ */
+
+$GLOBALS['wp_lab_loaded'][] = 'sitemaps/class-wp-sitemaps-index.php';

@@ -1,0 +1,8 @@
+<?php
+/**
+ * WordPress-like lab stub for wp-includes/sitemaps/providers/class-wp-sitemaps-users.php.
+ *
+ * @package WordPress
+ */
+
+$GLOBALS['wp_lab_loaded'][] = 'sitemaps/providers/class-wp-sitemaps-users.php';
