@@ -16,17 +16,17 @@ it: what a rollback plans from is what no other run is changing.
 from __future__ import annotations
 
 import shlex
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from remediate.remote.shell import library
 
 ROOT_LOCK_DIR = "/run/remediate"  # /run: only root may create in it, and it is emptied at boot
 USER_LOCK_DIR = "$HOME/.remediate"  # a shell word: the login user's own home, for a run that is not root's
 
 # The records the lock's shell writes, as every script of ours writes them: ``WORD INDEX DETAIL``, the
 # detail base64 when it came from the host (``tell``).
-LOCK_FUNCTIONS = r"""say() { printf '%s %s %s\n' "$1" "$2" "$3"; }
-tell() { printf '%s %s %s\n' "$1" "$2" "$(printf '%s' "$3" | base64 -w0)"; }
-unlockable() { tell unlockable 0 "$1"; exit 5; }"""
+LOCK_FUNCTIONS = library("records.sh")
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class LockRequest:
     run_id: str
     wait: float = 0.0  # seconds to wait for another run to let the lock go
 
-    def shell(self, as_root: bool) -> str:
-        return lock_shell(self.run_id, default_lock_dir(as_root), self.wait)
+    def shell(self, as_root: bool, now: datetime) -> str:
+        return lock_shell(self.run_id, default_lock_dir(as_root), self.wait, now=now)
 
 
 def default_lock_dir(as_root: bool) -> str:
@@ -50,9 +50,9 @@ def locked_message(holder: str, waited: float) -> str:
     return f"locked by run {holder.strip() or 'another run'}{wait}; not touched"
 
 
-def lock_shell(run_id: str, lock_dir: str, wait: float = 0.0) -> str:
-    """Shell that takes the host's lock in ``lock_dir`` and records the holder,
-    waiting up to ``wait`` seconds for another run to let it go. A shell that holds it for this run already
+def lock_shell(run_id: str, lock_dir: str, wait: float = 0.0, *, now: datetime) -> str:
+    """Shell that takes the host's lock in ``lock_dir`` and records the holder (``now``: the run's start
+    time it shows, from the controller's clock), waiting up to ``wait`` seconds for another run to let it go. A shell that holds it for this run already
     (a rollback reads under the lock, and its write follows in the same shell) keeps it."""
     # A $HOME/... folder becomes a double-quoted word, so that the host expands $HOME (unset: empty,
     # and the checks below refuse "/..."); any other is quoted.
@@ -78,7 +78,7 @@ def lock_shell(run_id: str, lock_dir: str, wait: float = 0.0) -> str:
             f'[ -f "$d/lock" ] && [ ! -L "$d/lock" ] && [ -O "$d/lock" ] || unlockable {lock_refused}',
             f'{take} || {{ tell locked 0 "$(head -c 512 -- "$d/holder" 2>/dev/null)"; exit 5; }}',
             # The start time comes from the controller's clock: one process fewer on every host.
-            f"printf '%s since %s\\n' {run} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} > \"$d/holder\"",
+            f"printf '%s since %s\\n' {run} {now.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} > \"$d/holder\"",
             f"held={run}",
             "fi",
         ]
