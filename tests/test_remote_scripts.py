@@ -43,6 +43,14 @@ def sweep_script(run_id: str, folders: Sequence[str], **kwargs: object) -> bytes
     return remote_commit.sweep_script(run_id, folders, now=NOW, **kwargs)  # type: ignore[arg-type]
 
 
+def test_each_script_runs_in_the_shell_the_test_is_for(remote_shell: str) -> None:
+    """The shell parameter is the shell that runs: bash says so, busybox's ash is busybox's binary."""
+    done = run_sh(b'echo "${BASH_VERSION:+bash}"; readlink /proc/$$/exe\n')
+    version, binary = done.stdout.decode().splitlines()
+    assert (version == "bash") == (remote_shell == "bash")
+    assert binary.rsplit("/", 1)[-1] == remote_shell
+
+
 def gather(paths: list[str], limit: int = 10 * 1024 * 1024):  # type: ignore[no-untyped-def]
     result = run_sh(gather_script(paths, limit))
     assert result.returncode == 0, result.stderr

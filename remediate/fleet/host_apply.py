@@ -44,7 +44,8 @@ class ApplyOptions:
     # Whether failing probes fail the host. Not after a rollback: the state it puts back may itself be
     # the outage, so there the probes report health without judging the rollback.
     probes_decide: bool = True
-    command_timeout: float = DEFAULT_COMMAND_TIMEOUT  # the controller's limit of one remote command; the host's deadline is less
+    # The controller's limit of one remote command; the host's deadline is less.
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
     lock_wait: float = 0.0  # seconds to wait for a host's lock another run holds (0: refuse at once)
     undoing: bool = False  # the plan puts originals back (a rollback): its script carries on without us
 

@@ -61,7 +61,7 @@ from functools import lru_cache
 from remediate.model import FileChange, Xattrs, path_components
 from remediate.remote.answer import BEGIN_LINE, CURRENT_LIMIT, END_LINE, read_answer
 from remediate.remote.hostlock import LOCK_FUNCTIONS, default_lock_dir, lock_shell
-from remediate.remote.shell import library
+from remediate.remote.shell import CHECKS_CHAIN, DATA_WORDS, library
 from remediate.remote.xattrs import ACL, put_back_xattrs, setfattr_commands
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
@@ -104,7 +104,7 @@ def sweep_script(
     with nothing to write whose folders may hold them (a rollback's). Its answer parses as a commit's.
     ``now``: the time the lock's holder text shows."""
     lock = lock_shell(run_id, lock_dir or default_lock_dir(as_root), lock_wait, now=now)
-    lines = [_PRELUDE, BEGIN_LINE, lock, *_sweep(folders), END_LINE]
+    lines = [DATA_WORDS, _PRELUDE, BEGIN_LINE, lock, *_sweep(folders), END_LINE]
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
 
 
@@ -215,7 +215,7 @@ def commit_script(
 
     lines += _whole_config_validators(changes)
     lines += _remove_folders(changes)
-    if handlers:
+    if handlers and not undoing:  # (a rollback's signal puts nothing back: see _on_signals)
         lines.append("h=1")  # from here, putting the originals back also means running the handlers again
     for k, handler in enumerate(handlers):
         lines.append(f'step {q(handler)}; [ "$s" = 0 ] || {{ output; tell handler-failed {k} "$o"; exit 6; }}')
@@ -224,7 +224,7 @@ def commit_script(
     lines.append(END_LINE)
     # One compound command: sh reads all of it before it runs any of it, so a script cut short on its
     # way (a controller killed while sending it) runs none of it.
-    return ("{\n" + "\n".join(lines) + "\n}\n").encode("utf-8", errors="surrogateescape")
+    return (DATA_WORDS + "\n{\n" + "\n".join(lines) + "\n}\n").encode("utf-8", errors="surrogateescape")
 
 
 def _folders_to_make(changes: Sequence[FileChange]) -> list[tuple[str, int]]:
@@ -260,6 +260,7 @@ def _make_folders(made: Sequence[tuple[str, int]]) -> list[str]:
     for j, (folder, i) in enumerate(made):
         appeared = f"say conflict {i} {q('its folder ' + folder + ' now exists')}; exit 3"
         cannot = f"fail {i} {q('cannot make the folder ' + folder)}"
+        lines.append(CHECKS_CHAIN)  # m=1 cannot fail: only mkdir's failure runs what follows ||
         lines.append(
             f"mkdir -m 0755 -- {q(folder)} 2>/dev/null && m{j}=1"
             f" || {{ if [ -e {q(folder)} ] || [ -L {q(folder)} ]; then {appeared}; else {cannot}; fi; }}"
@@ -475,7 +476,7 @@ def _same_path_and_metadata(changes: Sequence[FileChange]) -> list[str]:
         moved = f"{{ tell moved {i} {resolved}; exit 3; }}"
         if c.path == c.real_path:
             no_link = " && ".join(f"[ ! -L {q(part)} ]" for part in path_components(c.path))
-            lines.append(f"{no_link} || {moved}")
+            lines += [CHECKS_CHAIN, f"{no_link} || {moved}"]
         else:
             lines.append(f"[ {resolved} = {q(c.real_path)} ] || {moved}")
     expected = [(i, c, _stat_expected(c)) for i, c in existing]
@@ -500,7 +501,7 @@ def _stat_expected(change: FileChange) -> tuple[str, str | None]:
         None if change.before_uid is None else str(change.before_uid),
         None if change.before_gid is None else str(change.before_gid),
     ]
-    pattern = "' '".join("*" if part is None else part for part in parts)
+    pattern = "\\ ".join("*" if part is None else part for part in parts)  # hex and digits: only the space quoted
     return pattern, None if None in parts else " ".join(p for p in parts if p is not None)
 
 

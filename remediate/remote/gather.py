@@ -30,7 +30,7 @@ from remediate.errors import HostError
 from remediate.model import FileKind, RemoteFile, Xattrs, path_components
 from remediate.remote.answer import BEGIN_LINE, END_LINE, read_answer
 from remediate.remote.hostlock import LOCK_FUNCTIONS, locked_message
-from remediate.remote.shell import library
+from remediate.remote.shell import DATA_WORDS, library
 from remediate.remote.xattrs import (
     NO_GETFATTR_RECORD,
     REGULAR_SEEN,
@@ -53,7 +53,7 @@ def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SI
         for i, path in enumerate(paths)
     )
     locking = f"{LOCK_FUNCTIONS}\n{lock}\n" if lock else ""
-    start = f"LIMIT={int(max_file_size)}; {REGULAR_SEEN}=''\n{_READER}\n{BEGIN_LINE}\n{locking}"
+    start = f"{DATA_WORDS}\nLIMIT={int(max_file_size)}; {REGULAR_SEEN}=''\n{_READER}\n{BEGIN_LINE}\n{locking}"
     return f"{start}{calls}{read_xattrs_script(paths)}\n{END_LINE}\n".encode()
 
 

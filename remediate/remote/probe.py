@@ -12,13 +12,13 @@ from remediate.errors import HostError
 from remediate.model import CommandProbe, HostProbe, ProbeResult
 from remediate.probes.checks import MAX_CAPTURE, judge_command, judge_file
 from remediate.remote.answer import BEGIN_LINE, END_LINE, read_answer
-from remediate.remote.shell import library
+from remediate.remote.shell import DATA_WORDS, library
 
 
 def host_probe_script(probes: Sequence[HostProbe]) -> bytes:
     """One line per probe: ``INDEX RC OUTPUT_B64`` (for a file probe RC is 0 when it could be read), from
     the functions of sh/probe.sh."""
-    lines = [f"MAX_CAPTURE={MAX_CAPTURE}", library("probe.sh"), BEGIN_LINE]
+    lines = [DATA_WORDS, f"MAX_CAPTURE={MAX_CAPTURE}", library("probe.sh"), BEGIN_LINE]
     for i, probe in enumerate(probes):
         if isinstance(probe, CommandProbe):
             lines.append(f"probe_command {i} {probe.timeout:g} {shlex.quote(probe.run)}")

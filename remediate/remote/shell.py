@@ -8,6 +8,14 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
+# The first line of every generated script: its single-quoted words are data, never code of this shell.
+DATA_WORDS = (
+    "# shellcheck disable=SC2016  # single-quoted words are data here (file bytes, paths, messages,"
+    " commands for sh -c): none is to expand"
+)
+# Before a generated ``A && B || C`` whose C is to run when any of the checks before it fails.
+CHECKS_CHAIN = "# shellcheck disable=SC2015  # a chain of checks: what follows || runs when any of them fails"
+
 LIBRARIES = ("records.sh", "reader.sh", "xattrs.sh", "commit.sh", "probe.sh")
 
 
