@@ -1,17 +1,18 @@
 """The shells the remote scripts are run under in the tests: a host's ``sh`` may be dash (Debian,
 Ubuntu), bash (RHEL, Arch) or busybox's ash (Alpine, embedded), and the scripts are POSIX sh for all of
-them. busybox is only the shell here: the tools the scripts call (stat, sha256sum, timeout, ...) are
+them. Hosts run ``sh -s``, and bash started as ``sh`` is in its POSIX mode: so ``bash --posix`` here.
+busybox is only the shell here: the tools the scripts call (stat, sha256sum, timeout, ...) are
 the machine's coreutils, found on PATH as on a host that has them.
 
-A module whose tests run scripts with ``run_sh`` uses the ``remote_shell`` fixture (conftest.py) for all
-of them (``pytestmark``), so each of its tests runs once under every shell."""
+Every test that runs a script with ``run_sh`` uses the ``remote_shell`` fixture (conftest.py; a whole
+module through ``pytestmark``), so it runs once under every shell."""
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
 
-SHELLS = {"dash": ("dash", "-s"), "bash": ("bash", "-s"), "busybox": ("busybox", "sh", "-s")}
+SHELLS = {"dash": ("dash", "-s"), "bash": ("bash", "--posix", "-s"), "busybox": ("busybox", "sh", "-s")}
 _chosen = ["dash"]  # set by the remote_shell fixture for the test that runs
 
 

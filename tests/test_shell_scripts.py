@@ -12,10 +12,12 @@ The scripts are run (under dash, bash and busybox sh) by tests/test_remote_scrip
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import os
 import shutil
 import subprocess
+import tomllib
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -80,6 +82,14 @@ def test_every_library_is_shipped_and_named() -> None:
     assert all(library(name).strip() for name in LIBRARIES)
     with pytest.raises(ValueError, match="no shell library"):
         library("../gather.py")
+
+
+def test_the_package_data_ships_every_library() -> None:
+    """setuptools puts in the wheel (and the sdist) what [tool.setuptools.package-data] names: each
+    library must match it. (Checked by hand too: ``pip wheel . -w /tmp/w --no-deps`` and ``unzip -l``.)"""
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["remediate.remote"]
+    assert all(any(fnmatch.fnmatch(f"sh/{name}", pattern) for pattern in patterns) for name in LIBRARIES)
 
 
 @needs_shellcheck

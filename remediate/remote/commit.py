@@ -38,6 +38,11 @@ and runs the handlers again if they had run, then exits. Only an answer that rea
 the new files in place. A rollback's script (``undoing``) instead carries on without its controller.
 The whole script is one compound command, read in full before any of it runs.
 
+The functions every write uses (``fail``, ``sum``, ``cas``, ``step``, ...) are sh/records.sh and
+sh/commit.sh (``shell``); what is generated here are the per-run lines that call them, with the plan's
+paths quoted. The script depends only on its arguments: the caller passes the time (``now``) and the
+source of the temporary names (``names``), so the same plan gives the same text (tests/golden/).
+
 The answer is framed as ``answer`` says. Every record is ``WORD INDEX DETAIL``, where a detail that came
 from the host (a command's output, a file name found there, the lock holder's text) is base64, so a
 line stays a line, and any other (a path of the plan, a sha256) is as it is. The last line, ``END``,
