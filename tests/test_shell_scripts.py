@@ -31,6 +31,7 @@ from remediate.remote.gather import gather_script
 from remediate.remote.hostlock import LockRequest
 from remediate.remote.probe import host_probe_script
 from remediate.remote.shell import LIBRARIES, library
+from remediate.remote.xattrs import NO_GETFATTR_RECORD, REGULAR_SEEN, XATTRS_RECORD
 
 GOLDEN = Path(__file__).parent / "golden" / "commit_script.sh"
 NOW = datetime(2026, 12, 3, 12, 34, 56, tzinfo=UTC)
@@ -82,6 +83,15 @@ def test_every_library_is_shipped_and_named() -> None:
     assert all(library(name).strip() for name in LIBRARIES)
     with pytest.raises(ValueError, match="no shell library"):
         library("../gather.py")
+
+
+def test_the_libraries_spell_the_names_the_parsers_read() -> None:
+    """What sh/reader.sh and sh/xattrs.sh write is what gather and xattrs parse (the names are in the
+    shell files, not substituted into them)."""
+    assert f"    {REGULAR_SEEN}=1\n" in library("reader.sh")
+    reading = library("xattrs.sh")
+    assert f'[ -n "${REGULAR_SEEN}" ]' in reading
+    assert f"printf '{XATTRS_RECORD} '" in reading and f"echo {NO_GETFATTR_RECORD}\n" in reading
 
 
 def test_the_package_data_ships_every_library() -> None:
