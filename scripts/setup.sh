@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 # apache2 and libapache2-mod-php: for `remediate lab up --apache` (hosts running a real Apache), which
 # the test suite uses. attr and acl (getfattr, setfattr, setfacl, getfacl): lab hosts use the machine's
-# binaries, and a host keeps its files' extended attributes and ACLs only where it has them.
+# binaries, and a host keeps its files' extended attributes and ACLs only where it has them. shellcheck,
+# busybox and dash: the tests check the remote scripts with shellcheck and run them under each shell.
 missing=()
-for pkg in openssh-server openssh-client php-cli coreutils sudo zsh apache2 libapache2-mod-php attr acl; do
+for pkg in openssh-server openssh-client php-cli coreutils sudo zsh apache2 libapache2-mod-php attr acl shellcheck busybox dash; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv python3-pip)

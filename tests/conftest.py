@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import remote_shells
 
 from remediate.errors import RemediateError
 from remediate.lab.fleet import (
@@ -192,3 +193,12 @@ def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     state = tmp_path / "state"
     monkeypatch.setenv("REMEDIATE_STATE", str(state))
     return state
+
+
+@pytest.fixture(params=sorted(remote_shells.SHELLS))
+def remote_shell(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each test that uses it runs once under every shell a host's sh may be (``remote_shells``)."""
+    name: str = request.param
+    remote_shells.use(name)
+    yield name
+    remote_shells.use("dash")

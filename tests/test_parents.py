@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from labtools import run_json
-from test_remote_scripts import LOCK_DIR, gather, run_sh
+from remote_shells import run_sh
+from test_remote_scripts import LOCK_DIR, commit_script, gather
 from test_render_and_plan import plan_for
 
 from remediate.errors import UserError
@@ -25,11 +26,12 @@ from remediate.model import FileChange, FileKind, Host, HostPlan, Plan, RemoteFi
 from remediate.plan.diff import file_diff
 from remediate.plan.masking import Masker
 from remediate.plan.undo import reverse
-from remediate.remote.commit import commit_script, parse_commit
+from remediate.remote.commit import parse_commit
 
 NEW = "/etc/new/sub/app.conf"
 
 
+@pytest.mark.usefixtures("remote_shell")
 def test_the_read_names_every_missing_folder_or_the_component_that_is_not_a_folder(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "file").write_bytes(b"x")
@@ -94,6 +96,7 @@ def commit(tmp_path: Path, changes: list[FileChange], undoing: bool = False):  #
     return parse_commit(run_sh(script).stdout)
 
 
+@pytest.mark.usefixtures("remote_shell")
 def test_the_write_makes_the_folders_0755_and_its_undo_removes_them(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "a" / "b"
     first, second = b / "one.conf", b / "two.conf"  # two new files in the same new folders: made once
@@ -109,6 +112,7 @@ def test_the_write_makes_the_folders_0755_and_its_undo_removes_them(tmp_path: Pa
     assert undone.completed and not a.exists()
 
 
+@pytest.mark.usefixtures("remote_shell")
 def test_a_write_that_does_not_stand_leaves_no_folder_behind(tmp_path: Path) -> None:
     a = tmp_path / "a"
     target = a / "b" / "x.conf"
@@ -120,6 +124,7 @@ def test_a_write_that_does_not_stand_leaves_no_folder_behind(tmp_path: Path) -> 
     assert outcome.invalid is not None and not a.exists()
 
 
+@pytest.mark.usefixtures("remote_shell")
 def test_a_folder_that_appeared_since_the_plan_is_a_conflict_and_nothing_is_made(tmp_path: Path) -> None:
     a = tmp_path / "a"
     other = tmp_path / "elsewhere"

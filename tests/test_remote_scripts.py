@@ -13,21 +13,42 @@ import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pytest_mock import MockerFixture
+from remote_shells import run_sh
 
 from remediate.model import FileChange, FileKind, RemoteFile, sha256_hex
+from remediate.remote import commit as remote_commit
 from remediate.remote.answer import BEGIN, CURRENT_LIMIT, END
-from remediate.remote.commit import CommitOutcome, commit_script, parse_commit, sweep_script
+from remediate.remote.commit import CommitOutcome, NameSource, parse_commit, random_letters
 from remediate.remote.gather import gather_script, parse_gather
 
+pytestmark = pytest.mark.usefixtures("remote_shell")  # every test under dash, bash and busybox sh
+
 LOCK_DIR = str(Path(tempfile.gettempdir()) / "remediate-test-commit-lock")  # made 0700 by the script
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)  # the run's start time, shown by the lock's holder text
 
 
-def run_sh(script: bytes) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["sh", "-s"], input=script, capture_output=True, check=False)
+def commit_script(
+    run_id: str, changes: Sequence[FileChange], *args: object, names: NameSource = random_letters, **kwargs: object
+) -> bytes:
+    """The production builder, with a fixed clock and the real random source unless told."""
+    return remote_commit.commit_script(run_id, changes, *args, now=NOW, names=names, **kwargs)  # type: ignore[arg-type]
+
+
+def sweep_script(run_id: str, folders: Sequence[str], **kwargs: object) -> bytes:
+    return remote_commit.sweep_script(run_id, folders, now=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def test_each_script_runs_in_the_shell_the_test_is_for(remote_shell: str) -> None:
+    """The shell parameter is the shell that runs: bash says so, busybox's ash is busybox's binary."""
+    done = run_sh(b'echo "${BASH_VERSION:+bash}"; readlink /proc/$$/exe\n')
+    version, binary = done.stdout.decode().splitlines()
+    assert (version == "bash") == (remote_shell == "bash")
+    assert binary.rsplit("/", 1)[-1] == remote_shell
 
 
 def gather(paths: list[str], limit: int = 10 * 1024 * 1024):  # type: ignore[no-untyped-def]
@@ -69,9 +90,13 @@ def test_gather_reads_bytes_mode_owner_and_kinds(tmp_path: Path) -> None:
     assert not (tmp_path / "file").exists()  # the $(file) in the name was never run
 
 
-def commit(tmp_path: Path, run_id: str, changes: list[FileChange], as_root: bool = False) -> CommitOutcome:
+def commit(
+    tmp_path: Path, run_id: str, changes: list[FileChange], as_root: bool = False, names: NameSource = random_letters
+) -> CommitOutcome:
     """The commit script run by a real sh, with its backups under tmp_path/b."""
-    script = commit_script(run_id, changes, backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR, as_root=as_root)
+    script = commit_script(
+        run_id, changes, backup_root=str(tmp_path / "b"), lock_dir=LOCK_DIR, as_root=as_root, names=names
+    )
     return parse_commit(run_sh(script).stdout)
 
 
@@ -335,15 +360,14 @@ def test_gather_resolves_a_symlinked_folder_and_answers_a_plain_path_as_itself(t
     assert files[through_link].real_path == plain and files[through_link].content == b"x\n"
 
 
-def test_commit_never_writes_through_a_taken_temporary_name(tmp_path: Path, mocker: MockerFixture) -> None:
+def test_commit_never_writes_through_a_taken_temporary_name(tmp_path: Path) -> None:
     target, victim = tmp_path / "site.conf", tmp_path / "victim"
     target.write_bytes(b"1\n")
     victim.write_bytes(b"precious\n")
     # Named unlike the stale temporary files a new run removes first, so that it is still there.
     taken = tmp_path / ".remediate-taken-by-someone"
     taken.symlink_to(victim)
-    mocker.patch("remediate.remote.commit._temporary_names", return_value=[str(taken)])
-    outcome = commit(tmp_path, "RUN17", [change_for(target, b"2\n")])
+    outcome = commit(tmp_path, "RUN17", [change_for(target, b"2\n")], names=lambda: "taken-by-someone")
     assert outcome.error is not None and "temporary name taken" in outcome.error[1]
     assert (target.read_bytes(), victim.read_bytes()) == (b"1\n", b"precious\n")
     assert taken.is_symlink()  # not ours: left where it was
@@ -407,9 +431,7 @@ def test_a_run_that_is_not_roots_locks_in_its_own_home(tmp_path: Path) -> None:
     target = tmp_path / "x"
     target.write_bytes(b"1\n")
     script = commit_script("RUN17", [change_for(target, b"2\n")], backup_root=str(tmp_path / "b"), as_root=False)
-    done = subprocess.run(
-        ["sh", "-s"], input=script, capture_output=True, check=False, env={**os.environ, "HOME": str(home)}
-    )
+    done = run_sh(script, env={**os.environ, "HOME": str(home)})
     assert parse_commit(done.stdout).completed, done
     assert stat.S_IMODE((home / ".remediate").stat().st_mode) == 0o700
     assert (home / ".remediate" / "holder").read_text().startswith("RUN17 since ")
@@ -417,9 +439,7 @@ def test_a_run_that_is_not_roots_locks_in_its_own_home(tmp_path: Path) -> None:
     (home / ".remediate").rename(tmp_path / "elsewhere")
     (home / ".remediate").symlink_to(tmp_path / "elsewhere")
     again = commit_script("RUN18", [change_for(target, b"3\n")], backup_root=str(tmp_path / "b"), as_root=False)
-    refused = subprocess.run(
-        ["sh", "-s"], input=again, capture_output=True, check=False, env={**os.environ, "HOME": str(home)}
-    )
+    refused = run_sh(again, env={**os.environ, "HOME": str(home)})
     outcome = parse_commit(refused.stdout)
     assert outcome.unlockable == "the lock folder $HOME/.remediate is not a folder of the run's user alone"
     assert target.read_bytes() == b"2\n" and not (tmp_path / "b" / "RUN18").exists()

@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from remote_shells import run_sh
+from test_remote_scripts import commit_script
 
 from remediate.errors import HostError, UserError
 from remediate.journal import Journal
@@ -22,7 +24,7 @@ from remediate.plan.notes import unkept_xattrs_notes
 from remediate.plan.planner import plan_host
 from remediate.plan.undo import reverse
 from remediate.remote.answer import BEGIN, END
-from remediate.remote.commit import commit_script, parse_commit
+from remediate.remote.commit import parse_commit
 from remediate.remote.gather import gather_script, parse_gather
 from remediate.remote.xattrs import escape, parse_xattr_dump, unescape
 
@@ -107,10 +109,6 @@ def test_a_malformed_attributes_record_fails_the_host(record: str) -> None:
         parse_gather(answer(record), ["/srv/plain"])
 
 
-def run_sh(script: bytes) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["sh", "-s"], input=script, capture_output=True, check=False)
-
-
 def attributes(path: Path) -> dict[str, bytes]:
     return {name: os.getxattr(path, name) for name in os.listxattr(path)}
 
@@ -150,6 +148,7 @@ def commit(tmp_path: Path, changes: list[FileChange]) -> bytes:
     return result.stdout
 
 
+@pytest.mark.usefixtures("remote_shell")
 def test_the_replacement_and_the_backup_get_the_originals_attributes(tmp_path: Path) -> None:
     target = staged_file(tmp_path)
     staged = attributes(target)
@@ -162,6 +161,7 @@ def test_the_replacement_and_the_backup_get_the_originals_attributes(tmp_path: P
     assert attributes(Path(outcome.backups[0])) == staged
 
 
+@pytest.mark.usefixtures("remote_shell")
 def test_a_failed_whole_config_check_puts_the_original_back_with_its_attributes(tmp_path: Path) -> None:
     target = staged_file(tmp_path)
     staged = attributes(target)
@@ -170,6 +170,7 @@ def test_a_failed_whole_config_check_puts_the_original_back_with_its_attributes(
     assert target.read_bytes() == b"old\n" and attributes(target) == staged
 
 
+@pytest.mark.usefixtures("remote_shell")
 def test_an_acl_given_with_a_new_mode_takes_that_mode(tmp_path: Path) -> None:
     target = staged_file(tmp_path)
     change = dataclasses.replace(change_of(read(target), b"new\n"), mode=0o600)
@@ -179,6 +180,7 @@ def test_an_acl_given_with_a_new_mode_takes_that_mode(tmp_path: Path) -> None:
     assert "user:nobody:r--\t#effective:---" in acl  # the entry kept, masked as chmod 0600 masks it
 
 
+@pytest.mark.usefixtures("remote_shell")
 def test_a_refused_attribute_fails_the_host_before_anything_is_replaced(tmp_path: Path) -> None:
     target = staged_file(tmp_path)
     change = dataclasses.replace(change_of(read(target), b"new\n"), xattrs=(("bogus.name", b"x"),))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import stat
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from remediate.errors import HostError
 from remediate.fleet.probing import run_probes
@@ -22,12 +23,14 @@ from remediate.plan.undo import reverse
 from remediate.remote.answer import CURRENT_LIMIT
 from remediate.remote.commit import (
     DEFAULT_BACKUP_ROOT,
+    DEFAULT_COMMAND_TIMEOUT,
     SIGNAL_STATUS,
     CommitOutcome,
     backup_path,
     commit_script,
     host_budget,
     parse_commit,
+    random_letters,
     sweep_script,
 )
 from remediate.remote.hostlock import locked_message
@@ -41,7 +44,8 @@ class ApplyOptions:
     # Whether failing probes fail the host. Not after a rollback: the state it puts back may itself be
     # the outage, so there the probes report health without judging the rollback.
     probes_decide: bool = True
-    command_timeout: float = 120.0  # the controller's limit of one remote command; the host's deadline is less
+    # The controller's limit of one remote command; the host's deadline is less.
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
     lock_wait: float = 0.0  # seconds to wait for a host's lock another run holds (0: refuse at once)
     undoing: bool = False  # the plan puts originals back (a rollback): its script carries on without us
 
@@ -80,6 +84,7 @@ def _apply(
     script = commit_script(
         run_id, plan.changes, plan.handlers, options.backup_root, as_root=plan.host.runs_as_root, sweep=plan.sweep,
         budget=host_budget(options.command_timeout), lock_wait=options.lock_wait, undoing=options.undoing,
+        now=datetime.now(UTC), names=random_letters,
     )  # fmt: skip
     try:
         answer = transport.run_script(script)
@@ -188,7 +193,8 @@ def _roll_back(
         answer = transport.run_script(
             commit_script(
                 f"{run_id}.undo", undo, plan.handlers, options.backup_root, as_root=plan.host.runs_as_root,
-                budget=host_budget(options.command_timeout), undoing=True,
+                budget=host_budget(options.command_timeout), undoing=True, now=datetime.now(UTC),
+                names=random_letters,
             )
         )  # fmt: skip
     except HostError as e:
@@ -234,7 +240,9 @@ def _left(plan: HostPlan, outcome: CommitOutcome, backup_dir: str) -> str:
 def _swept(transport: Transport, run_id: str, plan: HostPlan, options: ApplyOptions) -> str:
     """Clears the plan's folders of a killed run's temporary files; what went wrong, or ''."""
     try:
-        script = sweep_script(run_id, plan.sweep, as_root=plan.host.runs_as_root, lock_wait=options.lock_wait)
+        script = sweep_script(
+            run_id, plan.sweep, as_root=plan.host.runs_as_root, lock_wait=options.lock_wait, now=datetime.now(UTC)
+        )
         answer = transport.run_script(script)
     except HostError as e:
         return f"{e}; nothing to put back"

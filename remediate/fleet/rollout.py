@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, TypeVar
 
@@ -154,8 +155,9 @@ class Fleet:
         self._transports[host.name] = transport
         try:
             # The shell stays open for the commit, which then needs no session of its own.
+            locking = lock.shell(host.runs_as_root, datetime.now(UTC)) if lock else ""
             result = transport.run_script(
-                gather_script(paths, self._max_file_size, lock.shell(host.runs_as_root) if lock else ""),
+                gather_script(paths, self._max_file_size, locking),
                 stay=True,
                 limit=reading_limit(len(paths), self._max_file_size),
             )

@@ -38,6 +38,11 @@ and runs the handlers again if they had run, then exits. Only an answer that rea
 the new files in place. A rollback's script (``undoing``) instead carries on without its controller.
 The whole script is one compound command, read in full before any of it runs.
 
+The functions every write uses (``fail``, ``sum``, ``cas``, ``step``, ...) are sh/records.sh and
+sh/commit.sh (``shell``); what is generated here are the per-run lines that call them, with the plan's
+paths quoted. The script depends only on its arguments: the caller passes the time (``now``) and the
+source of the temporary names (``names``), so the same plan gives the same text (tests/golden/).
+
 The answer is framed as ``answer`` says. Every record is ``WORD INDEX DETAIL``, where a detail that came
 from the host (a command's output, a file name found there, the lock holder's text) is base64, so a
 line stays a line, and any other (a path of the plan, a sha256) is as it is. The last line, ``END``,
@@ -53,79 +58,58 @@ import secrets
 import shlex
 import stat
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from remediate.model import FileChange, Xattrs, path_components
 from remediate.remote.answer import BEGIN_LINE, CURRENT_LIMIT, END_LINE, read_answer
 from remediate.remote.hostlock import LOCK_FUNCTIONS, default_lock_dir, lock_shell
+from remediate.remote.shell import CHECKS_CHAIN, DATA_WORDS, library
 from remediate.remote.xattrs import ACL, put_back_xattrs, setfattr_commands
 
 DEFAULT_BACKUP_ROOT = "/var/backups/remediate"
 PATH_PLACEHOLDER = "{path}"
 KILL_GRACE = 1  # seconds from timeout's TERM to its KILL, for a step that ignores TERM
 STEP_OUTPUT_LIMIT = 64 * 1024  # bytes of a validator's or handler's output sent back
+DEFAULT_COMMAND_TIMEOUT = 120.0  # seconds: the controller's limit of one remote command, unless told
 _EOF = "__REMEDIATE_EOF__"  # underscores never occur in base64, so the heredoc cannot end early
 
-_PRELUDE = (
-    r"""set -u
-umask 077
-LC_ALL=C; export LC_ALL
-LOCK_FUNCTIONS
-fail() { tell error "$1" "$2"; exit 1; }
-sum() { set -- $(sha256sum < "$1") && printf '%s' "$1"; }
-cas() {
-  if [ "$2" = absent ]; then
-    if [ -e "$1" ] || [ -L "$1" ]; then say conflict "$3" "the file now exists"; exit 3; fi
-  else
-    [ -f "$1" ] || { say conflict "$3" "the file is gone"; exit 3; }
-    c=$(sum "$1") || fail "$3" "cannot read $1"
-    # What the file holds now, so that the conflict can be shown as a diff against the plan's basis.
-    # Up to a limit, and one byte more, which says "larger than that".
-    if [ "$c" != "$2" ]; then
-      printf 'current %s %s\n' "$3" "$(head -c CURRENT_LIMIT < "$1" | base64 -w0)"
-      say conflict "$3" "$c"; exit 3
-    fi
-  fi
-}
-cleanup() { for t in "$@"; do [ -n "$t" ] && rm -f -- "$t"; done; }
-p=''; h=''; dl=0
-# A validator or handler ("$@": sh -c's arguments), until the deadline dl, in a process group of its own
-# (timeout leads one, and at the deadline ends all of it), with the lock's descriptor closed and its
-# output in a file of the lock's private folder: a pipe could be held open by a daemon a handler starts.
-# s: its status; ``output`` then sets o, its output (only a failure needs it: one process fewer).
-# Time is the uptime in hundredths of a second, read by a builtin.
-step() {
-  now; left=$(( dl - c ))
-  if [ "$left" -lt 1 ]; then : > "$d/out"; s=125; return; fi
-  c=$(( left % 100 )); [ "$c" -ge 10 ] || c=0$c; left=$(( left / 100 )).$c
-  timeout -k KILL_GRACE "$left" sh -c "$@" > "$d/out" 2>&1 < /dev/null 9>&- & p=$!
-  wait "$p"; s=$?; p=''
-}
-output() {
-  o=$(head -c STEP_OUTPUT_LIMIT -- "$d/out"); : > "$d/out"
-  case $s in 124|137) o="timed out after $left s${o:+: $o}";; 125) o="not run: the run's time on the host was up";; esac
-}
-now() {
-  read u _ < /proc/uptime 2>/dev/null || u=0.00
-  c=${u%.*}${u#*.}; while [ "${c#0}" != "$c" ]; do c=${c#0}; done; : "${c:=0}"  # no leading 0: not octal
-}
-deadline() { now; dl=$(( c + $1 * 100 )); }
-""".replace("LOCK_FUNCTIONS", LOCK_FUNCTIONS)
-    .replace("CURRENT_LIMIT", str(CURRENT_LIMIT + 1))
-    .replace("KILL_GRACE", str(KILL_GRACE))
-    .replace("STEP_OUTPUT_LIMIT", str(STEP_OUTPUT_LIMIT))
+# The functions of every write (sh/records.sh, sh/commit.sh), after the limits they read.
+_PRELUDE = "\n".join(
+    [
+        f"CURRENT_LIMIT={CURRENT_LIMIT + 1} KILL_GRACE={KILL_GRACE} STEP_OUTPUT_LIMIT={STEP_OUTPUT_LIMIT}",
+        LOCK_FUNCTIONS,
+        library("commit.sh"),
+    ]
 )
+
+# Six letters or digits for a temporary file's name, fresh at every call (``random_letters``).
+NameSource = Callable[[], str]
+
+
+def host_budget(command_timeout: float) -> int:
+    """Seconds a write's validators and handlers may take in all on the host: the controller's limit of
+    the command less a margin, so that a step ended at the deadline (TERM, then KILL ``KILL_GRACE``
+    later) leaves the script time to put the originals back and answer before the controller gives up."""
+    return max(1, int(command_timeout - max(3.0, command_timeout / 10)))
 
 
 def sweep_script(
-    run_id: str, folders: Sequence[str], lock_dir: str | None = None, as_root: bool = False, lock_wait: float = 0.0
+    run_id: str,
+    folders: Sequence[str],
+    lock_dir: str | None = None,
+    as_root: bool = False,
+    lock_wait: float = 0.0,
+    *,
+    now: datetime,
 ) -> bytes:
     """Only the sweep of a killed run's temporary files in ``folders``, under the host's lock: for a host
-    with nothing to write whose folders may hold them (a rollback's). Its answer parses as a commit's."""
-    lock = lock_shell(run_id, lock_dir or default_lock_dir(as_root), lock_wait)
-    lines = [_PRELUDE, BEGIN_LINE, lock, *_sweep(folders), END_LINE]
+    with nothing to write whose folders may hold them (a rollback's). Its answer parses as a commit's.
+    ``now``: the time the lock's holder text shows."""
+    lock = lock_shell(run_id, lock_dir or default_lock_dir(as_root), lock_wait, now=now)
+    lines = [DATA_WORDS, _PRELUDE, BEGIN_LINE, lock, *_sweep(folders), END_LINE]
     return ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
 
 
@@ -151,9 +135,12 @@ def commit_script(
     lock_dir: str | None = None,
     as_root: bool = False,
     sweep: Sequence[str] = (),
-    budget: int = 108,
+    budget: int = host_budget(DEFAULT_COMMAND_TIMEOUT),
     lock_wait: float = 0.0,
     undoing: bool = False,
+    *,
+    now: datetime,
+    names: NameSource,
 ) -> bytes:
     """The host's whole write as one sh script. ``as_root``: the script runs as root (the login user is
     root, or it goes through sudo), so a file that must belong to root:root needs no ``chown``.
@@ -161,12 +148,15 @@ def commit_script(
     says (a path, or a shell word such as ``$HOME/...``, which is expanded on the host). ``budget``:
     seconds the validators and handlers may take in all (see ``host_budget``). ``lock_wait``: seconds to
     wait for a lock another run holds. ``undoing``: the script puts originals back (a rollback), so it
-    carries on when the controller is gone rather than undo itself."""
+    carries on when the controller is gone rather than undo itself. ``now``: the time the lock's holder
+    text shows; ``names``: the source of the temporary files' names (``random_letters``). The script
+    is the same for the same arguments: the caller reads the clock and the random source."""
     q = shlex.quote
     temps = [f"t{i}" for i in range(len(changes))]
-    names = _temporary_names(changes)
+    temporary = _temporary_names(changes, names)
     folders = sorted({posixpath.dirname(c.real_path) for c in changes})  # the targets' own folders
-    lines = [_PRELUDE, BEGIN_LINE, lock_shell(run_id, lock_dir or default_lock_dir(as_root), lock_wait)]
+    lock = lock_shell(run_id, lock_dir or default_lock_dir(as_root), lock_wait, now=now)
+    lines = [_PRELUDE, BEGIN_LINE, lock]
     lines += _sweep(sorted(set(folders) | set(sweep)))
     lines += [f"{t}=''; r{i}=''" for i, t in enumerate(temps)]
     made = _folders_to_make(changes)
@@ -185,8 +175,8 @@ def commit_script(
     lines += _make_folders(made)
     for i, change in enumerate(changes):
         if not change.delete:
-            lines += _upload(i, temps[i], names[i], change, as_root)
-    lines += _check_sums(changes, temps, names)
+            lines += _upload(i, temps[i], temporary[i], change, as_root)
+    lines += _check_sums(changes, temps, temporary)
     for i, change in enumerate(changes):
         for validator in change.validators:
             if PATH_PLACEHOLDER in validator:
@@ -198,7 +188,7 @@ def commit_script(
     backed_up = [(i, c) for i, c in enumerate(changes) if c.before is not None]  # a new file has no original
     saved = {i: backup_path(backup_root, run_id, c.real_path) for i, c in backed_up}
     lines += _backups(backed_up, saved, posixpath.join(backup_root, run_id))
-    lines += _kept_xattrs(changes, temps, names, saved)
+    lines += _kept_xattrs(changes, temps, temporary, saved)
 
     # On disk before they are renamed in: one sync for every temporary file and every backup.
     synced = [f'"${temps[i]}"' for i, change in enumerate(changes) if not change.delete]
@@ -230,7 +220,7 @@ def commit_script(
 
     lines += _whole_config_validators(changes)
     lines += _remove_folders(changes)
-    if handlers:
+    if handlers and not undoing:  # (a rollback's signal puts nothing back: see _on_signals)
         lines.append("h=1")  # from here, putting the originals back also means running the handlers again
     for k, handler in enumerate(handlers):
         lines.append(f'step {q(handler)}; [ "$s" = 0 ] || {{ output; tell handler-failed {k} "$o"; exit 6; }}')
@@ -239,7 +229,7 @@ def commit_script(
     lines.append(END_LINE)
     # One compound command: sh reads all of it before it runs any of it, so a script cut short on its
     # way (a controller killed while sending it) runs none of it.
-    return ("{\n" + "\n".join(lines) + "\n}\n").encode("utf-8", errors="surrogateescape")
+    return (DATA_WORDS + "\n{\n" + "\n".join(lines) + "\n}\n").encode("utf-8", errors="surrogateescape")
 
 
 def _folders_to_make(changes: Sequence[FileChange]) -> list[tuple[str, int]]:
@@ -275,6 +265,7 @@ def _make_folders(made: Sequence[tuple[str, int]]) -> list[str]:
     for j, (folder, i) in enumerate(made):
         appeared = f"say conflict {i} {q('its folder ' + folder + ' now exists')}; exit 3"
         cannot = f"fail {i} {q('cannot make the folder ' + folder)}"
+        lines.append(CHECKS_CHAIN)  # m=1 cannot fail: only mkdir's failure runs what follows ||
         lines.append(
             f"mkdir -m 0755 -- {q(folder)} 2>/dev/null && m{j}=1"
             f" || {{ if [ -e {q(folder)} ] || [ -L {q(folder)} ]; then {appeared}; else {cannot}; fi; }}"
@@ -289,13 +280,6 @@ def _remove_folders(changes: Sequence[FileChange]) -> list[str]:
     folders = {folder for change in changes if change.delete for folder in change.folders}
     innermost_first = sorted(folders, key=lambda folder: (-folder.count("/"), folder))
     return [f"rmdir -- {q(folder)} 2>/dev/null || :" for folder in innermost_first]
-
-
-def host_budget(command_timeout: float) -> int:
-    """Seconds a write's validators and handlers may take in all on the host: the controller's limit of
-    the command less a margin, so that a step ended at the deadline (TERM, then KILL ``KILL_GRACE``
-    later) leaves the script time to put the originals back and answer before the controller gives up."""
-    return max(1, int(command_timeout - max(3.0, command_timeout / 10)))
 
 
 # The exit status a shell gives for each signal the script catches (128 + its number).
@@ -403,17 +387,16 @@ def _kept_xattrs(
 _NAME_LETTERS = string.ascii_letters + string.digits
 
 
-def _temporary_names(changes: Sequence[FileChange]) -> list[str]:
-    """A fresh temporary name in each target's folder, ``.remediate-`` and six random letters or digits
-    (what mktemp would pick, without its process). The shell creates each one exclusively (``set -C``,
-    O_EXCL), so an existing file or link of that name is never written through."""
-    return [
-        posixpath.join(posixpath.dirname(change.real_path), ".remediate-" + _random_letters(6)) for change in changes
-    ]
+def _temporary_names(changes: Sequence[FileChange], names: NameSource) -> list[str]:
+    """A fresh temporary name in each target's folder, ``.remediate-`` and six letters or digits from
+    ``names`` (what mktemp would pick, without its process). The shell creates each one exclusively
+    (``set -C``, O_EXCL), so an existing file or link of that name is never written through."""
+    return [posixpath.join(posixpath.dirname(change.real_path), ".remediate-" + names()) for change in changes]
 
 
-def _random_letters(count: int) -> str:
-    """``count`` letters or digits from one draw of the system's random source (not one draw each)."""
+def random_letters(count: int = 6) -> str:
+    """``count`` letters or digits from one draw of the system's random source (not one draw each): the
+    production ``NameSource``."""
     number = secrets.randbelow(len(_NAME_LETTERS) ** count)
     letters = []
     for _ in range(count):
@@ -498,7 +481,7 @@ def _same_path_and_metadata(changes: Sequence[FileChange]) -> list[str]:
         moved = f"{{ tell moved {i} {resolved}; exit 3; }}"
         if c.path == c.real_path:
             no_link = " && ".join(f"[ ! -L {q(part)} ]" for part in path_components(c.path))
-            lines.append(f"{no_link} || {moved}")
+            lines += [CHECKS_CHAIN, f"{no_link} || {moved}"]
         else:
             lines.append(f"[ {resolved} = {q(c.real_path)} ] || {moved}")
     expected = [(i, c, _stat_expected(c)) for i, c in existing]
@@ -523,7 +506,7 @@ def _stat_expected(change: FileChange) -> tuple[str, str | None]:
         None if change.before_uid is None else str(change.before_uid),
         None if change.before_gid is None else str(change.before_gid),
     ]
-    pattern = "' '".join("*" if part is None else part for part in parts)
+    pattern = "\\ ".join("*" if part is None else part for part in parts)  # hex and digits: only the space quoted
     return pattern, None if None in parts else " ".join(p for p in parts if p is not None)
 
 

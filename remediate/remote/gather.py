@@ -30,6 +30,7 @@ from remediate.errors import HostError
 from remediate.model import FileKind, RemoteFile, Xattrs, path_components
 from remediate.remote.answer import BEGIN_LINE, END_LINE, read_answer
 from remediate.remote.hostlock import LOCK_FUNCTIONS, locked_message
+from remediate.remote.shell import DATA_WORDS, library
 from remediate.remote.xattrs import (
     NO_GETFATTR_RECORD,
     REGULAR_SEEN,
@@ -40,39 +41,8 @@ from remediate.remote.xattrs import (
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
-_READER = r"""LC_ALL=C; export LC_ALL
-r() {
-  i=$1 f=$2
-  shift 2
-  if [ ! -e "$f" ]; then
-    d=${f%/*}
-    if [ -L "$f" ]; then echo "$i dangling"
-    elif [ -d "${d:-/}" ]; then echo "$i missing"
-    else
-      k=0 b=/
-      for c in "$@"; do
-        if [ -e "$c" ] || [ -L "$c" ]; then k=$((k + 1)) b=$c; else break; fi
-      done
-      if [ -d "$b" ]; then echo "$i missing orphan $k"; else echo "$i missing blocked $k"; fi
-    fi
-    return 0
-  fi
-  s=$(stat -L -c '%f %s %u %g %U %G' -- "$f") || { echo "$i unreadable"; return 0; }
-  p='='
-  for c in "$@"; do
-    if [ -L "$c" ]; then p=$(readlink -f -- "$f" | base64 -w0); break; fi
-  done
-  set -- $s
-  printf '%s stat %s %s %s %s %s %s %s ' "$i" "$p" "$1" "$2" "$3" "$4" "$5" "$6"
-  if [ -f "$f" ] && [ "$2" -le "$LIMIT" ]; then
-    REGULAR_SEEN=1
-    printf b; base64 -w0 -- "$f" 2>/dev/null || printf '!'
-  else
-    printf -- -
-  fi
-  echo
-}
-""".replace("REGULAR_SEEN", REGULAR_SEEN)
+# ``r INDEX PATH COMPONENT...`` (sh/reader.sh), which reads ``LIMIT`` and sets ``REGULAR_SEEN``.
+_READER = library("reader.sh")
 
 
 def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SIZE, lock: str = "") -> bytes:
@@ -83,7 +53,7 @@ def gather_script(paths: Sequence[str], max_file_size: int = DEFAULT_MAX_FILE_SI
         for i, path in enumerate(paths)
     )
     locking = f"{LOCK_FUNCTIONS}\n{lock}\n" if lock else ""
-    start = f"LIMIT={int(max_file_size)}; {REGULAR_SEEN}=''\n{_READER}{BEGIN_LINE}\n{locking}"
+    start = f"{DATA_WORDS}\nLIMIT={int(max_file_size)}; {REGULAR_SEEN}=''\n{_READER}\n{BEGIN_LINE}\n{locking}"
     return f"{start}{calls}{read_xattrs_script(paths)}\n{END_LINE}\n".encode()
 
 

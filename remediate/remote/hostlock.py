@@ -16,17 +16,17 @@ it: what a rollback plans from is what no other run is changing.
 from __future__ import annotations
 
 import shlex
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from remediate.remote.shell import CHECKS_CHAIN, library
 
 ROOT_LOCK_DIR = "/run/remediate"  # /run: only root may create in it, and it is emptied at boot
 USER_LOCK_DIR = "$HOME/.remediate"  # a shell word: the login user's own home, for a run that is not root's
 
 # The records the lock's shell writes, as every script of ours writes them: ``WORD INDEX DETAIL``, the
 # detail base64 when it came from the host (``tell``).
-LOCK_FUNCTIONS = r"""say() { printf '%s %s %s\n' "$1" "$2" "$3"; }
-tell() { printf '%s %s %s\n' "$1" "$2" "$(printf '%s' "$3" | base64 -w0)"; }
-unlockable() { tell unlockable 0 "$1"; exit 5; }"""
+LOCK_FUNCTIONS = library("records.sh")
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class LockRequest:
     run_id: str
     wait: float = 0.0  # seconds to wait for another run to let the lock go
 
-    def shell(self, as_root: bool) -> str:
-        return lock_shell(self.run_id, default_lock_dir(as_root), self.wait)
+    def shell(self, as_root: bool, now: datetime) -> str:
+        return lock_shell(self.run_id, default_lock_dir(as_root), self.wait, now=now)
 
 
 def default_lock_dir(as_root: bool) -> str:
@@ -50,10 +50,11 @@ def locked_message(holder: str, waited: float) -> str:
     return f"locked by run {holder.strip() or 'another run'}{wait}; not touched"
 
 
-def lock_shell(run_id: str, lock_dir: str, wait: float = 0.0) -> str:
-    """Shell that takes the host's lock in ``lock_dir`` and records the holder,
-    waiting up to ``wait`` seconds for another run to let it go. A shell that holds it for this run already
-    (a rollback reads under the lock, and its write follows in the same shell) keeps it."""
+def lock_shell(run_id: str, lock_dir: str, wait: float = 0.0, *, now: datetime) -> str:
+    """Shell that takes the host's lock in ``lock_dir`` and records the holder (the run and ``now``, the
+    time the holder's text shows: the caller reads its clock), waiting up to ``wait`` seconds for another
+    run to let it go. A shell that holds it for this run already (a rollback reads under the lock, and its
+    write follows in the same shell) keeps it."""
     # A $HOME/... folder becomes a double-quoted word, so that the host expands $HOME (unset: empty,
     # and the checks below refuse "/..."); any other is quoted.
     home, _, rest = lock_dir.partition("/")
@@ -71,14 +72,16 @@ def lock_shell(run_id: str, lock_dir: str, wait: float = 0.0) -> str:
             # Not a link, the run's user's, and nobody else may write in it (stat -c %f: lstat's mode,
             # in hex; the type bits and group/other write must read "a folder", nothing more). Only
             # then is anything in it opened: nobody else can have put a link there.
+            CHECKS_CHAIN,
             '[ ! -L "$d" ] && [ -O "$d" ] && m=$(stat -c %f -- "$d" 2>/dev/null)'
             f" && [ $((0x$m & 0170022)) = 16384 ] || unlockable {refused}",
             f'[ ! -L "$d/lock" ] || unlockable {lock_refused}',
             f'exec 9<>"$d/lock" || unlockable {shlex.quote("cannot open the lock " + lock_dir + "/lock")}',
+            CHECKS_CHAIN,
             f'[ -f "$d/lock" ] && [ ! -L "$d/lock" ] && [ -O "$d/lock" ] || unlockable {lock_refused}',
             f'{take} || {{ tell locked 0 "$(head -c 512 -- "$d/holder" 2>/dev/null)"; exit 5; }}',
             # The start time comes from the controller's clock: one process fewer on every host.
-            f"printf '%s since %s\\n' {run} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} > \"$d/holder\"",
+            f"printf '%s since %s\\n' {run} {now.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} > \"$d/holder\"",
             f"held={run}",
             "fi",
         ]

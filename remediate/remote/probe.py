@@ -12,32 +12,18 @@ from remediate.errors import HostError
 from remediate.model import CommandProbe, HostProbe, ProbeResult
 from remediate.probes.checks import MAX_CAPTURE, judge_command, judge_file
 from remediate.remote.answer import BEGIN_LINE, END_LINE, read_answer
+from remediate.remote.shell import DATA_WORDS, library
 
 
 def host_probe_script(probes: Sequence[HostProbe]) -> bytes:
-    """One line per probe: ``INDEX RC OUTPUT_B64`` (for a file probe RC is 0 when it could be read)."""
-    lines = ["LC_ALL=C; export LC_ALL", "nl='\n'", BEGIN_LINE]
+    """One line per probe: ``INDEX RC OUTPUT_B64`` (for a file probe RC is 0 when it could be read), from
+    the functions of sh/probe.sh."""
+    lines = [DATA_WORDS, f"MAX_CAPTURE={MAX_CAPTURE}", library("probe.sh"), BEGIN_LINE]
     for i, probe in enumerate(probes):
         if isinstance(probe, CommandProbe):
-            # No pipe after the command: $? must be the command's own exit status.
-            # timeout leads a process group of its own: once the command has ended (or been ended at its
-            # deadline) the whole group goes, so a child it left holding the output open (``(sleep 20 &)``)
-            # can hold up neither the answer nor the host. The status comes last, on a line of its own.
-            lines.append(
-                f"o=$(timeout -k 1 {probe.timeout:g} sh -c {shlex.quote(probe.run)} 2>&1 </dev/null & p=$!;"
-                " wait $p; r=$?; kill -KILL -$p 2>/dev/null; printf '\\n%s' \"$r\")"
-            )
-            lines.append("r=${o##*$nl}; o=${o%$nl*}")
-            lines.append(
-                f'printf \'%s %s %s\\n\' {i} "$r" "$(printf \'%s\' "$o" | head -c {MAX_CAPTURE} | base64 -w0)"'
-            )
+            lines.append(f"probe_command {i} {probe.timeout:g} {shlex.quote(probe.run)}")
         else:
-            path = shlex.quote(probe.path)
-            lines.append(
-                f"if [ -f {path} ] && [ -r {path} ]; then"
-                f" printf '%s 0 %s\\n' {i} \"$(head -c {MAX_CAPTURE} -- {path} | base64 -w0)\";"
-                f" else printf '%s 1 \\n' {i}; fi"
-            )
+            lines.append(f"probe_file {i} {shlex.quote(probe.path)}")
     lines.append(END_LINE)
     return ("\n".join(lines) + "\n").encode()
 

@@ -24,8 +24,10 @@ from collections.abc import Mapping, Sequence
 
 from remediate.errors import HostError
 from remediate.model import FileChange, Xattrs
+from remediate.remote.shell import library
 
 ACL = "system.posix_acl_access"
+# The records and the variable as sh/xattrs.sh and sh/reader.sh spell them.
 XATTRS_RECORD = "xattrs"  # ``xattrs BASE64``: getfattr's dump of the host's files, when it printed any
 NO_GETFATTR_RECORD = "no-getfattr"  # the host has no getfattr: its files' attributes are not known
 REGULAR_SEEN = "xa"  # set by the reader's shell for a regular file, which is what has attributes to keep
@@ -39,20 +41,9 @@ _SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 
 def read_xattrs_script(paths: Sequence[str]) -> str:
     """Shell for the end of the reading script: every attribute of ``paths`` (followed through links, as
-    the file's bytes are), when one of them was found to be a regular file. The common case, a file
-    with none, costs one process and no record."""
-    files = " ".join(shlex.quote(path) for path in paths)
-    return "\n".join(
-        [
-            f'if [ -n "${REGULAR_SEEN}" ]; then',
-            "  if command -v getfattr >/dev/null; then",
-            f"    xd=$(getfattr -d -m - -e base64 --absolute-names -- {files} 2>/dev/null)",
-            f"    [ -z \"$xd\" ] || {{ printf '{XATTRS_RECORD} '; printf '%s\\n' \"$xd\" | base64 -w0; echo; }}",
-            f"  else echo {NO_GETFATTR_RECORD}",
-            "  fi",
-            "fi",
-        ]
-    )
+    the file's bytes are), when one of them was found to be a regular file (``read_xattrs``,
+    sh/xattrs.sh). The common case, a file with none, costs one process and no record."""
+    return f"{library('xattrs.sh')}\nread_xattrs {' '.join(shlex.quote(path) for path in paths)}"
 
 
 def parse_xattr_dump(dump: bytes, paths: Sequence[str]) -> dict[str, Xattrs]:
