@@ -10,11 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from remediate.errors import EXIT_OK
-from remediate.journal import Journal, state_dir
-from remediate.model import FileChange, FileRecord, RunRecord
+from remediate.journal import Journal, journal_dirs, open_run_journal, state_dir
+from remediate.model import FileChange, FileRecord, RunRecord, Status
 from remediate.plan.masking import Masker
 from remediate.report.console import make_console
-from remediate.report.text import print_diff, print_diff_text
+from remediate.report.text import print_diff, print_diff_text, status_label
 
 
 def _when(timestamp: float | None) -> str:
@@ -22,9 +22,15 @@ def _when(timestamp: float | None) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    with Journal(state_dir(), Masker()) as journal:
-        runs = journal.runs(args.last)
-        summaries = {run.run_id: _host_summary(journal, run) for run in runs}
+    # Read-only: a journal that does not exist is not made. The newest runs of every journal, merged.
+    runs: list[RunRecord] = []
+    summaries: dict[str, dict[str, int]] = {}
+    for folder in journal_dirs():
+        with Journal(folder, Masker()) as journal:
+            for run in journal.runs(args.last):
+                runs.append(run)
+                summaries[run.run_id] = _host_summary(journal, run)
+    runs = sorted(runs, key=lambda run: run.started or 0.0, reverse=True)[: args.last]
     if args.json:
         print(json.dumps([{**_run_document(run), "hosts": summaries[run.run_id]} for run in runs], indent=2))
         return EXIT_OK
@@ -46,8 +52,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def _host_summary(journal: Journal, run: RunRecord) -> dict[str, int]:
     counts: dict[str, int] = {}
     for host in journal.hosts(run.run_id):
-        counts[host.status] = counts.get(host.status, 0) + 1
+        status = _status_shown(run, host.status)
+        counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _status_shown(run: RunRecord, status: str) -> str:
+    """A dry-run changed nothing: its hosts with changes "would change", as its own output said."""
+    return status_label(Status(status), run.kind.endswith("dry-run")) if status in set(Status) else status
 
 
 def _run_document(run: RunRecord) -> dict[str, object]:
@@ -67,8 +79,8 @@ def _as_change(record: FileRecord) -> FileChange:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with Journal(state_dir(), Masker()) as journal:
-        run = journal.run(args.run)
+    journal, run = open_run_journal(args.run, Masker())
+    with journal:
         hosts = journal.hosts(run.run_id)
         files = journal.files(run.run_id)
     if args.json:
@@ -103,7 +115,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     console.print(f"command: remediate {' '.join(run.arguments)}")
     for host in hosts:
         detail = f": {host.error}" if host.error else ""
-        console.print(Text(f"{host.host} ({host.address}): {host.status}{detail}", style="bold"))
+        console.print(Text(f"{host.host} ({host.address}): {_status_shown(run, host.status)}{detail}", style="bold"))
         for record in (f for f in files if f.host == host.host):
             if record.backup_path:
                 console.print(f"  backup of {record.path} on the host: {record.backup_path}")
