@@ -56,7 +56,8 @@ class RunOptions:
 @dataclass(frozen=True)
 class RolloutOptions:
     """The rollout as the operator set it for this run; each None is left to the playbook's ``rollout:``,
-    then to the defaults. Sizes are the operator's text, read (and refused) with the playbook in view."""
+    then to the defaults. The sizes stay the operator's words: ``plan.waves.resolve_policy`` reads them,
+    and says what is wrong with one in the terms of ``names``."""
 
     canary: int | None = None  # the first N hosts go first, alone
     canary_group: str | None = None  # the canary is this group's hosts (at most ``canary`` of them)
