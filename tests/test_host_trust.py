@@ -287,7 +287,7 @@ def test_an_error_after_the_run_started_finishes_it_as_failed(
     lab: Lab, capsys: pytest.CaptureFixture[str], in_repo: Path, mocker: MockerFixture
 ) -> None:
     # A fault injected at one point: planning a host that was read raises.
-    mocker.patch("remediate.cli.apply.plan_target", side_effect=UserError("planning failed here"))
+    mocker.patch("remediate.runs.apply.plan_target", side_effect=UserError("planning failed here"))
     code = main(["apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes"])
     assert code == 2
     assert capsys.readouterr().err == "remediate: error: planning failed here\n"
