@@ -37,6 +37,8 @@ def test_the_package_keeps_every_contract() -> None:
         ("actions/lines.py", "import sqlite3", "plan/ does no I/O"),
         ("fleet/rollout.py", "import remediate.lab.fleet", "The lab is imported by nothing"),
         ("plan/masking.py", "import remediate.plan.secret_lines", "No import cycles"),
+        ("runs/session.py", "import argparse", "Only the CLI sees argparse"),  # a use case reading the flags
+        ("plan/waves.py", "from argparse import Namespace", "Only the CLI sees argparse"),
     ],
 )
 def test_a_bad_import_breaks_its_contract(tmp_path: Path, module: str, line: str, broken: str) -> None:

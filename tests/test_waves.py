@@ -56,7 +56,7 @@ def test_allowed_failures(text: str, total: int, allowed: int) -> None:
 @pytest.mark.parametrize("text", ["", "x", "-1", "150%", "0,5"])
 def test_bad_batches(text: str) -> None:
     with pytest.raises(UserError, match="--batch"):
-        parse_batches(text)
+        parse_batches(text, "--batch")
 
 
 def test_amount_reads_back() -> None:

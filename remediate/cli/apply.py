@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from remediate.cli.options import apply_options, connection_options, rollout_options, run_options, target_options
 from remediate.errors import UserError
 from remediate.journal import Journal, state_dir
 from remediate.load.playbook import load_playbook
@@ -29,21 +30,23 @@ def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Playbook) -> int:
-    json_mode: bool = args.json
-    console = make_console(stderr=json_mode)
-    prepared = prepare(args, playbook)
-    check_can_confirm(args.dry_run, args.yes, "apply")
-    policy = rollout_policy(args, playbook.rollout, [t.host.name for t in prepared.targets], prepared.inventory.groups)
-    fleet = fleet_for(args, policy.forks)
+    run, connection = run_options(args), connection_options(args)
+    targets, rollout, writing = target_options(args), rollout_options(args), apply_options(args)
+    console = make_console(stderr=run.json)
+    prepared = prepare(targets, connection.become, playbook)
+    check_can_confirm(run.dry_run, run.yes, "apply")
+    names = [t.host.name for t in prepared.targets]
+    policy = rollout_policy(rollout, connection.forks, playbook.rollout, names, prepared.inventory.groups)
+    fleet = fleet_for(connection, policy.forks)
     masker = prepared.masker
     run_id = new_run_id()
     with Journal(state_dir(), masker) as journal, fleet:
         journal.start_run(
-            run_id, "dry-run" if args.dry_run else "apply", playbook.name, str(playbook.path), playbook.sha256,
+            run_id, "dry-run" if run.dry_run else "apply", playbook.name, str(playbook.path), playbook.sha256,
             str(prepared.inventory.path), argv,
         )  # fmt: skip
         plan = survey_and_plan(fleet, prepared, run_id)
-        dry_run_exit = show_plan(args, console, journal, plan, masker)
+        dry_run_exit = show_plan(run, console, journal, plan, masker)
         if dry_run_exit is not None:
             return dry_run_exit
-        return execute(args, console, journal, fleet, plan, policy, prepared.inventory.groups, masker)
+        return execute(run, writing, console, journal, fleet, plan, policy, prepared.inventory.groups, masker)

@@ -14,6 +14,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from remediate.cli.options import connection_options, target_options
 from remediate.errors import EXIT_DRIFT, EXIT_HOST_FAILED, EXIT_OK
 from remediate.load.playbook import load_playbook
 from remediate.model import HostPlan
@@ -32,9 +33,10 @@ def audit_status(host_plan: HostPlan) -> str:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     playbook = load_playbook(args.playbook)
-    prepared = prepare(args, playbook)
+    targets, connection = target_options(args), connection_options(args)
+    prepared = prepare(targets, connection.become, playbook)
     run_id = new_run_id()
-    with fleet_for(args, args.forks or 50) as fleet:
+    with fleet_for(connection, connection.forks or 50) as fleet:
         plan = survey_and_plan(fleet, prepared, run_id)
     masker = prepared.masker
     statuses = {hp.host.name: audit_status(hp) for hp in plan.hosts}

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from remediate.cli.options import apply_options, connection_options, rollout_options, run_options, target_options
 from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
 from remediate.journal import Journal, state_dir, who
 from remediate.load.planfile import plan_document, plan_from_document, plan_masker
@@ -25,9 +26,10 @@ from remediate.yamlnode import display_path
 def cmd_plan(args: argparse.Namespace) -> int:
     console = make_console()
     playbook = load_playbook(args.playbook)
-    prepared = prepare(args, playbook)
+    targets, connection = target_options(args), connection_options(args)
+    prepared = prepare(targets, connection.become, playbook)
     output = Path(args.output or f"{playbook.name}.plan")
-    with fleet_for(args, args.forks or 50) as fleet:
+    with fleet_for(connection, connection.forks or 50) as fleet:
         plan = survey_and_plan(fleet, prepared, new_run_id())
     print_plan(console, plan, prepared.masker, args.diff)
     document = plan_document(plan, str(playbook.path), playbook.sha256, time.time(), who(), prepared.masker)
@@ -73,32 +75,33 @@ def apply_plan_file(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UserError("apply --plan takes no PLAYBOOK: the plan file says what to do")
     if args.dry_run:
         raise UserError("apply --plan has no --dry-run: `remediate show-plan FILE` shows what it would do")
+    run, connection = run_options(args), connection_options(args)
+    rollout, writing = rollout_options(args), apply_options(args)
     reviewed, header = read_plan_file(args.plan)
-    check_can_confirm(False, args.yes, "apply")
+    check_can_confirm(False, run.yes, "apply")
     groups: dict[str, list[str]] = {}
     for host_plan in reviewed.hosts:
         for group in host_plan.host.groups:
             groups.setdefault(group, []).append(host_plan.host.name)
     names = [hp.host.name for hp in reviewed.hosts]
-    policy = rollout_policy(args, RolloutSettings(), names, groups)
-    json_mode: bool = args.json
-    console = make_console(stderr=json_mode)
+    policy = rollout_policy(rollout, connection.forks, RolloutSettings(), names, groups)
+    console = make_console(stderr=run.json)
     masker = plan_masker(header)
     run_id = new_run_id()
     plan = Plan(run_id, reviewed.playbook, reviewed.inventory, reviewed.hosts)
-    with Journal(state_dir(), masker) as journal, fleet_for(args, policy.forks) as fleet:
+    with Journal(state_dir(), masker) as journal, fleet_for(connection, policy.forks) as fleet:
         journal.start_run(
             run_id, "apply", plan.playbook, str(header.get("playbook_path")), str(header.get("playbook_sha256")),
             plan.inventory, argv,
         )  # fmt: skip
         connected = fleet.connect_all(hp.host for hp in plan.hosts)
         plan = _with_unreachable(plan, connected)
-        if not json_mode or not args.yes:
+        if not run.json or not run.yes:
             console.print(f"applying plan {reviewed.run_id} as run {run_id}")
             print_plan(console, plan, masker, args.diff)
         else:
             print_notes(console, plan, masker)  # on stderr, beside the JSON
-        return execute(args, console, journal, fleet, plan, policy, groups, masker)
+        return execute(run, writing, console, journal, fleet, plan, policy, groups, masker)
 
 
 def _with_unreachable(plan: Plan, connected: dict[str, str]) -> Plan:

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import replace
 
+from remediate.cli.options import connection_options, run_options
 from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
 from remediate.fleet.host_apply import ApplyOptions
 from remediate.journal import open_run_journal
@@ -20,8 +21,8 @@ from remediate.runs.session import check_can_confirm, check_identity_files, conf
 
 
 def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    json_mode: bool = args.json
-    console = make_console(stderr=json_mode)
+    run = run_options(args)
+    console = make_console(stderr=run.json)
     journal, record = open_run_journal(args.run, Masker())
     # The rollback is recorded beside the run it undoes (an earlier version's .remediate/ included).
     with journal:
@@ -32,17 +33,18 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if not touched:
             console.print(f"run {record.run_id} changed no file: nothing to roll back")
             return EXIT_OK
+        connection = connection_options(args)  # here: a run with nothing to roll back never needed them
         inventory = load_inventory(args.inventory or record.inventory)
         masker = Masker(inventory.secrets)
         journal.masker = masker
-        known = {h.name: replace(h, become=h.become or args.become) for h in inventory.hosts}
+        known = {h.name: replace(h, become=h.become or connection.become) for h in inventory.hosts}
         reachable = [known[h.host] for h in touched if h.host in known]
         check_identity_files(reachable, str(inventory.path))
-        check_can_confirm(args.dry_run, args.yes, "roll back")
-        fleet = fleet_for(args, args.forks or 50)
+        check_can_confirm(run.dry_run, run.yes, "roll back")
+        fleet = fleet_for(connection, connection.forks or 50)
 
         run_id = new_run_id()
-        kind = "rollback-dry-run" if args.dry_run else "rollback"
+        kind = "rollback-dry-run" if run.dry_run else "rollback"
         journal.start_run(
             run_id, kind, record.playbook, record.playbook_path, record.playbook_sha256, str(inventory.path), argv,
             rollback_of=record.run_id,
@@ -63,16 +65,16 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                     for h in touched
                 ),
             )
-            dry_run_exit = show_plan(args, console, journal, plan, masker)
+            dry_run_exit = show_plan(run, console, journal, plan, masker)
             if dry_run_exit is not None:
                 return dry_run_exit
-            if not confirmed(args, console, journal, plan, "Roll back {count} host(s)? [y/N] ", "rolled back"):
+            if not confirmed(run, console, journal, plan, "Roll back {count} host(s)? [y/N] ", "rolled back"):
                 return EXIT_HOST_FAILED
             # The probes report health after the rollback without judging it: what it puts back may be the
             # outage itself. And a rollback is never undone in turn: that would re-apply the change.
             options = ApplyOptions(
-                rollback=False, probes_decide=False, command_timeout=args.command_timeout, lock_wait=args.lock_wait,
-                undoing=True,
+                rollback=False, probes_decide=False, command_timeout=connection.command_timeout,
+                lock_wait=args.lock_wait, undoing=True,
             )  # fmt: skip
             result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
-            return finish(console, journal, result, json_mode, masker, args.summary == "full")
+            return finish(console, journal, result, run.json, masker, run.full_summary)

@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import getpass
 import os
 import signal
-import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,23 +24,13 @@ from remediate.plan.masking import Masker
 from remediate.plan.planner import plan_target, render_targets
 from remediate.plan.waves import plan_waves, resolve_policy
 from remediate.report.progress import RolloutProgress
+from remediate.runs.options import ConnectionOptions, RolloutOptions, RunOptions, TargetOptions
 from remediate.runs.session import (
     check_identity_files,
     confirmed,
     finish,
     open_fleet,
-    parse_size,
 )
-
-
-def parse_vars(items: Sequence[str]) -> dict[str, str]:
-    result = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip().isidentifier():
-            raise UserError(f"--var {item!r}: expected NAME=VALUE with NAME a variable name")
-        result[name.strip()] = value
-    return result
 
 
 @dataclass(frozen=True)
@@ -56,30 +43,30 @@ class Prepared:
     masker: Masker
 
 
-def prepare(args: argparse.Namespace, playbook: Playbook) -> Prepared:
-    inventory = load_inventory(args.inventory)
-    cli_vars = parse_vars(args.var)
-    secret_vars = parse_vars(getattr(args, "secret_var", []))
-    secrets = inventory.secrets | playbook.secrets | _given_secrets(inventory, playbook, cli_vars, secret_vars)
+def prepare(target: TargetOptions, become: bool, playbook: Playbook) -> Prepared:
+    """``become``: every host works through sudo, whatever the inventory and the playbook say."""
+    inventory = load_inventory(target.inventory)
+    run_vars, secret_vars = target.vars, target.secret_vars
+    secrets = inventory.secrets | playbook.secrets | _given_secrets(inventory, playbook, run_vars, secret_vars)
     masker = Masker(secrets)
     try:
-        targets = render_targets(playbook, inventory, args.limit, cli_vars | secret_vars, secrets)
+        targets = render_targets(playbook, inventory, target.limit, {**run_vars, **secret_vars}, secrets)
     except UserError as e:  # a rendered field quoted in the message (an invalid regex) may hold a secret
         raise UserError(masker.text(str(e))) from None
-    if playbook.become or args.become:
+    if playbook.become or become:
         targets = tuple(replace(t, host=replace(t.host, become=True)) for t in targets)
     check_identity_files([t.host for t in targets], str(inventory.path))
     return Prepared(playbook, inventory, targets, masker)
 
 
 def _given_secrets(
-    inventory: Inventory, playbook: Playbook, cli_vars: Mapping[str, str], secret_vars: Mapping[str, str]
+    inventory: Inventory, playbook: Playbook, run_vars: Mapping[str, str], secret_vars: Mapping[str, str]
 ) -> frozenset[str]:
-    """``--secret-var`` values, and ``-e`` values of variables the inventory or the playbook declares secret."""
+    """The run's secret values, and its other values of variables the inventory or the playbook declares secret."""
     known = inventory.secrets | playbook.secrets
     declared = {n for n, v in playbook.vars.items() if str(v) in known}
     declared |= {n for host in inventory.hosts for n, v in host.vars.items() if str(v) in known}
-    return frozenset(secret_vars.values()) | {v for n, v in cli_vars.items() if n in declared}
+    return frozenset(secret_vars.values()) | {v for n, v in run_vars.items() if n in declared}
 
 
 def survey_and_plan(fleet: Fleet, prepared: Prepared, run_id: str) -> Plan:
@@ -94,33 +81,29 @@ def survey_and_plan(fleet: Fleet, prepared: Prepared, run_id: str) -> Plan:
 
 
 def rollout_policy(
-    args: argparse.Namespace, settings: RolloutSettings, hosts: Sequence[str], groups: Groups
+    rollout: RolloutOptions, forks: int | None, settings: RolloutSettings, hosts: Sequence[str], groups: Groups
 ) -> RolloutPolicy:
+    """The run's rollout over the playbook's ``settings``, checked against its hosts and groups."""
     policy = resolve_policy(
-        settings, args.canary, args.canary_group, args.batch, args.max_fail, args.forks, args.rollback_on_halt
-    )
-    plan_waves(hosts, policy, groups)  # a bad --canary-group fails here, before any host is touched
+        settings, rollout.canary, rollout.canary_group, rollout.batches, rollout.max_fail, forks,
+        rollout.rollback_on_halt, rollout.names,
+    )  # fmt: skip
+    plan_waves(hosts, policy, groups, rollout.names)  # a bad canary group fails here, before any host is touched
     return policy
 
 
-def fleet_for(args: argparse.Namespace, forks: int) -> Fleet:
-    size = parse_size(args.max_file_size)
-    password = become_password(args)
-    ssh_config = ssh_config_path(args.ssh_config)
-    return open_fleet(forks, args.timeout, args.command_timeout, args.accept_new_host_keys, size, password, ssh_config)
-
-
-def become_password(args: argparse.Namespace) -> str | None:
-    """--ask-become-pass asks once, without echo, for every host; REMEDIATE_BECOME_PASSWORD for scripts."""
-    if getattr(args, "ask_become_pass", False):
-        if not sys.stdin.isatty():
-            raise UserError("--ask-become-pass needs a terminal; set REMEDIATE_BECOME_PASSWORD instead")
-        return getpass.getpass("BECOME password: ", stream=sys.stderr)
-    return os.environ.get("REMEDIATE_BECOME_PASSWORD")
+def fleet_for(connection: ConnectionOptions, forks: int) -> Fleet:
+    password = connection.become_password()
+    ssh_config = ssh_config_path(connection.ssh_config)
+    return open_fleet(
+        forks, connection.connect_timeout, connection.command_timeout, connection.accept_new_host_keys,
+        connection.max_file_size, password, ssh_config,
+    )  # fmt: skip
 
 
 def execute(
-    args: argparse.Namespace,
+    run: RunOptions,
+    writing: ApplyOptions,
     console: Console,
     journal: Journal,
     fleet: Fleet,
@@ -130,23 +113,19 @@ def execute(
     masker: Masker,
 ) -> int:
     """Confirms, then writes and verifies the plan wave by wave, and reports: the one way a plan is applied."""
-    if not confirmed(args, console, journal, plan, "Apply these changes to {count} host(s)? [y/N] ", "applied"):
+    if not confirmed(run, console, journal, plan, "Apply these changes to {count} host(s)? [y/N] ", "applied"):
         return EXIT_HOST_FAILED
-    options = ApplyOptions(
-        rollback=not args.no_rollback, precheck=args.precheck, command_timeout=args.command_timeout,
-        lock_wait=args.lock_wait,
-    )  # fmt: skip
     waves = plan_waves([hp.host.name for hp in plan.hosts], policy, groups)
     stop = threading.Event()
     with (
         _graceful_interruption(console, stop),
         RolloutProgress(console, bool(policy.canary or policy.canary_group), masker) as progress,
     ):
-        outcome = fleet.rollout(plan, waves, policy, journal, options, stop, progress)
+        outcome = fleet.rollout(plan, waves, policy, journal, writing, stop, progress)
     result = RunResult(
         plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
     )
-    return finish(console, journal, result, args.json, masker, args.summary == "full")
+    return finish(console, journal, result, run.json, masker, run.full_summary)
 
 
 @contextlib.contextmanager

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import re
 import secrets
 import sys
 import time
@@ -21,6 +19,7 @@ from remediate.model import Host, Plan, RunResult
 from remediate.plan.masking import Masker
 from remediate.remote.gather import DEFAULT_MAX_FILE_SIZE
 from remediate.report.text import dry_run_result, print_notes, print_plan, print_summary, result_document
+from remediate.runs.options import RunOptions
 
 
 def new_run_id() -> str:
@@ -45,15 +44,6 @@ def check_identity_files(hosts: Sequence[Host], inventory: str) -> None:
             raise UserError(f"{inventory}: identity_file {host.identity_file} of host {host.name} not found")
 
 
-def parse_size(text: str) -> int:
-    """``10M``, ``512K``, ``1G`` or a number of bytes (K, M and G are powers of 1024)."""
-    match = re.fullmatch(r"\s*(\d+)\s*([KMG]?)(i?B)?\s*", text, re.IGNORECASE)
-    if not match:
-        raise UserError(f"--max-file-size: expected a size such as 10M or 500K, got {text!r}")
-    multiplier = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[match.group(2).upper()]
-    return int(match.group(1)) * multiplier
-
-
 def open_fleet(
     forks: int,
     connect_timeout: float,
@@ -71,27 +61,25 @@ def open_fleet(
     return Fleet(lambda host: SshTransport.connect(host, options), forks=forks, max_file_size=max_file_size)
 
 
-def show_plan(args: argparse.Namespace, console: Console, journal: Journal, plan: Plan, masker: Masker) -> int | None:
-    """Shows the plan (with --json only when a question follows). A dry-run is recorded and ends here:
+def show_plan(run: RunOptions, console: Console, journal: Journal, plan: Plan, masker: Masker) -> int | None:
+    """Shows the plan (under JSON only when a question follows). A dry-run is recorded and ends here:
     its exit code is returned; otherwise None, and the plan goes on to be applied."""
-    if not args.json or (not args.dry_run and not args.yes):
-        print_plan(console, plan, masker, args.diff)
+    if not run.json or (not run.dry_run and not run.yes):
+        print_plan(console, plan, masker, run.diff)
     else:
         print_notes(console, plan, masker)  # on stderr, beside the JSON
-    if not args.dry_run:
+    if not run.dry_run:
         return None
     for host_plan in plan.hosts:
         journal.record_host_plan(plan.run_id, host_plan, host_plan.status.value, {})
-    return finish(console, journal, dry_run_result(plan), args.json, masker, args.summary == "full")
+    return finish(console, journal, dry_run_result(plan), run.json, masker, run.full_summary)
 
 
-def confirmed(
-    args: argparse.Namespace, console: Console, journal: Journal, plan: Plan, question: str, done: str
-) -> bool:
-    """The operator's yes (or --yes) before anything is written; a no is recorded in the journal.
-    ``question`` has a ``{count}`` for the hosts with changes; ``done`` says what did not happen."""
+def confirmed(run: RunOptions, console: Console, journal: Journal, plan: Plan, question: str, done: str) -> bool:
+    """The operator's yes (asked, or given up front) before anything is written; a no is recorded in the
+    journal. ``question`` has a ``{count}`` for the hosts with changes; ``done`` says what did not happen."""
     pending = sum(1 for hp in plan.hosts if hp.changes)
-    if not pending or args.yes or confirm(question.format(count=pending)):
+    if not pending or run.yes or confirm(question.format(count=pending)):
         return True
     console.print(f"Not confirmed: nothing was {done}.")
     journal.finish_run(plan.run_id, "not confirmed")
