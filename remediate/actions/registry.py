@@ -1,0 +1,46 @@
+"""The step types by YAML key, one line per type; ``register_action`` adds one from outside the package.
+
+The order is the order a playbook's errors list them in ("a step needs exactly one of: ...").
+"""
+
+from __future__ import annotations
+
+from remediate.actions import line_patch, template
+from remediate.actions.base import ActionType
+from remediate.model import Action
+
+_TYPES: dict[str, ActionType] = {
+    line_patch.KEY: line_patch.TYPE,
+    template.KEY: template.TYPE,
+}
+
+
+def register_action(action_type: ActionType) -> None:
+    """Adds a step type: playbooks may then use its key as a step."""
+    if action_type.key in _TYPES:
+        raise ValueError(f"a step type '{action_type.key}' is already registered")
+    taken = {t for known in _TYPES.values() for t in known.types}
+    if taken.intersection(action_type.types):
+        raise ValueError(f"one of {[t.__name__ for t in action_type.types]} already belongs to a step type")
+    _TYPES[action_type.key] = action_type
+
+
+def unregister_action(key: str) -> None:
+    del _TYPES[key]
+
+
+def action_keys() -> tuple[str, ...]:
+    return tuple(_TYPES)
+
+
+def action_type(key: str) -> ActionType:
+    """The step type of a key (KeyError: none has it)."""
+    return _TYPES[key]
+
+
+def type_of(action: Action) -> ActionType:
+    """The step type an action value belongs to, by its exact type."""
+    for known in _TYPES.values():
+        if type(action) in known.types:
+            return known
+    raise TypeError(f"{type(action).__name__} is not a registered step type's action")
