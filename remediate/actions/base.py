@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from remediate.model import Action, Host, Playbook, RemoteFile, Renderer, Step, Template, TemplateSource
+from remediate.model import Host, Playbook, RemoteFile, Renderer, Step, Template, TemplateSource
 from remediate.yamlnode import Node
 
 DEFAULT_NEW_FILE_MODE = 0o644
+
+A = TypeVar("A")  # the action a step type loads
+R = TypeVar("R")  # the action it renders that to, for one host (often the same type)
 
 
 class HostPlanError(Exception):
@@ -58,21 +61,21 @@ class WorkingFile:
 
 
 @dataclass(frozen=True)
-class ActionType:
+class ActionType(Generic[A, R]):
     key: str  # the step's key in a playbook: ``- line_patch: {...}``
     types: tuple[type[Any], ...]  # the action values it loads and renders to; each belongs to one step type
     # The node of the step type's mapping (``steps[0].line_patch``) -> its action; errors name the node.
-    load: Callable[[Node, LoadContext], Action]
+    load: Callable[[Node, LoadContext], A]
     # ``parents: true`` from that mapping: the folders a new target lacks are made (False when absent).
-    parents: Callable[[Node, Any], bool]
+    parents: Callable[[Node, A], bool]
     # The action rendered for one host (its fields through the renderer; the target path checked).
-    render: Callable[[Any, StepRenderer], Action]
+    render: Callable[[A, StepRenderer], R]
     # The text a missing target starts from: "" (worked on as an empty file), None (the step writes the
     # whole file); or HostPlanError when the step cannot make it. ``where`` starts every message.
-    missing_text: Callable[[Any, str], str | None]
+    missing_text: Callable[[R, str], str | None]
     # Runs the rendered step over the working copy; returns why nothing changed, or "" when something did.
     # HostPlanError fails the host; UserError (a playbook bug) the whole run, before any write.
-    apply: Callable[[Any, WorkingFile, Step, Playbook, Host], str]
+    apply: Callable[[R, WorkingFile, Step, Playbook, Host], str]
 
 
 def parents_option(fields: dict[str, Node]) -> bool:

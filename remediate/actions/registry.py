@@ -5,17 +5,19 @@ The order is the order a playbook's errors list them in ("a step needs exactly o
 
 from __future__ import annotations
 
+from typing import Any
+
 from remediate.actions import line_patch, template
 from remediate.actions.base import ActionType
 from remediate.model import Action
 
-_TYPES: dict[str, ActionType] = {
+_TYPES: dict[str, ActionType[Any, Any]] = {
     line_patch.KEY: line_patch.TYPE,
     template.KEY: template.TYPE,
 }
 
 
-def register_action(action_type: ActionType) -> None:
+def register_action(action_type: ActionType[Any, Any]) -> None:
     """Adds a step type: playbooks may then use its key as a step."""
     if action_type.key in _TYPES:
         raise ValueError(f"a step type '{action_type.key}' is already registered")
@@ -33,12 +35,12 @@ def action_keys() -> tuple[str, ...]:
     return tuple(_TYPES)
 
 
-def action_type(key: str) -> ActionType:
+def action_type(key: str) -> ActionType[Any, Any]:
     """The step type of a key (KeyError: none has it)."""
     return _TYPES[key]
 
 
-def type_of(action: Action) -> ActionType:
+def type_of(action: Action) -> ActionType[Any, Any]:
     """The step type an action value belongs to, by its exact type."""
     for known in _TYPES.values():
         if type(action) in known.types:

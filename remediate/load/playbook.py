@@ -119,4 +119,5 @@ def _probe(node: Node) -> Probe:
     if len(fields) != 1:
         raise node.error(f"a probe needs exactly one of: {', '.join(kinds)}")
     ((kind, spec),) = fields.items()
-    return probe_kind(kind).load(spec)
+    probe: Probe = probe_kind(kind).load(spec)
+    return probe

@@ -6,33 +6,33 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from remediate.model import Probe, ProbeResult, Renderer
 from remediate.yamlnode import Node
 
 MAX_CAPTURE = 64 * 1024  # bytes of a command's output or a file kept for matching and reporting
 
-P = TypeVar("P")
+P = TypeVar("P", bound=Probe)
 
 
 @dataclass(frozen=True)
-class FromController:
+class FromController(Generic[P]):
     """Runs from the controller, the way a user reaches the service: ``run(probe, address, sleep, retry)``
     with the host's address; ``retry`` false asks for one attempt (a --precheck)."""
 
-    run: Callable[[Any, str, Callable[[float], None], bool], ProbeResult]
+    run: Callable[[P, str, Callable[[float], None], bool], ProbeResult]
 
 
 @dataclass(frozen=True)
-class OnHost:
+class OnHost(Generic[P]):
     """Runs on the host, batched with the host's other such probes into one remote command.
 
     ``script(probe, index)``: shell lines that print one line ``INDEX RC OUTPUT_B64`` (OUTPUT at most
     MAX_CAPTURE bytes); ``judge(probe, rc, output)``: the result from what they printed."""
 
-    script: Callable[[Any, int], list[str]]
-    judge: Callable[[Any, int, bytes], ProbeResult]
+    script: Callable[[P, int], list[str]]
+    judge: Callable[[P, int, bytes], ProbeResult]
 
 
 def dataclass_to_json(probe: Any) -> dict[str, Any]:
@@ -40,21 +40,20 @@ def dataclass_to_json(probe: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class ProbeKind:
+class ProbeKind(Generic[P]):
     key: str  # under ``verify:`` in a playbook, and the ``kind`` of its JSON in plan files and the journal
-    type: type[Any]  # the probe value it loads; each value belongs to exactly one kind
-    load: Callable[[Node], Probe]  # the node of the kind's mapping (``verify[0].http``)
-    runs: FromController | OnHost
+    type: type[P]  # the probe value it loads; each value belongs to exactly one kind
+    load: Callable[[Node], P]  # the node of the kind's mapping (``verify[0].http``)
+    runs: FromController[P] | OnHost[P]
     # The JSON of a probe without its "kind" (which the codec adds): what plan files and the journal hold,
     # so it must read back every probe a journal ever stored. By default the dataclass' fields.
-    to_json: Callable[[Any], dict[str, Any]] = dataclass_to_json
-    from_json: Callable[[Mapping[str, Any]], Probe] | None = None  # None: the type called with the fields
+    to_json: Callable[[P], dict[str, Any]] = dataclass_to_json
+    from_json: Callable[[Mapping[str, Any]], P] | None = None  # None: the type called with the fields
 
-    def decode(self, fields: Mapping[str, Any]) -> Probe:
+    def decode(self, fields: Mapping[str, Any]) -> P:
         if self.from_json is not None:
             return self.from_json(fields)
-        value: Probe = self.type(**fields)
-        return value
+        return self.type(**fields)
 
 
 def render_strings(probe: P, renderer: Renderer, key: str, commands: tuple[str, ...] = ()) -> P:

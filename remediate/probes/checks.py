@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from remediate.model import Probe, ProbeResult
 from remediate.probes.base import FromController, OnHost
@@ -35,7 +36,7 @@ def judge_on_host(probe: Probe, rc: int, output: bytes) -> ProbeResult:
     return _on_host(probe).judge(probe, rc, output)
 
 
-def _on_host(probe: Probe) -> OnHost:
+def _on_host(probe: Probe) -> OnHost[Any]:
     runs = kind_of(probe).runs
     if not isinstance(runs, OnHost):
         raise TypeError(f"probe {probe.describe()} runs from the controller, not on the host")

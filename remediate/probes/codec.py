@@ -19,4 +19,5 @@ def probe_to_json(probe: Probe) -> dict[str, Any]:
 
 def probe_from_json(data: Mapping[str, Any]) -> Probe:
     fields = dict(data)
-    return probe_kind(fields.pop("kind")).decode(fields)
+    probe: Probe = probe_kind(fields.pop("kind")).decode(fields)
+    return probe

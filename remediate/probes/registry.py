@@ -5,11 +5,13 @@ The order is the order a playbook's errors list them in ("a probe needs exactly 
 
 from __future__ import annotations
 
+from typing import Any
+
 from remediate.model import Probe
 from remediate.probes import command, file, http, tcp
 from remediate.probes.base import ProbeKind
 
-_KINDS: dict[str, ProbeKind] = {
+_KINDS: dict[str, ProbeKind[Any]] = {
     http.KEY: http.KIND,
     command.KEY: command.KIND,
     file.KEY: file.KIND,
@@ -17,7 +19,7 @@ _KINDS: dict[str, ProbeKind] = {
 }
 
 
-def register_probe(kind: ProbeKind) -> None:
+def register_probe(kind: ProbeKind[Any]) -> None:
     """Adds a probe kind: playbooks may then use its key under ``verify:``."""
     if kind.key in _KINDS:
         raise ValueError(f"a probe kind '{kind.key}' is already registered")
@@ -34,12 +36,12 @@ def probe_keys() -> tuple[str, ...]:
     return tuple(_KINDS)
 
 
-def probe_kind(key: str) -> ProbeKind:
+def probe_kind(key: str) -> ProbeKind[Any]:
     """The kind of a key (KeyError: none has it)."""
     return _KINDS[key]
 
 
-def kind_of(probe: Probe) -> ProbeKind:
+def kind_of(probe: Probe) -> ProbeKind[Any]:
     """The kind a probe value belongs to, by its exact type."""
     for kind in _KINDS.values():
         if type(probe) is kind.type:
