@@ -4,6 +4,7 @@ journal and a rollback; unregistered, the playbook is refused as before."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,8 @@ def test_registering_twice_is_refused(toys: None) -> None:
         register_action(toy_plugins.APPEND_MARKER)
     with pytest.raises(ValueError, match="already registered"):
         register_probe(toy_plugins.MARKER)
+    with pytest.raises(ValueError, match="is a step option"):
+        register_action(dataclasses.replace(toy_plugins.APPEND_MARKER, key="validate"))
 
 
 def test_the_toys_load_with_their_errors(toys: None, tmp_path: Path) -> None:

@@ -11,6 +11,9 @@ from remediate.actions import line_patch, template
 from remediate.actions.base import ActionType
 from remediate.model import Action
 
+# A step's keys beside its type's (``- name: ..., line_patch: {...}, validate: ...``): no step type takes one.
+STEP_OPTIONS = ("validate", "on_change")
+
 _TYPES: dict[str, ActionType[Any, Any]] = {
     line_patch.KEY: line_patch.TYPE,
     template.KEY: template.TYPE,
@@ -19,6 +22,8 @@ _TYPES: dict[str, ActionType[Any, Any]] = {
 
 def register_action(action_type: ActionType[Any, Any]) -> None:
     """Adds a step type: playbooks may then use its key as a step."""
+    if action_type.key in ("name", *STEP_OPTIONS):
+        raise ValueError(f"'{action_type.key}' is a step option, not a step type's key")
     if action_type.key in _TYPES:
         raise ValueError(f"a step type '{action_type.key}' is already registered")
     taken = {t for known in _TYPES.values() for t in known.types}

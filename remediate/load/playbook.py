@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from remediate.actions.base import LoadContext
-from remediate.actions.registry import action_keys, action_type
+from remediate.actions.registry import STEP_OPTIONS, action_keys, action_type
 from remediate.errors import UserError
 from remediate.fields import command_field
 from remediate.load.names import find_named_file
@@ -17,8 +17,6 @@ from remediate.plan.render import parse_template
 from remediate.plan.waves import parse_amount, parse_batches
 from remediate.probes.registry import probe_keys, probe_kind
 from remediate.yamlnode import Node, display_path, load_yaml
-
-STEP_OPTIONS = ("validate", "on_change")
 
 
 def load_playbook(name_or_path: str) -> Playbook:
