@@ -86,12 +86,46 @@ CREATE TABLE IF NOT EXISTS files (
 );
 """
 
-DEFAULT_STATE_DIR = ".remediate"
+LEGACY_STATE_DIR = ".remediate"  # where versions before 0.2 kept it: in the working directory
+DATABASE = "journal.sqlite"
 
 
 def state_dir() -> Path:
-    """``$REMEDIATE_STATE``, else ``.remediate/`` in the working directory (beside ``playbooks/``)."""
-    return Path(os.environ.get("REMEDIATE_STATE") or DEFAULT_STATE_DIR)
+    """The operator's journal folder, the same wherever a command is typed: ``$REMEDIATE_STATE``, else
+    ``$XDG_STATE_HOME/remediate``, else ``~/.local/state/remediate``."""
+    if explicit := os.environ.get("REMEDIATE_STATE"):
+        return Path(explicit)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    # The XDG base directory spec ignores a relative path: it would change with the working directory.
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "state"
+    return base / "remediate"
+
+
+def journal_dirs() -> list[Path]:
+    """Every journal a run may be in: the operator's, then a ``.remediate/`` in the working directory
+    that an earlier version made there (still read, so that no run is lost). Only those that exist."""
+    found = [state_dir()]
+    if not os.environ.get("REMEDIATE_STATE"):
+        legacy = Path(LEGACY_STATE_DIR)
+        if (legacy / DATABASE).is_file() and legacy.resolve() != found[0].resolve():
+            found.append(legacy)
+    return [folder for folder in found if (folder / DATABASE).is_file()]
+
+
+def open_run_journal(run_id: str, masker: Masker) -> tuple[Journal, RunRecord]:
+    """The journal that holds ``run_id`` (a unique part of it will do), and the run; a run in none of them
+    is a UserError naming where it was looked for. Nothing is created on the way."""
+    problems = []
+    for folder in journal_dirs():
+        journal = Journal(folder, masker)
+        try:
+            return journal, journal.run(run_id)
+        except UserError as e:
+            journal.close()
+            problems.append(str(e))
+    if not problems:
+        raise UserError(f"no run {run_id!r}: there is no journal in {state_dir()} (no run was recorded yet)")
+    raise UserError("; ".join(problems))
 
 
 # Every host of a fleet mostly has the same original and the same new file: each distinct content is
@@ -110,7 +144,7 @@ class Journal:
             directory.chmod(0o700)  # the journal holds file contents: private even if the folder existed
         except OSError as e:
             raise UserError(f"cannot use state folder {directory}: {e.strerror}") from None
-        path = directory / "journal.sqlite"
+        path = directory / DATABASE
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         path.chmod(0o600)
         self._lock = threading.Lock()
@@ -266,7 +300,7 @@ class Journal:
             if len(matches) == 1:
                 return _run(matches[0])
             raise UserError(
-                f"no run {run_id!r} in the journal {self.directory / 'journal.sqlite'}"
+                f"no run {run_id!r} in the journal {self.directory / DATABASE}"
                 + (f" ({len(matches)} runs match it: be more precise)" if matches else "")
             )
         return _run(row)

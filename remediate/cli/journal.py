@@ -10,11 +10,13 @@ from rich.table import Table
 from rich.text import Text
 
 from remediate.errors import EXIT_OK
-from remediate.journal import Journal, state_dir
-from remediate.model import FileChange, FileRecord, RunRecord
+from remediate.journal import Journal, journal_dirs, open_run_journal, state_dir
+from remediate.model import FileChange, FileRecord, HostRecord, RunRecord, Status
+from remediate.plan.diff import file_diff
 from remediate.plan.masking import Masker
 from remediate.report.console import make_console
-from remediate.report.text import print_diff, print_diff_text
+from remediate.report.groups import group_by, hosts_title
+from remediate.report.text import print_diff_text, status_label
 
 
 def _when(timestamp: float | None) -> str:
@@ -22,9 +24,15 @@ def _when(timestamp: float | None) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    with Journal(state_dir(), Masker()) as journal:
-        runs = journal.runs(args.last)
-        summaries = {run.run_id: _host_summary(journal, run) for run in runs}
+    # Read-only: a journal that does not exist is not made. The newest runs of every journal, merged.
+    runs: list[RunRecord] = []
+    summaries: dict[str, dict[str, int]] = {}
+    for folder in journal_dirs():
+        with Journal(folder, Masker()) as journal:
+            for run in journal.runs(args.last):
+                runs.append(run)
+                summaries[run.run_id] = _host_summary(journal, run)
+    runs = sorted(runs, key=lambda run: run.started or 0.0, reverse=True)[: args.last]
     if args.json:
         print(json.dumps([{**_run_document(run), "hosts": summaries[run.run_id]} for run in runs], indent=2))
         return EXIT_OK
@@ -46,8 +54,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def _host_summary(journal: Journal, run: RunRecord) -> dict[str, int]:
     counts: dict[str, int] = {}
     for host in journal.hosts(run.run_id):
-        counts[host.status] = counts.get(host.status, 0) + 1
+        status = _status_shown(run, host.status)
+        counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _status_shown(run: RunRecord, status: str) -> str:
+    """A dry-run changed nothing: its hosts with changes "would change", as its own output said."""
+    return status_label(Status(status), run.kind.endswith("dry-run")) if status in set(Status) else status
 
 
 def _run_document(run: RunRecord) -> dict[str, object]:
@@ -59,6 +73,12 @@ def _run_document(run: RunRecord) -> dict[str, object]:
     }  # fmt: skip
 
 
+def _diff_of(record: FileRecord) -> str:
+    """The diff the run showed: of the true bytes, so a line whose secret changed is a -/+ pair (the
+    journal's copies, both masked, could not tell). A journal from before it was kept: the copies'."""
+    return record.diff or Masker().text(file_diff(_as_change(record)))
+
+
 def _as_change(record: FileRecord) -> FileChange:
     return FileChange(
         record.path, record.real_path, (), record.original, record.written, record.mode_after, record.uid,
@@ -67,8 +87,8 @@ def _as_change(record: FileRecord) -> FileChange:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with Journal(state_dir(), Masker()) as journal:
-        run = journal.run(args.run)
+    journal, run = open_run_journal(args.run, Masker())
+    with journal:
         hosts = journal.hosts(run.run_id)
         files = journal.files(run.run_id)
     if args.json:
@@ -101,16 +121,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     console.print(f"by {run.user}, {_when(run.started)} to {_when(run.finished)}, status {run.status}")
     console.print(f"playbook {run.playbook_path} (sha256 {run.playbook_sha256})")
     console.print(f"command: remediate {' '.join(run.arguments)}")
-    for host in hosts:
+    by_host = {host.host: [f for f in files if f.host == host.host] for host in hosts}
+
+    def shown(host: HostRecord) -> tuple[object, ...]:
+        """What a host's block prints: hosts that print the same share one block (``--diff grouped``)."""
+        return (host.status, host.error, tuple((f.path, f.backup_path, _diff_of(f)) for f in by_host[host.host]))
+
+    blocks = [(h,) for h in hosts] if args.diff == "per-host" else group_by(hosts, shown)
+    for block in blocks:
+        host = block[0]
+        name = hosts_title([h.host for h in block], host.address)
         detail = f": {host.error}" if host.error else ""
-        console.print(Text(f"{host.host} ({host.address}): {host.status}{detail}", style="bold"))
-        for record in (f for f in files if f.host == host.host):
+        console.print(Text(f"{name}: {_status_shown(run, host.status)}{detail}", style="bold"))
+        for record in by_host[host.host]:
             if record.backup_path:
                 console.print(f"  backup of {record.path} on the host: {record.backup_path}")
-            # The diff the run showed: of the true bytes, so a line whose secret changed is a -/+ pair (the
-            # journal's copies, both masked, could not tell). A journal from before it was kept: the copies.
-            if record.diff:
-                print_diff_text(console, record.diff)
-            else:
-                print_diff(console, _as_change(record), Masker())
+            if args.diff != "none":
+                print_diff_text(console, _diff_of(record))
     return EXIT_OK

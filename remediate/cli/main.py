@@ -45,6 +45,18 @@ def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--dry-run", action="store_true", help=f"show the diff per host and file; {verb} nothing")
     parser.add_argument("-y", "--yes", action="store_true", help="do it without asking for confirmation")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    _add_diff_option(parser)
+
+
+# How the diffs are printed (report.text.print_plan says what each shows).
+DIFF_MODES = ("grouped", "per-host", "none")
+
+
+def _add_diff_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--diff", choices=DIFF_MODES, default="grouped",
+        help="grouped (default): hosts with identical changes share one diff; per-host: every host's own; none",
+    )  # fmt: skip
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -133,8 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(plan, required=True)
     plan.add_argument("-o", "--output", metavar="FILE", help="where to write the plan (default PLAYBOOK.plan)")
     _add_connection_options(plan)
+    _add_diff_option(plan)
     show_plan = commands.add_parser("show-plan", help="print a plan file: hosts, files, diffs")
     show_plan.add_argument("file", help="the plan file")
+    _add_diff_option(show_plan)
 
     audit = commands.add_parser("audit", help="report drift from a playbook's desired state (exit 0, or 3 on drift)")
     audit.add_argument("playbook", help="playbook name (playbooks/NAME.yml) or path")
@@ -158,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show one run from the journal, with its diffs")
     show.add_argument("run", help="the run id, or a unique part of it")
     show.add_argument("--json", action="store_true", help="print JSON")
+    _add_diff_option(show)
 
     completion = commands.add_parser("completion", help='print shell completion: eval "$(remediate completion bash)"')
     completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete for")

@@ -29,7 +29,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     output = Path(args.output or f"{playbook.name}.plan")
     with fleet_for(args, args.forks or 50) as fleet:
         plan = survey_and_plan(fleet, prepared, new_run_id())
-    print_plan(console, plan, prepared.masker)
+    print_plan(console, plan, prepared.masker, args.diff)
     document = plan_document(plan, str(playbook.path), playbook.sha256, time.time(), who(), prepared.masker)
     # The plan holds the new contents of every file, secrets included: private, like the journal.
     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -62,7 +62,7 @@ def cmd_show_plan(args: argparse.Namespace) -> int:
         f" on {plan.inventory}, made by {header.get('user')} at {time.ctime(float(str(header.get('created'))))}"
     )
     masker = plan_masker(header)
-    print_plan(console, plan, masker)
+    print_plan(console, plan, masker, args.diff)
     print_summary(console, dry_run_result(plan), masker)
     return EXIT_OK
 
@@ -95,7 +95,7 @@ def apply_plan_file(args: argparse.Namespace, argv: Sequence[str]) -> int:
         plan = _with_unreachable(plan, connected)
         if not json_mode or not args.yes:
             console.print(f"applying plan {reviewed.run_id} as run {run_id}")
-            print_plan(console, plan, masker)
+            print_plan(console, plan, masker, args.diff)
         else:
             print_notes(console, plan, masker)  # on stderr, beside the JSON
         return execute(args, console, journal, fleet, plan, policy, groups, masker)

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
 from remediate.fleet.host_apply import ApplyOptions
-from remediate.journal import Journal, state_dir
+from remediate.journal import open_run_journal
 from remediate.load.inventory import load_inventory
 from remediate.model import Plan, RunResult
 from remediate.plan.masking import Masker
@@ -22,8 +22,9 @@ from remediate.runs.session import check_can_confirm, check_identity_files, conf
 def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
     json_mode: bool = args.json
     console = make_console(stderr=json_mode)
-    with Journal(state_dir(), Masker()) as journal:
-        record = journal.run(args.run)
+    journal, record = open_run_journal(args.run, Masker())
+    # The rollback is recorded beside the run it undoes (an earlier version's .remediate/ included).
+    with journal:
         if record.kind not in ("apply", "rollback"):
             raise UserError(f"run {record.run_id} was a {record.kind}: it changed nothing to roll back")
         files = files_by_host(journal.files(record.run_id))

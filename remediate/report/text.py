@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.text import Text
 from remediate.model import FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
 from remediate.plan.diff import file_diff
 from remediate.plan.masking import Masker
+from remediate.report.groups import change_groups, digest, group_by, hosts_title, shown_diffs
 
 STATUS_STYLE = {
     Status.CHANGED: "yellow",
@@ -29,29 +31,48 @@ def status_label(status: Status, dry_run: bool) -> str:
     return "would change" if dry_run and status == Status.CHANGED else status.value
 
 
-def print_plan(console: Console, plan: Plan, masker: Masker) -> None:
-    """Every host's diffs, exactly the bytes apply will write."""
+def print_plan(console: Console, plan: Plan, masker: Masker, diff: str = "grouped") -> None:
+    """The diffs, exactly the bytes apply will write. ``grouped``: hosts with byte-identical changes share
+    one block (the largest first, so a host that differs stands out on its own), then the hosts with
+    nothing to do by reason, then each failed host; ``per-host``: every host in plan order, with its
+    diffs; ``none``: the same blocks as ``grouped``, without the diffs."""
+    if diff == "per-host":
+        for host_plan in plan.hosts:
+            _print_hosts(console, (host_plan,), masker, with_diffs=True)
+        return
+    for group in change_groups(plan.hosts, masker):
+        _print_hosts(console, group.plans, masker, with_diffs=diff != "none")
+    unchanged = [hp for hp in plan.hosts if hp.failure is None and not hp.changes]
+    for same in group_by(unchanged, lambda hp: _no_change_reasons(hp, masker)):
+        _print_hosts(console, same, masker, with_diffs=False)
     for host_plan in plan.hosts:
-        _print_host_plan(console, host_plan, masker)
+        if host_plan.failure is not None:
+            _print_hosts(console, (host_plan,), masker, with_diffs=False)
 
 
-def _print_host_plan(console: Console, host_plan: HostPlan, masker: Masker) -> None:
-    host = host_plan.host
-    title = Text(f"{host.name} ({host.address}): ", style="bold")
+def _print_hosts(console: Console, plans: Sequence[HostPlan], masker: Masker, with_diffs: bool) -> None:
+    """One block for hosts that look alike: named as one host is (``web1 (127.0.1.1)``) or as a group
+    (``web[1-46] (46 hosts)``), then what the first of them shows for all."""
+    host_plan = plans[0]
+    title = Text(f"{hosts_title([p.host.name for p in plans], host_plan.host.address)}: ", style="bold")
     if host_plan.failure is not None:
         console.print(
             title + Text(f"{host_plan.failure.value}: {host_plan.error}", style=STATUS_STYLE[host_plan.failure])
         )
         return
     if not host_plan.changes:
-        reasons = masker.text("; ".join(f"{n.step}: {n.reason}" for n in host_plan.noops) or "nothing to do")
-        console.print(title + Text(f"no change ({reasons})", style="green"))
+        console.print(title + Text(f"no change ({_no_change_reasons(host_plan, masker)})", style="green"))
         return
     count = len(host_plan.changes)
     console.print(title + Text(f"{count} file{'s' if count > 1 else ''} to change", style="yellow"))
-    for change in host_plan.changes:
-        print_diff(console, change, masker)
+    if with_diffs:
+        for change in host_plan.changes:
+            print_diff(console, change, masker)
     _print_host_notes(console, host_plan, masker)
+
+
+def _no_change_reasons(host_plan: HostPlan, masker: Masker) -> str:
+    return masker.text("; ".join(f"{n.step}: {n.reason}" for n in host_plan.noops) or "nothing to do")
 
 
 def print_notes(console: Console, plan: Plan, masker: Masker) -> None:
@@ -180,11 +201,19 @@ def result_document(result: RunResult, masker: Masker) -> dict[str, Any]:
             }
             for host in result.hosts
         },
+        # Hosts whose changes are byte-identical, by a digest of what they show: the grouped diff's blocks.
+        "groups": _groups_document(result, masker),
         "summary": result.summary(),
         "halted": result.halted or None,
         "interrupted": result.interrupted,
     }
     return masker.document(document)  # type: ignore[no-any-return]
+
+
+def _groups_document(result: RunResult, masker: Masker) -> dict[str, list[str]]:
+    with_changes = [host for host in result.hosts if host.changes]
+    groups = group_by(with_changes, lambda host: shown_diffs(host.changes, masker))
+    return {digest(shown_diffs(group[0].changes, masker)): [host.host for host in group] for group in groups}
 
 
 def _probe_document(result: ProbeResult) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def show_plan(args: argparse.Namespace, console: Console, journal: Journal, plan
     """Shows the plan (with --json only when a question follows). A dry-run is recorded and ends here:
     its exit code is returned; otherwise None, and the plan goes on to be applied."""
     if not args.json or (not args.dry_run and not args.yes):
-        print_plan(console, plan, masker)
+        print_plan(console, plan, masker, args.diff)
     else:
         print_notes(console, plan, masker)  # on stderr, beside the JSON
     if not args.dry_run:
