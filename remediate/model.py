@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 Vars = Mapping[str, Any]
 
@@ -98,55 +98,35 @@ class Inventory:
         return next(h for h in self.hosts if h.name == name)
 
 
-# --- probes ----------------------------------------------------------------------------------------------
+# --- probes and step types: what every kind of them offers the rest ----------------------------------------
 
 
-@dataclass(frozen=True)
-class HttpProbe:
-    url: str
-    expect_status: int = 200
-    contains: str | None = None
-    timeout: float = 5.0
-    retries: int = 3
-    delay: float = 1.0
+class Renderer(Protocol):
+    """Renders a playbook value's fields for one host (plan/render implements it). ``key`` is the field's key
+    path below the step or probe (``line_patch.path``, ``http.url``): errors name it, the playbook and the host."""
 
-    def describe(self) -> str:
-        return f"http {self.url}"
+    def field(self, key: str, value: str) -> str: ...
 
+    def command(self, key: str, value: str) -> str:
+        """A shell command: every ``{{ value }}`` in it comes out shell-quoted."""
+        ...
 
-@dataclass(frozen=True)
-class TcpProbe:
-    port: int
-    host: str | None = None  # None: the host's own address
-    timeout: float = 5.0
+    def target(self, key: str, path: str) -> str:
+        """A rendered target path, normalised; refused when relative, with ``..`` or a newline."""
+        ...
 
-    def describe(self) -> str:
-        return f"tcp {self.host or ''}:{self.port}"
+    def problem(self, key: str, message: str) -> Exception:
+        """The error to raise for a rendered value that cannot be used."""
+        ...
 
 
-@dataclass(frozen=True)
-class CommandProbe:
-    run: str
-    expect_rc: int = 0
-    contains: str | None = None
-    timeout: float = 30.0
+class Probe(Protocol):
+    """A verify probe (one kind per module in probes/): a frozen dataclass that can say what it checks and
+    render its own fields. How it is loaded, stored and run is its kind's (probes/registry)."""
 
-    def describe(self) -> str:
-        return f"command {self.run}"
+    def describe(self) -> str: ...
 
-
-@dataclass(frozen=True)
-class FileProbe:
-    path: str
-    contains: str | None = None  # a regex that must match somewhere in the file
-    absent: str | None = None  # a regex that must match nowhere in it
-
-    def describe(self) -> str:
-        return f"file {self.path}"
-
-
-Probe = HttpProbe | TcpProbe | CommandProbe | FileProbe
-HostProbe = CommandProbe | FileProbe
+    def rendered(self, renderer: Renderer) -> Probe: ...
 
 
 @dataclass(frozen=True)
@@ -210,6 +190,10 @@ class LinePatch:
     expect_matches: MatchRange | None = None
     create: bool = False  # a missing file is patched as an empty one (0644) instead of failing the host
 
+    @property
+    def target(self) -> str:
+        return self.path
+
 
 @dataclass(frozen=True)
 class Template:
@@ -220,6 +204,19 @@ class Template:
     owner: str | None = None
     group: str | None = None
     includes: tuple[tuple[str, str], ...] = ()  # (name, text) of every template it includes, extends, imports
+
+    @property
+    def target(self) -> str:
+        return self.dest
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """A template file as read at load time: where it is, its text and every template it includes."""
+
+    src: Path
+    source: str
+    includes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -234,8 +231,17 @@ class RenderedTemplate:
     # (line, masked line) for each line of ``content`` a secret is rendered into (see secret_lines).
     secret_lines: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def target(self) -> str:
+        return self.dest
 
-Action = LinePatch | Template | RenderedTemplate
+
+class Action(Protocol):
+    """What a step does (one step type per module in actions/): a frozen dataclass naming the file it
+    works on. Loading, rendering and applying it are its step type's (actions/registry)."""
+
+    @property
+    def target(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -256,8 +262,7 @@ class Step:
 
     @property
     def target(self) -> str:
-        action = self.action
-        return action.path if isinstance(action, LinePatch) else action.dest
+        return self.action.target
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from remediate.errors import HostError
-from remediate.model import CommandProbe
+from remediate.probes.command import CommandProbe
 from remediate.remote.answer import BEGIN, END, read_answer
 from remediate.remote.commit import parse_commit
 from remediate.remote.gather import parse_gather

@@ -16,9 +16,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from remediate.actions.line_patch import KEYS as LINE_PATCH_KEYS
+from remediate.actions.template import KEYS as TEMPLATE_KEYS
 from remediate.errors import UserError
 from remediate.load.inventory import load_inventory
-from remediate.load.playbook import LINE_PATCH_KEYS, TEMPLATE_KEYS, load_playbook
+from remediate.load.playbook import load_playbook
 from remediate.plan.planner import render_targets
 
 FUZZ = settings(

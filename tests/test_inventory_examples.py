@@ -10,9 +10,10 @@ import pytest
 from remediate.errors import UserError
 from remediate.load.inventory import load_inventory
 from remediate.load.playbook import load_playbook
-from remediate.model import HttpProbe, Inventory
+from remediate.model import Inventory
 from remediate.plan.render import render_host
 from remediate.plan.select import select_hosts
+from remediate.probes.http import HttpProbe
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = [REPO / "inventory" / "example.yml", REPO / "inventory" / "example-ansible.ini"]

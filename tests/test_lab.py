@@ -66,8 +66,9 @@ from remediate.lab.fleet import (
 )
 from remediate.load.inventory import load_inventory
 from remediate.load.playbook import load_playbook
-from remediate.model import HttpProbe, RenderedTemplate
+from remediate.model import RenderedTemplate
 from remediate.plan.render import render_host
+from remediate.probes.http import HttpProbe
 
 REPO = Path(__file__).resolve().parent.parent
 VHOST = "/etc/apache2/sites-available/000-default.conf"  # sites-enabled/000-default.conf links to it

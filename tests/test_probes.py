@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from remediate.model import HttpProbe
 from remediate.probes.checks import run_on_controller
+from remediate.probes.http import HttpProbe
 
 
 class _Counting(http.server.BaseHTTPRequestHandler):

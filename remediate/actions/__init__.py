@@ -1,4 +1,5 @@
-"""One module per step type. Each turns (rendered step, current file) into new content or a reason for no change.
+"""One module per step type (line_patch, template), each an ``ActionType`` (base): its YAML key, loading,
+rendering, opening a missing target and applying itself; ``registry`` holds them by key.
 
-Nothing here does I/O: the planner feeds these functions bytes that were gathered from the host.
+Nothing here does I/O: the planner feeds these functions text that was gathered from the host.
 """

@@ -1,138 +1,127 @@
-"""line_patch: sed-style substitution, ensure_line and absent, line by line, with an idempotency check."""
+"""The ``line_patch`` step type: edits lines of a file in place (regex/replace, sed, ensure_line, absent);
+the patching itself is actions/patching's."""
 
 from __future__ import annotations
 
-import functools
-import re
-from dataclasses import dataclass
+import dataclasses
 
-from remediate.actions.lines import Line, join_lines, split_lines, usual_ending
-from remediate.model import AbsentLines, EnsureLine, LineOperation, LinePatch, Substitute
+from remediate.actions import patching
+from remediate.actions.base import ActionType, HostPlanError, LoadContext, StepRenderer, WorkingFile, parents_option
+from remediate.actions.sed import SedError, parse_sed
+from remediate.errors import UserError
+from remediate.fields import check_regex, match_range_field, path_field, regex_field
+from remediate.limits import regex_problem
+from remediate.model import AbsentLines, EnsureLine, Host, LineOperation, LinePatch, Playbook, Step, Substitute
+from remediate.yamlnode import Node, display_path
 
-
-class NotIdempotent(Exception):
-    """Applying the patch to its own output changes the file again: a playbook bug, refused at plan time."""
-
-
-class UnexpectedMatches(Exception):
-    """The file has a number of matches outside ``expect_matches``: this host is not patched."""
-
-
-@dataclass(frozen=True)
-class PatchResult:
-    text: str
-    matches: int
-    reason: str  # why nothing changed, when text is unchanged
+KEY = "line_patch"
+KEYS = (
+    "path", "regex", "replace", "count", "sed", "ensure_line", "after", "before", "absent", "expect_matches", "create",
+    "parents",
+)  # fmt: skip
 
 
-def apply_operation(operation: LineOperation, text: str) -> PatchResult:
-    if isinstance(operation, Substitute):
-        return _substitute(operation, text)
-    lines = split_lines(text)
-    if isinstance(operation, EnsureLine):
-        return _ensure_line(operation, lines, text)
-    return _absent(operation, lines, text)
-
-
-# A fleet's hosts mostly hold the same file: the same patch of the same text is worked out once. A few
-# variants are kept (each entry holds a whole file, twice).
-@functools.lru_cache(maxsize=16)
-def patch(step: LinePatch, text: str) -> PatchResult:
-    """The new text, after checking ``expect_matches`` and that a second application would change nothing."""
-    result = apply_operation(step.operation, text)
-    if step.expect_matches is not None and result.matches not in step.expect_matches:
-        raise UnexpectedMatches(
-            f"{step.path} has {result.matches} match(es) of {_describe(step.operation)}, expected {step.expect_matches}"
+def load(node: Node, context: LoadContext | None = None) -> LinePatch:
+    fields = node.mapping(KEYS, required=("path",))
+    forms = {
+        # ensure_line may carry a regex of its own (the line it replaces), so regex alone is not this form
+        "regex/replace": "replace" in fields or ("regex" in fields and "ensure_line" not in fields),
+        "sed": "sed" in fields,
+        "ensure_line": "ensure_line" in fields,
+        "absent": "absent" in fields,
+    }
+    chosen = [form for form, present in forms.items() if present]
+    if len(chosen) != 1:
+        raise node.error(f"a line_patch needs exactly one of: {', '.join(forms)} (got {', '.join(chosen) or 'none'})")
+    for key in ("after", "before"):
+        if key in fields and chosen != ["ensure_line"]:
+            raise fields[key].error("only goes with ensure_line")
+    if "count" in fields and chosen != ["regex/replace"]:
+        raise fields["count"].error("only goes with regex/replace (sed takes the g flag)")
+    operation: LineOperation
+    if chosen == ["sed"]:
+        try:
+            operation = parse_sed(fields["sed"].string())
+        except SedError as e:
+            raise fields["sed"].error(str(e)) from None
+        check_regex(fields["sed"], operation.regex)
+    elif chosen == ["regex/replace"]:
+        for key in ("regex", "replace"):
+            if key not in fields:
+                raise node.error(f"missing required key '{key}' (regex and replace go together)")
+        operation = Substitute(
+            regex=regex_field(fields["regex"]),
+            replace=fields["replace"].string(),
+            count=fields["count"].integer(0) if "count" in fields else 0,
         )
-    if result.text != text:
-        again = apply_operation(step.operation, result.text)
-        if again.text != result.text:
-            raise NotIdempotent(
-                f"applying it to its own output changes {step.path} again ({_describe(step.operation)}); "
-                "make the regex stop matching what the replacement writes"
-            )
-    return result
-
-
-def _describe(operation: LineOperation) -> str:
-    if isinstance(operation, EnsureLine):
-        return f"line '{operation.line}'" if operation.regex is None else f"regex '{operation.regex}'"
-    return f"regex '{operation.regex}'"
-
-
-def _substitute(operation: Substitute, text: str) -> PatchResult:
-    # The file's lines as split_lines makes them, without a Line object each: most lines of a file do not
-    # match, and a plan patches the same file on every host of a fleet. A part before a "\n" that ends in
-    # "\r" is a CRLF line, whose body is matched without its "\r"; joining the parts with "\n" gives the
-    # text back byte for byte.
-    regex = re.compile(operation.regex)
-    budget = operation.count or None  # None: unlimited
-    matches = 0
-    parts = text.split("\n")
-    last = len(parts) - 1
-    changed = False
-    for position, part in enumerate(parts):
-        crlf = position < last and part.endswith("\r")
-        body = part[:-1] if crlf else part
-        if regex.search(body) is None:
-            continue
-        matches += sum(1 for _ in regex.finditer(body))
-        if budget is not None and budget <= 0:
-            continue
-        limit = 1 if operation.first_per_line else 0
-        if budget is not None:
-            limit = budget if limit == 0 else min(limit, budget)
-        new_body, made = regex.subn(operation.replace, body, count=limit)
-        if budget is not None:
-            budget -= made
-        if new_body != body:
-            parts[position] = new_body + "\r" if crlf else new_body
-            changed = True
-    new_text = "\n".join(parts) if changed else text
-    reason = (
-        ""
-        if new_text != text
-        else (
-            f"no line matches '{operation.regex}'" if matches == 0 else "every match already reads as the replacement"
+    elif chosen == ["ensure_line"]:
+        operation = EnsureLine(
+            line=fields["ensure_line"].string(),
+            regex=regex_field(fields["regex"]) if "regex" in fields else None,
+            after=regex_field(fields["after"]) if "after" in fields else None,
+            before=regex_field(fields["before"]) if "before" in fields else None,
         )
-    )
-    return PatchResult(new_text, matches, reason)
-
-
-def _ensure_line(operation: EnsureLine, lines: list[Line], text: str) -> PatchResult:
-    bodies = [line.body for line in lines]
-    if operation.regex is not None:
-        regex = re.compile(operation.regex)
-        matches = sum(1 for body in bodies if regex.search(body))
+        if operation.after is not None and operation.before is not None:
+            raise node.error("ensure_line takes 'after' or 'before', not both")
     else:
-        matches = bodies.count(operation.line)
-    if operation.line in bodies:
-        return PatchResult(text, matches, "the line is already present")
-    ending = usual_ending(lines)
-    if operation.regex is not None and matches:
-        index = max(i for i, body in enumerate(bodies) if regex.search(body))
-        lines = [*lines[:index], Line(operation.line, lines[index].ending), *lines[index + 1 :]]
-        return PatchResult(join_lines(lines), matches, "")
-    position = len(lines)  # lineinfile's rule: an anchor that matches nothing means the end of the file
-    if operation.after is not None:
-        after = re.compile(operation.after)
-        hits = [i for i, body in enumerate(bodies) if after.search(body)]
-        position = hits[-1] + 1 if hits else len(lines)
-    elif operation.before is not None:
-        before = re.compile(operation.before)
-        position = next((i for i, body in enumerate(bodies) if before.search(body)), len(lines))
-    if position == len(lines) and lines and not lines[-1].ending:
-        # The file ends without a newline: the old last line gets one, the new last line keeps the lack.
-        lines = [*lines[:-1], Line(lines[-1].body, ending)]
-        return PatchResult(join_lines([*lines, Line(operation.line, "")]), matches, "")
-    lines = [*lines[:position], Line(operation.line, ending), *lines[position:]]
-    return PatchResult(join_lines(lines), matches, "")
+        operation = AbsentLines(regex=regex_field(fields["absent"]))
+    return LinePatch(
+        path=path_field(fields["path"]),
+        operation=operation,
+        expect_matches=match_range_field(fields["expect_matches"]) if "expect_matches" in fields else None,
+        create=fields["create"].boolean() if "create" in fields else False,
+    )
 
 
-def _absent(operation: AbsentLines, lines: list[Line], text: str) -> PatchResult:
-    regex = re.compile(operation.regex)
-    kept = [line for line in lines if not regex.search(line.body)]
-    matches = len(lines) - len(kept)
-    if not matches:
-        return PatchResult(text, 0, f"no line matches '{operation.regex}'")
-    return PatchResult(join_lines(kept), matches, "")
+def parents(node: Node, action: LinePatch) -> bool:
+    """A line_patch makes no new file without ``create: true``, so ``parents`` goes with create."""
+    fields = node.mapping(KEYS)
+    parents = parents_option(fields)
+    if parents and not action.create:
+        raise fields["parents"].error("only goes with create: true (a line_patch makes no new file without it)")
+    return parents
+
+
+def render(action: LinePatch, renderer: StepRenderer) -> LinePatch:
+    operation = action.operation
+    changes = {
+        f.name: renderer.field(f"{KEY}.{f.name}", value)
+        for f in dataclasses.fields(operation)
+        if isinstance(value := getattr(operation, f.name), str)
+    }
+    operation = dataclasses.replace(operation, **changes)  # type: ignore[arg-type]
+    for name in ("regex", "after", "before"):
+        value = getattr(operation, name, None)
+        if value is None:
+            continue
+        problem = regex_problem(value)
+        if problem:
+            raise renderer.problem(f"{KEY}.{name}", problem)
+    path = renderer.field(f"{KEY}.path", action.path)
+    return dataclasses.replace(action, path=renderer.target(f"{KEY}.path", path), operation=operation)
+
+
+def missing_text(action: LinePatch, where: str) -> str:
+    if not action.create:
+        raise HostPlanError(f"{where}: target file does not exist (a line_patch with create: true makes it)")
+    return ""
+
+
+def apply(action: LinePatch, working: WorkingFile, step: Step, playbook: Playbook, host: Host) -> str:
+    assert working.text is not None  # missing_text gives a missing line_patch target an empty text
+    try:
+        result = patching.patch(action, working.text)
+    except patching.UnexpectedMatches as e:
+        raise HostPlanError(f"{step.key_path} ({step.name}): {e}") from None
+    except patching.NotIdempotent as e:
+        # A patch that is not idempotent is a playbook bug: refuse the whole run before any write.
+        raise UserError(
+            f"{display_path(playbook.path)}: {step.key_path}.{KEY}: not idempotent on host {host.name}: {e}"
+        ) from None
+    if result.text == working.text:
+        return result.reason
+    working.text = result.text
+    return ""
+
+
+TYPE = ActionType(KEY, (LinePatch,), load, parents, render, missing_text, apply)

@@ -11,10 +11,11 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from remediate.actions.sed import SedError, parse_sed
 from remediate.cli.apply import apply_playbook
 from remediate.errors import UserError
-from remediate.load.sed import SedError, parse_sed
-from remediate.model import HttpProbe, LinePatch, Playbook, Probe, RolloutSettings, Step, sha256_hex
+from remediate.model import LinePatch, Playbook, Probe, RolloutSettings, Step, sha256_hex
+from remediate.probes.http import HttpProbe
 
 
 def hotfix_playbook(file: str, sed: str, verify_http: str | None, validate: str | None) -> Playbook:

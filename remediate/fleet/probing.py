@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from remediate.errors import HostError
 from remediate.fleet.transport import Transport
-from remediate.model import CommandProbe, FileProbe, Probe, ProbeResult
-from remediate.probes.checks import run_on_controller
+from remediate.model import Probe, ProbeResult
+from remediate.probes.checks import run_on_controller, runs_on_host
 from remediate.remote.probe import host_probe_script, parse_host_probes
 
 
@@ -16,7 +16,7 @@ def run_probes(
 ) -> tuple[ProbeResult, ...]:
     """Every probe of one host, in playbook order: host probes in one remote command, the rest from here
     (``retry``: as for ``run_on_controller``)."""
-    on_host = [p for p in probes if isinstance(p, CommandProbe | FileProbe)]
+    on_host = [p for p in probes if runs_on_host(p)]
     host_results: dict[int, ProbeResult] = {}
     if on_host:
         try:
@@ -25,7 +25,4 @@ def run_probes(
         except HostError as e:
             found = [ProbeResult(p.describe(), False, str(e)) for p in on_host]
         host_results = {id(p): r for p, r in zip(on_host, found, strict=True)}
-    return tuple(
-        host_results[id(p)] if isinstance(p, CommandProbe | FileProbe) else run_on_controller(p, address, retry=retry)
-        for p in probes
-    )
+    return tuple(host_results[id(p)] if runs_on_host(p) else run_on_controller(p, address, retry=retry) for p in probes)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from remediate.actions import line_patch
-from remediate.actions.template import DEFAULT_NEW_FILE_MODE, desired_mode
+from remediate.actions.base import DEFAULT_NEW_FILE_MODE, HostPlanError, WorkingFile
+from remediate.actions.registry import type_of
 from remediate.errors import UserError
 from remediate.model import (
     FileChange,
@@ -23,13 +22,11 @@ from remediate.model import (
     HostPlan,
     HostTarget,
     Inventory,
-    LinePatch,
     NoChange,
     Observed,
     Plan,
     Playbook,
     RemoteFile,
-    RenderedTemplate,
     Status,
     Step,
 )
@@ -41,23 +38,6 @@ from remediate.plan.select import select_hosts
 from remediate.yamlnode import display_path
 
 
-class HostPlanError(Exception):
-    """This host cannot be planned (missing target, unexpected matches, a file it must not edit)."""
-
-
-@dataclass
-class _WorkingFile:
-    remote: RemoteFile
-    text: str | None  # None: the file does not exist (yet)
-    mode: int
-    owner: str | None = None
-    group: str | None = None
-    steps: list[Step] = field(default_factory=list)  # the steps that changed it
-    # The masked form of each line a template rendered a secret into, by the line's text (a later
-    # line_patch may move it).
-    secret_lines: dict[str, str] = field(default_factory=dict)
-
-
 def plan_host(
     playbook: Playbook,
     host: Host,
@@ -65,7 +45,7 @@ def plan_host(
     observed: Mapping[str, RemoteFile],
     secrets: frozenset[str] = frozenset(),
 ) -> HostPlan:
-    files: dict[str, _WorkingFile] = {}
+    files: dict[str, WorkingFile] = {}
     noops: list[NoChange] = []
     try:
         for step in steps:
@@ -76,7 +56,7 @@ def plan_host(
             working = files.get(real)
             if working is None:
                 working = files[real] = _open(step, remote)
-            reason = _apply(playbook, host, step, working)
+            reason = type_of(step.action).apply(step.action, working, step, playbook, host)
             if reason:
                 noops.append(NoChange(step.target, step.name, reason))
             else:
@@ -94,7 +74,9 @@ def plan_host(
     return HostPlan(host, changes=changes, noops=tuple(noops), handlers=handlers)
 
 
-def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
+def _open(step: Step, remote: RemoteFile) -> WorkingFile:
+    """The working copy of a step's target. What a missing target starts as is the step type's; every
+    other check is the same for every step type: a file the tool must not edit fails the host."""
     where = f"{step.key_path} ({step.name}): {step.target}"
     if remote.kind == FileKind.MISSING:
         # Creating it would fail at apply, after other hosts were written: say so in the dry-run.
@@ -105,11 +87,7 @@ def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
                 f"{where}: cannot create it: its folder {posixpath.dirname(step.target)} does not exist"
                 " (parents: true makes it)"
             )
-        if isinstance(step.action, LinePatch):
-            if not step.action.create:
-                raise HostPlanError(f"{where}: target file does not exist (a line_patch with create: true makes it)")
-            return _WorkingFile(remote, "", DEFAULT_NEW_FILE_MODE)
-        return _WorkingFile(remote, None, DEFAULT_NEW_FILE_MODE)
+        return WorkingFile(remote, type_of(step.action).missing_text(step.action, where), DEFAULT_NEW_FILE_MODE)
     if remote.kind != FileKind.FILE:
         detail = f" ({remote.error})" if remote.error else ""
         raise HostPlanError(f"{where}: refusing to edit: {_kind_description(remote.kind)}{detail}")
@@ -121,7 +99,7 @@ def _open(step: Step, remote: RemoteFile) -> _WorkingFile:
         text = remote.content.decode("utf-8")
     except UnicodeDecodeError as e:
         raise HostPlanError(f"{where}: refusing to edit: not valid UTF-8 (byte {e.start})") from None
-    return _WorkingFile(remote, text, remote.mode, remote.owner, remote.group)
+    return WorkingFile(remote, text, remote.mode, remote.owner, remote.group)
 
 
 def _kind_description(kind: FileKind) -> str:
@@ -133,39 +111,7 @@ def _kind_description(kind: FileKind) -> str:
     }.get(kind, str(kind))
 
 
-def _apply(playbook: Playbook, host: Host, step: Step, working: _WorkingFile) -> str:
-    """Runs one step over the working copy; returns why nothing changed, or "" when something did."""
-    action = step.action
-    if isinstance(action, LinePatch):
-        assert working.text is not None  # _open refuses a missing line_patch target
-        try:
-            result = line_patch.patch(action, working.text)
-        except line_patch.UnexpectedMatches as e:
-            raise HostPlanError(f"{step.key_path} ({step.name}): {e}") from None
-        except line_patch.NotIdempotent as e:
-            # A patch that is not idempotent is a playbook bug: refuse the whole run before any write.
-            raise UserError(
-                f"{display_path(playbook.path)}: {step.key_path}.line_patch: not idempotent on host {host.name}: {e}"
-            ) from None
-        if result.text == working.text:
-            return result.reason
-        working.text = result.text
-        return ""
-    if isinstance(action, RenderedTemplate):
-        mode = desired_mode(action, working.remote if working.text is not None else None)
-        owner = action.owner or working.owner
-        group = action.group or working.group
-        if working.text == action.content:  # the template's lines, whether or not this step changes them
-            working.secret_lines = dict(action.secret_lines)
-        if (working.text, working.mode, working.owner, working.group) == (action.content, mode, owner, group):
-            return "the file already matches the template"
-        working.text, working.mode, working.owner, working.group = action.content, mode, owner, group
-        working.secret_lines = dict(action.secret_lines)
-        return ""
-    raise TypeError(f"{step.key_path} was not rendered")
-
-
-def _change(working: _WorkingFile, masker: Masker) -> FileChange | None:
+def _change(working: WorkingFile, masker: Masker) -> FileChange | None:
     remote = working.remote
     if not working.steps or working.text is None:
         return None

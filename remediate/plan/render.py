@@ -8,39 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-import re
 import shlex
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import jinja2
 import jinja2.nodes
 
+from remediate.actions.registry import type_of
 from remediate.errors import UserError
-from remediate.limits import regex_problem
-from remediate.model import (
-    FileProbe,
-    Host,
-    HostTarget,
-    LineOperation,
-    LinePatch,
-    Playbook,
-    Probe,
-    RenderedTemplate,
-    Step,
-    Template,
-)
+from remediate.fields import has_template_syntax
+from remediate.model import Host, HostTarget, Playbook, Probe, Step, Template
 from remediate.plan.sandbox import BoundedSandbox, render_bounded
 from remediate.plan.secret_lines import rendered_secret_lines, sentinel_context
 from remediate.yamlnode import display_path
-
-_TEMPLATE_MARKERS = re.compile(r"\{\{|\{%|\{#")
-
-
-def has_template_syntax(value: str) -> bool:
-    return bool(_TEMPLATE_MARKERS.search(value))
 
 
 def _environment(
@@ -108,78 +92,47 @@ def render_host(
     )
 
 
+@dataclass(frozen=True)
+class _HostRenderer:
+    """Renders the fields of one step or probe for one host (the ``StepRenderer`` step types and probes
+    are given); ``where`` is the step's or probe's place in the playbook, ``file: steps[2]``."""
+
+    where: str
+    host: Host
+    context: Mapping[str, Any]
+    secrets: frozenset[str]
+
+    def field(self, key: str, value: str) -> str:
+        return render_field(value, self.context, f"{self.where}.{key}", self.host.name)
+
+    def command(self, key: str, value: str) -> str:
+        return render_field(value, self.context, f"{self.where}.{key}", self.host.name, command=True)
+
+    def target(self, key: str, path: str) -> str:
+        return _check_target_path(path, f"{self.where}.{key}", self.host.name)
+
+    def problem(self, key: str, message: str) -> UserError:
+        return UserError(f"{self.where}.{key}: {message} (host {self.host.name})")
+
+    def template_text(self, template: Template, key: str) -> str:
+        return _render_template_file(template, self.context, f"{self.where}.{key}", self.host)
+
+    def secret_lines(self, template: Template, content: str) -> tuple[tuple[str, str], ...]:
+        return _secret_lines(template, content, self.context, self.secrets)
+
+
 def _render_probe(playbook: Playbook, index: int, probe: Probe, host: Host, context: dict[str, Any]) -> Probe:
-    kind = type(probe).__name__.removesuffix("Probe").lower()
-    where = f"{display_path(playbook.path)}: verify[{index}].{kind}"
-    changes = {
-        f.name: render_field(value, context, f"{where}.{f.name}", host.name, command=f.name == "run")
-        for f in dataclasses.fields(probe)
-        if isinstance(value := getattr(probe, f.name), str)
-    }
-    rendered = dataclasses.replace(probe, **changes)  # type: ignore[arg-type]
-    if isinstance(rendered, FileProbe):
-        rendered = dataclasses.replace(rendered, path=_check_target_path(rendered.path, f"{where}.path", host.name))
-    return rendered
+    return probe.rendered(_HostRenderer(f"{display_path(playbook.path)}: verify[{index}]", host, context, frozenset()))
 
 
 def _render_step(playbook: Playbook, step: Step, host: Host, context: dict[str, Any], secrets: frozenset[str]) -> Step:
-    where = f"{display_path(playbook.path)}: {step.key_path}"
-
-    def field(key_path: str, value: str) -> str:
-        return render_field(value, context, f"{where}.{key_path}", host.name)
-
-    def command(key_path: str, value: str) -> str:
-        return render_field(value, context, f"{where}.{key_path}", host.name, command=True)
-
-    action = step.action
-    rendered: LinePatch | RenderedTemplate
-    if isinstance(action, LinePatch):
-        operation = _render_operation(action.operation, lambda k, v: field(f"line_patch.{k}", v))
-        _check_rendered_regexes(operation, f"{where}.line_patch", host.name)
-        rendered = dataclasses.replace(action, path=field("line_patch.path", action.path), operation=operation)
-    elif isinstance(action, Template):
-        content = _render_template_file(action, context, f"{where}.template.src", host)
-        rendered = RenderedTemplate(
-            dest=field("template.dest", action.dest),
-            content=content,
-            secret_lines=_secret_lines(action, content, context, secrets),
-            mode=action.mode,
-            owner=field("template.owner", action.owner) if action.owner else None,
-            group=field("template.group", action.group) if action.group else None,
-        )
-    else:
-        raise TypeError(f"step {step.key_path} is already rendered")
-    if isinstance(rendered, LinePatch):
-        path = _check_target_path(rendered.path, f"{where}.line_patch.path", host.name)
-        rendered = dataclasses.replace(rendered, path=path)
-    else:
-        dest = _check_target_path(rendered.dest, f"{where}.template.dest", host.name)
-        rendered = dataclasses.replace(rendered, dest=dest)
+    renderer = _HostRenderer(f"{display_path(playbook.path)}: {step.key_path}", host, context, secrets)
     return dataclasses.replace(
         step,
-        action=rendered,
-        validate=command("validate", step.validate) if step.validate else None,
-        on_change=command("on_change", step.on_change) if step.on_change else None,
+        action=type_of(step.action).render(step.action, renderer),
+        validate=renderer.command("validate", step.validate) if step.validate else None,
+        on_change=renderer.command("on_change", step.on_change) if step.on_change else None,
     )
-
-
-def _render_operation(operation: LineOperation, field: Callable[[str, str], str]) -> LineOperation:
-    changes = {
-        f.name: field(f.name, value)
-        for f in dataclasses.fields(operation)
-        if isinstance(value := getattr(operation, f.name), str)
-    }
-    return dataclasses.replace(operation, **changes)  # type: ignore[arg-type]
-
-
-def _check_rendered_regexes(operation: LineOperation, where: str, host: str) -> None:
-    for name in ("regex", "after", "before"):
-        value = getattr(operation, name, None)
-        if value is None:
-            continue
-        problem = regex_problem(value)
-        if problem:
-            raise UserError(f"{where}.{name}: {problem} (host {host})")
 
 
 def _check_target_path(path: str, where: str, host: str) -> str:

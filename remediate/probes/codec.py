@@ -1,30 +1,23 @@
-"""Probes to and from JSON, for the journal and plan files: a later rollback runs the probes the run had."""
+"""Probes to and from JSON, for the journal and plan files: a later rollback runs the probes the run had.
+
+``{"kind": KEY, ...the kind's own fields}``: a journal written before any of this still reads back.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from remediate.model import (
-    CommandProbe,
-    FileProbe,
-    HttpProbe,
-    Probe,
-    TcpProbe,
-)
+from remediate.model import Probe
+from remediate.probes.registry import kind_of, probe_kind
 
 
 def probe_to_json(probe: Probe) -> dict[str, Any]:
-    kind = next(name for name, cls in _PROBE_TYPES.items() if isinstance(probe, cls))
-    return {"kind": kind, **dataclasses.asdict(probe)}
+    kind = kind_of(probe)
+    return {"kind": kind.key, **kind.to_json(probe)}
 
 
 def probe_from_json(data: Mapping[str, Any]) -> Probe:
     fields = dict(data)
-    return _PROBE_TYPES[fields.pop("kind")](**fields)
-
-
-_PROBE_TYPES: dict[str, type[Probe]] = {
-    "http": HttpProbe, "tcp": TcpProbe, "command": CommandProbe, "file": FileProbe,
-}  # fmt: skip
+    probe: Probe = probe_kind(fields.pop("kind")).decode(fields)
+    return probe

@@ -1,34 +1,32 @@
-"""The host half of the ``command`` and ``file`` probes: all of one host's in one remote command, and the
-parser of its answer (framed as ``answer`` says); each kind judges its own result (``probes``)."""
+"""The host half of the probes that run on the host (``command``, ``file``): all of one host's in one remote
+command, and the parser of its answer (framed as ``answer`` says); each kind writes its own shell lines and
+judges its own result (probes/)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import shlex
 from collections.abc import Sequence
 
 from remediate.errors import HostError
-from remediate.model import CommandProbe, HostProbe, ProbeResult
-from remediate.probes.checks import MAX_CAPTURE, judge_command, judge_file
+from remediate.model import Probe, ProbeResult
+from remediate.probes.base import MAX_CAPTURE
+from remediate.probes.checks import host_script, judge_on_host
 from remediate.remote.answer import BEGIN_LINE, END_LINE, read_answer
 from remediate.remote.shell import DATA_WORDS, library
 
 
-def host_probe_script(probes: Sequence[HostProbe]) -> bytes:
-    """One line per probe: ``INDEX RC OUTPUT_B64`` (for a file probe RC is 0 when it could be read), from
-    the functions of sh/probe.sh."""
+def host_probe_script(probes: Sequence[Probe]) -> bytes:
+    """One line per probe: ``INDEX RC OUTPUT_B64``, each kind's lines printing its own (the built-in kinds
+    call the functions of sh/probe.sh)."""
     lines = [DATA_WORDS, f"MAX_CAPTURE={MAX_CAPTURE}", library("probe.sh"), BEGIN_LINE]
     for i, probe in enumerate(probes):
-        if isinstance(probe, CommandProbe):
-            lines.append(f"probe_command {i} {probe.timeout:g} {shlex.quote(probe.run)}")
-        else:
-            lines.append(f"probe_file {i} {shlex.quote(probe.path)}")
+        lines += host_script(probe, i)
     lines.append(END_LINE)
     return ("\n".join(lines) + "\n").encode()
 
 
-def parse_host_probes(output: bytes, probes: Sequence[HostProbe]) -> list[ProbeResult]:
+def parse_host_probes(output: bytes, probes: Sequence[Probe]) -> list[ProbeResult]:
     answer = read_answer(output)
     answers: dict[int, tuple[int, bytes]] = {}
     for raw in answer.records:
@@ -46,7 +44,5 @@ def parse_host_probes(output: bytes, probes: Sequence[HostProbe]) -> list[ProbeR
         if i not in answers:
             raise HostError(f"no answer from probe {probe.describe()}")
         rc, output = answers[i]
-        results.append(
-            judge_command(probe, rc, output) if isinstance(probe, CommandProbe) else judge_file(probe, rc, output)
-        )
+        results.append(judge_on_host(probe, rc, output))
     return results
