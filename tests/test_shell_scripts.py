@@ -24,8 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from remediate.model import CommandProbe, FileChange, FileProbe, HostProbe
+from remediate.model import FileChange, Probe
 from remediate.plan.undo import reverse
+from remediate.probes.command import CommandProbe
+from remediate.probes.file import FileProbe
 from remediate.remote.commit import NameSource, commit_script, host_budget, sweep_script
 from remediate.remote.gather import gather_script
 from remediate.remote.hostlock import LockRequest
@@ -116,7 +118,7 @@ def test_the_whole_scripts_for_a_representative_plan_are_shellcheck_clean(tmp_pa
     changes, _ = representative_plan()
     paths = [c.path for c in changes] + ["/etc/it's a $(name)"]
     lock = LockRequest("RUN", wait=2).shell(as_root=False, now=NOW)
-    probes: list[HostProbe] = [
+    probes: list[Probe] = [
         CommandProbe("curl -fsS http://localhost/ | grep -q ok", timeout=5),
         FileProbe("/var/log/app.log"),
     ]
