@@ -4,7 +4,7 @@ Addresses: each pytest-xdist worker (``PYTEST_XDIST_WORKER``, gw0 .. gw24; gw0 w
 slot of ``WORKER_STRIDE`` (40) global lab indexes from 1000 + 40 * N, so labs of workers running at once
 (also separate sessions, each given a worker name of its own) never share an address. In a slot:
 offsets 0..3 the fleet, 4..5 the Apache lab, 6..9 free (tests use them as unused addresses), 10..19
-labs that tests start themselves, 20..39 the chaos test's 20 hosts (``tests/test_chaos.py``). The
+labs that tests start themselves, 20..39 the chaos test's 20 hosts (``tests/acceptance/test_chaos.py``). The
 20-host ``big_fleet`` is outside every slot, at 2000 + 40 * N.
 
 ``lab_fleet`` (session): 4 hosts from global index 1000 (127.0.4.239 ..) plus the worker's slot, so it
@@ -22,7 +22,7 @@ global indexes 1004 and 1005, 127.0.4.243 ..) whose hosts also run Apache with m
 libapache2-mod-php), and before every test reset like ``lab``: pristine files, Apache restarted with
 the pristine config, sshd and PHP server running.
 
-``chaos_lab`` (module, for ``tests/test_chaos.py``): 20 hosts at offsets 20..39 of the worker's slot,
+``chaos_lab`` (module, for ``tests/acceptance/test_chaos.py``): 20 hosts at offsets 20..39 of the worker's slot,
 started once and never reset: the test itself puts every host back (that is what it tests).
 """
 

@@ -3,7 +3,7 @@
 The snapshot was written from the code before the lab's site moved from Python strings to data files
 (remediate/lab/site/), so these tests show the move changed no byte, mode, owner, symlink target or
 order of any host's tree: two hosts, each without and with Apache. Regenerate it (``python
-tests/test_lab_site.py --write-golden``) only for a deliberate change to what a lab host holds.
+tests/lab/test_lab_site.py --write-golden``) only for a deliberate change to what a lab host holds.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from remediate.lab.docroot import (
     substitute,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "lab_site_golden.json"
 LAB_PACKAGE = REPO / "remediate" / "lab"
 PHP_MODULE = "/usr/lib/apache2/modules/libphp8.2.so"
@@ -94,7 +94,7 @@ def write_golden() -> None:
         "Each lab host tree as remediate.lab made it before its site moved to data files: every distinct"
         " entry once (path, kind, octal mode, owner as user:group names, sha256 of the content or symlink"
         " target), and each tree as the entries' indexes in order. Written by"
-        " `python tests/test_lab_site.py --write-golden`."
+        " `python tests/lab/test_lab_site.py --write-golden`."
     )
     lines = ["{", f' "about": {json.dumps(about)},', ' "entries": [']
     lines += [f"  {json.dumps(list(row))}," for row in index]

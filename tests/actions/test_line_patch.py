@@ -13,7 +13,7 @@ from remediate.actions.line_patch import load as load_line_patch
 from remediate.model import LinePatch
 from remediate.yamlnode import Node
 
-CASES = yaml.safe_load((Path(__file__).parent / "cases" / "line_patch.yml").read_text())
+CASES = yaml.safe_load((Path(__file__).parents[1] / "cases" / "line_patch.yml").read_text())
 
 
 def step_from(fields: dict[str, Any]) -> LinePatch:

@@ -11,8 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from remote_shells import run_sh
-from test_remote_scripts import commit_script
+from remote_shells import commit_script, run_sh
 
 from remediate.errors import HostError, UserError
 from remediate.journal import Journal

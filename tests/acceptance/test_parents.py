@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 from labtools import run_json
-from remote_shells import run_sh
-from test_remote_scripts import LOCK_DIR, commit_script, gather
-from test_render_and_plan import plan_for
+from planning import plan_for
+from remote_shells import LOCK_DIR, commit_script, gather, run_sh
 
 from remediate.errors import UserError
 from remediate.lab.fleet import Lab

@@ -14,7 +14,7 @@ from labtools import run_json, snapshot
 from remediate.journal import journal_dirs, state_dir
 from remediate.lab.fleet import Lab
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def project_with_playbooks(parent: Path) -> Path:

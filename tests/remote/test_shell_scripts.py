@@ -5,9 +5,9 @@ fixed plan, clock and name source is exactly the committed golden file.
 The golden file changes whenever the script does, on purpose: read its diff as the change a host will
 run. To write it again after a deliberate change:
 
-    REMEDIATE_REGEN_GOLDEN=1 .venv/bin/python -m pytest -q tests/test_shell_scripts.py
+    REMEDIATE_REGEN_GOLDEN=1 .venv/bin/python -m pytest -q tests/remote/test_shell_scripts.py
 
-The scripts are run (under dash, bash and busybox sh) by tests/test_remote_scripts.py.
+The scripts are run (under dash, bash and busybox sh) by tests/remote/test_remote_scripts.py.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from remediate.remote.probe import host_probe_script
 from remediate.remote.shell import LIBRARIES, library
 from remediate.remote.xattrs import NO_GETFATTR_RECORD, REGULAR_SEEN, XATTRS_RECORD
 
-GOLDEN = Path(__file__).parent / "golden" / "commit_script.sh"
+GOLDEN = Path(__file__).parents[1] / "golden" / "commit_script.sh"
 NOW = datetime(2026, 12, 3, 12, 34, 56, tzinfo=UTC)
 SHELLCHECK = shutil.which("shellcheck")
 needs_shellcheck = pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (scripts/setup.sh)")
@@ -99,7 +99,7 @@ def test_the_libraries_spell_the_names_the_parsers_read() -> None:
 def test_the_package_data_ships_every_library() -> None:
     """setuptools puts in the wheel (and the sdist) what [tool.setuptools.package-data] names: each
     library must match it. (Checked by hand too: ``pip wheel . -w /tmp/w --no-deps`` and ``unzip -l``.)"""
-    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = pyproject["tool"]["setuptools"]["package-data"]["remediate.remote"]
     assert all(any(fnmatch.fnmatch(f"sh/{name}", pattern) for pattern in patterns) for name in LIBRARIES)
 

@@ -1,6 +1,6 @@
 """The shell halves of gather and commit, run by a real sh on real files, and their parsers.
 
-These exercise the exact script text a host receives; tests/test_apply_lab.py runs the same scripts over
+These exercise the exact script text a host receives; tests/acceptance/test_apply_lab.py runs the same scripts over
 real SSH on lab hosts.
 """
 
@@ -11,36 +11,18 @@ import os
 import signal
 import stat
 import subprocess
-import tempfile
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from remote_shells import run_sh
+from remote_shells import LOCK_DIR, commit_script, gather, run_sh, sweep_script
 
 from remediate.model import FileChange, FileKind, RemoteFile, sha256_hex
-from remediate.remote import commit as remote_commit
 from remediate.remote.answer import BEGIN, CURRENT_LIMIT, END
 from remediate.remote.commit import CommitOutcome, NameSource, parse_commit, random_letters
-from remediate.remote.gather import gather_script, parse_gather
+from remediate.remote.gather import parse_gather
 
 pytestmark = pytest.mark.usefixtures("remote_shell")  # every test under dash, bash and busybox sh
-
-LOCK_DIR = str(Path(tempfile.gettempdir()) / "remediate-test-commit-lock")  # made 0700 by the script
-NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)  # the run's start time, shown by the lock's holder text
-
-
-def commit_script(
-    run_id: str, changes: Sequence[FileChange], *args: object, names: NameSource = random_letters, **kwargs: object
-) -> bytes:
-    """The production builder, with a fixed clock and the real random source unless told."""
-    return remote_commit.commit_script(run_id, changes, *args, now=NOW, names=names, **kwargs)  # type: ignore[arg-type]
-
-
-def sweep_script(run_id: str, folders: Sequence[str], **kwargs: object) -> bytes:
-    return remote_commit.sweep_script(run_id, folders, now=NOW, **kwargs)  # type: ignore[arg-type]
 
 
 def test_each_script_runs_in_the_shell_the_test_is_for(remote_shell: str) -> None:
@@ -49,12 +31,6 @@ def test_each_script_runs_in_the_shell_the_test_is_for(remote_shell: str) -> Non
     version, binary = done.stdout.decode().splitlines()
     assert (version == "bash") == (remote_shell == "bash")
     assert binary.rsplit("/", 1)[-1] == remote_shell
-
-
-def gather(paths: list[str], limit: int = 10 * 1024 * 1024):  # type: ignore[no-untyped-def]
-    result = run_sh(gather_script(paths, limit))
-    assert result.returncode == 0, result.stderr
-    return parse_gather(result.stdout, paths, limit)
 
 
 def test_gather_reads_bytes_mode_owner_and_kinds(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from remediate.load.inventory import load_inventory
 from remediate.model import Inventory
 from remediate.plan.select import select_hosts
 
-CASES = Path(__file__).parent / "cases" / "ansible"
-REPO = Path(__file__).resolve().parent.parent
+CASES = Path(__file__).parents[1] / "cases" / "ansible"
+REPO = Path(__file__).resolve().parents[2]
 KNOWN_HOSTS = str(Path("~/.ssh/known_hosts").expanduser())
 
 

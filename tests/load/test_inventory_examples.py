@@ -15,7 +15,7 @@ from remediate.plan.render import render_host
 from remediate.plan.select import select_hosts
 from remediate.probes.http import HttpProbe
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = [REPO / "inventory" / "example.yml", REPO / "inventory" / "example-ansible.ini"]
 KEY = str(Path("~/.ssh/deploy_ed25519").expanduser())
 KNOWN_HOSTS = "/etc/remediate/known_hosts"

@@ -70,7 +70,7 @@ from remediate.model import RenderedTemplate
 from remediate.plan.render import render_host
 from remediate.probes.http import HttpProbe
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 VHOST = "/etc/apache2/sites-available/000-default.conf"  # sites-enabled/000-default.conf links to it
 APACHE_RUNTIME = (APACHE_RUN_DIR, APACHE_LOCK_DIR, APACHE_LOG_DIR)  # made by a running Apache, not by the lab
 
