@@ -3,6 +3,7 @@ catch a change that breaks them: each contract is run on a copy of the package w
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ def test_the_package_keeps_every_contract() -> None:
         ("plan/masking.py", "import remediate.plan.secret_lines", "No import cycles"),
         ("runs/session.py", "import argparse", "Only the CLI sees argparse"),  # a use case reading the flags
         ("plan/waves.py", "from argparse import Namespace", "Only the CLI sees argparse"),
+        ("fleet/host_apply.py", "import remediate.journal", "The journal is opened by the CLI"),  # a second writer
     ],
 )
 def test_a_bad_import_breaks_its_contract(tmp_path: Path, module: str, line: str, broken: str) -> None:
@@ -63,3 +65,19 @@ def broken_contracts(report: str) -> str:
     summary = " ".join(report.split("Broken contracts")[0].split())
     verdicts = re.findall(r"([^.]*?) (KEPT|BROKEN)(?: \(\d+ ignored imports?\))?", summary.split("dependencies.")[-1])
     return " | ".join(name.strip(" -") for name, verdict in verdicts if verdict == "BROKEN")
+
+
+JOURNAL_WRITES = {"start_run", "finish_run", "record_host", "record_host_plan"}
+
+
+def test_only_the_recorder_writes_the_journal() -> None:
+    """Every call of a journal's writing methods in the package is in runs/recorder.py (or the store's own)."""
+    writers = []
+    for path in sorted((ROOT / "remediate").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in JOURNAL_WRITES:
+                writers.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.attr}")
+    assert writers and all(w.startswith(("remediate/runs/recorder.py:", "remediate/journal.py:")) for w in writers), (
+        writers
+    )
+    assert {w.split()[1] for w in writers if w.startswith("remediate/runs/recorder.py")} == JOURNAL_WRITES

@@ -12,6 +12,7 @@ from remediate.load.playbook import load_playbook
 from remediate.model import Playbook
 from remediate.report.console import make_console
 from remediate.runs.apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
+from remediate.runs.recorder import Recorder
 from remediate.runs.session import (
     check_can_confirm,
     new_run_id,
@@ -41,12 +42,11 @@ def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Play
     masker = prepared.masker
     run_id = new_run_id()
     with Journal(state_dir(), masker) as journal, fleet:
-        journal.start_run(
-            run_id, "dry-run" if run.dry_run else "apply", playbook.name, str(playbook.path), playbook.sha256,
-            str(prepared.inventory.path), argv,
-        )  # fmt: skip
+        recorder = Recorder(journal, run_id)
+        about = (playbook.name, str(playbook.path), playbook.sha256, str(prepared.inventory.path))
+        recorder.start("dry-run" if run.dry_run else "apply", about, argv)
         plan = survey_and_plan(fleet, prepared, run_id)
-        dry_run_exit = show_plan(run, console, journal, plan, masker)
+        dry_run_exit = show_plan(run, console, recorder, plan, masker)
         if dry_run_exit is not None:
             return dry_run_exit
-        return execute(run, writing, console, journal, fleet, plan, policy, prepared.inventory.groups, masker)
+        return execute(run, writing, console, recorder, fleet, plan, policy, prepared.inventory.groups, masker)

@@ -19,6 +19,7 @@ from remediate.model import Plan, RolloutSettings, Status
 from remediate.report.console import make_console
 from remediate.report.text import dry_run_result, print_notes, print_plan, print_summary
 from remediate.runs.apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
+from remediate.runs.recorder import Recorder
 from remediate.runs.session import check_can_confirm, new_run_id
 from remediate.yamlnode import display_path
 
@@ -90,10 +91,9 @@ def apply_plan_file(args: argparse.Namespace, argv: Sequence[str]) -> int:
     run_id = new_run_id()
     plan = Plan(run_id, reviewed.playbook, reviewed.inventory, reviewed.hosts)
     with Journal(state_dir(), masker) as journal, fleet_for(connection, policy.forks) as fleet:
-        journal.start_run(
-            run_id, "apply", plan.playbook, str(header.get("playbook_path")), str(header.get("playbook_sha256")),
-            plan.inventory, argv,
-        )  # fmt: skip
+        recorder = Recorder(journal, run_id)
+        about = (plan.playbook, str(header.get("playbook_path")), str(header.get("playbook_sha256")), plan.inventory)
+        recorder.start("apply", about, argv)
         connected = fleet.connect_all(hp.host for hp in plan.hosts)
         plan = _with_unreachable(plan, connected)
         if not run.json or not run.yes:
@@ -101,7 +101,7 @@ def apply_plan_file(args: argparse.Namespace, argv: Sequence[str]) -> int:
             print_plan(console, plan, masker, args.diff)
         else:
             print_notes(console, plan, masker)  # on stderr, beside the JSON
-        return execute(run, writing, console, journal, fleet, plan, policy, groups, masker)
+        return execute(run, writing, console, recorder, fleet, plan, policy, groups, masker)
 
 
 def _with_unreachable(plan: Plan, connected: dict[str, str]) -> Plan:

@@ -17,6 +17,7 @@ from remediate.plan.undo import files_by_host, rollback_host_plan
 from remediate.remote.hostlock import LockRequest
 from remediate.report.console import make_console
 from remediate.runs.apply import fleet_for
+from remediate.runs.recorder import Recorder
 from remediate.runs.session import check_can_confirm, check_identity_files, confirmed, finish, new_run_id, show_plan
 
 
@@ -45,10 +46,9 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
         run_id = new_run_id()
         kind = "rollback-dry-run" if run.dry_run else "rollback"
-        journal.start_run(
-            run_id, kind, record.playbook, record.playbook_path, record.playbook_sha256, str(inventory.path), argv,
-            rollback_of=record.run_id,
-        )  # fmt: skip
+        recorder = Recorder(journal, run_id)
+        about = (record.playbook, record.playbook_path, record.playbook_sha256, str(inventory.path))
+        recorder.start(kind, about, argv, rollback_of=record.run_id)
         with fleet:
             # Read under each host's lock (waiting for a run that may still be putting it back), which the
             # write keeps: the plan is made from files no other run is changing.
@@ -65,10 +65,10 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                     for h in touched
                 ),
             )
-            dry_run_exit = show_plan(run, console, journal, plan, masker)
+            dry_run_exit = show_plan(run, console, recorder, plan, masker)
             if dry_run_exit is not None:
                 return dry_run_exit
-            if not confirmed(run, console, journal, plan, "Roll back {count} host(s)? [y/N] ", "rolled back"):
+            if not confirmed(run, console, recorder, plan, "Roll back {count} host(s)? [y/N] ", "rolled back"):
                 return EXIT_HOST_FAILED
             # The probes report health after the rollback without judging it: what it puts back may be the
             # outage itself. And a rollback is never undone in turn: that would re-apply the change.
@@ -76,5 +76,6 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 rollback=False, probes_decide=False, command_timeout=connection.command_timeout,
                 lock_wait=args.lock_wait, undoing=True,
             )  # fmt: skip
-            result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, journal, options))
-            return finish(console, journal, result, run.json, masker, run.full_summary)
+            recorder.planned(plan)
+            result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, recorder, options))
+            return finish(console, recorder, result, run.json, masker, run.full_summary)

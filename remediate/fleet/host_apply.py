@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from remediate.errors import HostError
+from remediate.fleet.observer import RolloutObserver
 from remediate.fleet.probing import run_probes
 from remediate.fleet.transport import CommandResult, Transport, tail
-from remediate.journal import Journal
 from remediate.model import FileChange, HostPlan, HostResult, ProbeResult, Status
 from remediate.plan.diff import file_diff
 from remediate.plan.secret_lines import shown_version
@@ -51,16 +51,7 @@ class ApplyOptions:
 
 
 def apply_host(
-    transport: Transport, run_id: str, plan: HostPlan, journal: Journal | None, options: ApplyOptions
-) -> HostResult:
-    result = _apply(transport, run_id, plan, journal, options)
-    if journal is not None:
-        journal.record_host(run_id, plan.host.name, plan.host.address, result.status, result.error, result.backup_dir)
-    return result
-
-
-def _apply(
-    transport: Transport, run_id: str, plan: HostPlan, journal: Journal | None, options: ApplyOptions
+    transport: Transport, run_id: str, plan: HostPlan, observer: RolloutObserver, options: ApplyOptions
 ) -> HostResult:
     name = plan.host.name
     if plan.failure is not None:
@@ -79,8 +70,7 @@ def _apply(
         c.path: backup_path(options.backup_root, run_id, c.real_path) for c in plan.changes if c.before is not None
     }
     backup_dir = f"{options.backup_root}/{run_id}"
-    if journal is not None:
-        journal.record_host_plan(run_id, plan, "writing", backups)
+    observer.host_writing(plan, backups)
     script = commit_script(
         run_id, plan.changes, plan.handlers, options.backup_root, as_root=plan.host.runs_as_root, sweep=plan.sweep,
         budget=host_budget(options.command_timeout), lock_wait=options.lock_wait, undoing=options.undoing,

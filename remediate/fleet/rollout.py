@@ -15,12 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from remediate.errors import HostError
 from remediate.fleet.host_apply import ApplyOptions, apply_host
+from remediate.fleet.observer import RolloutObserver
 from remediate.fleet.transport import Transport
-from remediate.journal import Journal
 from remediate.model import (
     FAILED_STATUSES,
     Amount,
@@ -44,22 +44,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 Connector = Callable[[Host], Transport]
-
-
-class RolloutObserver(Protocol):
-    """Live progress: told when a wave starts and when each host finishes (from worker threads)."""
-
-    def wave_started(self, index: int, count: int, hosts: Sequence[str]) -> None: ...
-
-    def host_finished(self, result: HostResult) -> None: ...
-
-
-class _Silent:
-    def wave_started(self, index: int, count: int, hosts: Sequence[str]) -> None:
-        pass
-
-    def host_finished(self, result: HostResult) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -170,19 +154,18 @@ class Fleet:
             return HostFailure(Status(e.status), str(e))
 
     def apply(
-        self, plan: Plan, journal: Journal | None = None, options: ApplyOptions | None = None
+        self, plan: Plan, observer: RolloutObserver | None = None, options: ApplyOptions | None = None
     ) -> tuple[HostResult, ...]:
         """Every host at once (up to the forks), with no threshold: what a rollback of a run does."""
         policy = RolloutPolicy(forks=self._forks, max_fail=Amount(100, percent=True))
         waves = (tuple(hp.host.name for hp in plan.hosts),)
-        return self.rollout(plan, waves, policy, journal, options).results
+        return self.rollout(plan, waves, policy, options, observer=observer).results
 
     def rollout(
         self,
         plan: Plan,
         waves: Sequence[Sequence[str]],
         policy: RolloutPolicy,
-        journal: Journal | None = None,
         options: ApplyOptions | None = None,
         stop: threading.Event | None = None,
         observer: RolloutObserver | None = None,
@@ -194,7 +177,7 @@ class Fleet:
         """
         options = options or ApplyOptions(backup_root=self._backup_root)
         stop = stop or threading.Event()
-        observer = observer or _Silent()
+        observer = observer or RolloutObserver()
         by_name = {hp.host.name: hp for hp in plan.hosts}
         allowed = allowed_failures(policy, len(plan.hosts))
         results: dict[str, HostResult] = {}
@@ -206,7 +189,7 @@ class Fleet:
             if halted.is_set() or stop.is_set():
                 return
             started = time.time()
-            result = self._apply_one(plan.run_id, by_name[name], journal, options)
+            result = self._apply_one(plan.run_id, by_name[name], observer, options)
             result = dataclasses.replace(result, wave=wave, started=started, finished=time.time())
             with counted:
                 results[name] = result
@@ -232,29 +215,25 @@ class Fleet:
                 status = Status.SKIPPED if halt_reason else Status.INTERRUPTED
                 why = f"not started: the run halted: {halt_reason}" if halt_reason else "not started: interrupted"
                 results[name] = HostResult(name, status, error=why, wave=wave_of.get(name, 0))
-                if journal is not None:
-                    journal.record_host(plan.run_id, name, by_name[name].host.address, status, why)
+                observer.host_not_started(results[name])
         if halt_reason and policy.rollback_on_halt:
-            results.update(self._undo_changed(plan, results, journal, options, policy, halt_reason))
+            results.update(self._undo_changed(plan, results, observer, options, policy, halt_reason))
         ordered = tuple(results[hp.host.name] for hp in plan.hosts)
         return RolloutOutcome(ordered, halt_reason, stop.is_set() and not halt_reason)
 
     def _apply_one(
-        self, run_id: str, host_plan: HostPlan, journal: Journal | None, options: ApplyOptions
+        self, run_id: str, host_plan: HostPlan, observer: RolloutObserver, options: ApplyOptions
     ) -> HostResult:
         transport = self._transports.get(host_plan.host.name)
         if transport is None:  # never connected: the plan already says why
-            result = HostResult(host_plan.host.name, host_plan.failure or Status.FAILED, error=host_plan.error)
-            if journal is not None:
-                journal.record_host(run_id, host_plan.host.name, host_plan.host.address, result.status, result.error)
-            return result
-        return apply_host(transport, run_id, host_plan, journal, options)
+            return HostResult(host_plan.host.name, host_plan.failure or Status.FAILED, error=host_plan.error)
+        return apply_host(transport, run_id, host_plan, observer, options)
 
     def _undo_changed(
         self,
         plan: Plan,
         results: dict[str, HostResult],
-        journal: Journal | None,
+        observer: RolloutObserver,
         options: ApplyOptions,
         policy: RolloutPolicy,
         halt_reason: str,
@@ -272,15 +251,15 @@ class Fleet:
                 probes=host_plan.probes,
             )
             transport = self._transports[host_plan.host.name]
-            outcome = apply_host(transport, f"{plan.run_id}.halt", reverse_plan, None, undo_options)
+            # Its own backups, under RUN.halt: not the run's host row (which says how it ended, below).
+            outcome = apply_host(transport, f"{plan.run_id}.halt", reverse_plan, RolloutObserver(), undo_options)
             why = f"rolled back because the run halted ({halt_reason})"
             if outcome.status == Status.CHANGED:
                 result = dataclasses.replace(done, status=Status.ROLLED_BACK, error=why, probes=outcome.probes)
             else:
                 error = f"{why}; the rollback FAILED: {outcome.error}"
                 result = dataclasses.replace(done, status=Status.ROLLBACK_FAILED, error=error)
-            if journal is not None:
-                journal.record_host(plan.run_id, result.host, host_plan.host.address, result.status, result.error)
+            observer.host_undone(result)
             return result
 
         undone = parallel_map(undo, changed, policy.forks)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from remediate.fleet.observer import RolloutObserver
 from remediate.model import FAILED_STATUSES, HostResult, Status
 from remediate.plan.masking import Masker
 from remediate.report.text import STATUS_STYLE
@@ -32,7 +33,7 @@ def wave_label(index: int, count: int, has_canary: bool) -> str:
     return f"wave {number}/{total}"
 
 
-class RolloutProgress:
+class RolloutProgress(RolloutObserver):
     """Use as a context manager around the rollout; it is the rollout's observer."""
 
     def __init__(self, console: Console, has_canary: bool, masker: Masker) -> None:

@@ -15,9 +15,9 @@ from rich.console import Console
 
 from remediate.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, UserError
 from remediate.fleet.host_apply import ApplyOptions
+from remediate.fleet.observer import Observers
 from remediate.fleet.rollout import Fleet
 from remediate.fleet.sshconfig import ssh_config_path
-from remediate.journal import Journal
 from remediate.load.inventory import load_inventory
 from remediate.model import HostTarget, Inventory, Plan, Playbook, RolloutPolicy, RolloutSettings, RunResult
 from remediate.plan.masking import Masker
@@ -25,6 +25,7 @@ from remediate.plan.planner import plan_target, render_targets
 from remediate.plan.waves import plan_waves, resolve_policy
 from remediate.report.progress import RolloutProgress
 from remediate.runs.options import ConnectionOptions, RolloutOptions, RunOptions, TargetOptions
+from remediate.runs.recorder import Recorder
 from remediate.runs.session import (
     check_identity_files,
     confirmed,
@@ -105,7 +106,7 @@ def execute(
     run: RunOptions,
     writing: ApplyOptions,
     console: Console,
-    journal: Journal,
+    recorder: Recorder,
     fleet: Fleet,
     plan: Plan,
     policy: RolloutPolicy,
@@ -113,7 +114,7 @@ def execute(
     masker: Masker,
 ) -> int:
     """Confirms, then writes and verifies the plan wave by wave, and reports: the one way a plan is applied."""
-    if not confirmed(run, console, journal, plan, "Apply these changes to {count} host(s)? [y/N] ", "applied"):
+    if not confirmed(run, console, recorder, plan, "Apply these changes to {count} host(s)? [y/N] ", "applied"):
         return EXIT_HOST_FAILED
     waves = plan_waves([hp.host.name for hp in plan.hosts], policy, groups)
     stop = threading.Event()
@@ -121,11 +122,12 @@ def execute(
         _graceful_interruption(console, stop),
         RolloutProgress(console, bool(policy.canary or policy.canary_group), masker) as progress,
     ):
-        outcome = fleet.rollout(plan, waves, policy, journal, writing, stop, progress)
+        recorder.planned(plan)
+        outcome = fleet.rollout(plan, waves, policy, writing, stop, Observers(progress, recorder))
     result = RunResult(
         plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
     )
-    return finish(console, journal, result, run.json, masker, run.full_summary)
+    return finish(console, recorder, result, run.json, masker, run.full_summary)
 
 
 @contextlib.contextmanager

@@ -14,12 +14,12 @@ from rich.console import Console
 from remediate.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from remediate.fleet.rollout import Fleet
 from remediate.fleet.transport import ConnectOptions, SshTransport
-from remediate.journal import Journal
 from remediate.model import Host, Plan, RunResult
 from remediate.plan.masking import Masker
 from remediate.remote.gather import DEFAULT_MAX_FILE_SIZE
 from remediate.report.text import dry_run_result, print_notes, print_plan, print_summary, result_document
 from remediate.runs.options import RunOptions
+from remediate.runs.recorder import Recorder
 
 
 def new_run_id() -> str:
@@ -61,7 +61,7 @@ def open_fleet(
     return Fleet(lambda host: SshTransport.connect(host, options), forks=forks, max_file_size=max_file_size)
 
 
-def show_plan(run: RunOptions, console: Console, journal: Journal, plan: Plan, masker: Masker) -> int | None:
+def show_plan(run: RunOptions, console: Console, recorder: Recorder, plan: Plan, masker: Masker) -> int | None:
     """Shows the plan (under JSON only when a question follows). A dry-run is recorded and ends here:
     its exit code is returned; otherwise None, and the plan goes on to be applied."""
     if not run.json or (not run.dry_run and not run.yes):
@@ -70,27 +70,26 @@ def show_plan(run: RunOptions, console: Console, journal: Journal, plan: Plan, m
         print_notes(console, plan, masker)  # on stderr, beside the JSON
     if not run.dry_run:
         return None
-    for host_plan in plan.hosts:
-        journal.record_host_plan(plan.run_id, host_plan, host_plan.status.value, {})
-    return finish(console, journal, dry_run_result(plan), run.json, masker, run.full_summary)
+    recorder.dry_run(plan)
+    return finish(console, recorder, dry_run_result(plan), run.json, masker, run.full_summary)
 
 
-def confirmed(run: RunOptions, console: Console, journal: Journal, plan: Plan, question: str, done: str) -> bool:
+def confirmed(run: RunOptions, console: Console, recorder: Recorder, plan: Plan, question: str, done: str) -> bool:
     """The operator's yes (asked, or given up front) before anything is written; a no is recorded in the
     journal. ``question`` has a ``{count}`` for the hosts with changes; ``done`` says what did not happen."""
     pending = sum(1 for hp in plan.hosts if hp.changes)
     if not pending or run.yes or confirm(question.format(count=pending)):
         return True
     console.print(f"Not confirmed: nothing was {done}.")
-    journal.finish_run(plan.run_id, "not confirmed")
+    recorder.finish("not confirmed")
     return False
 
 
 def finish(
-    console: Console, journal: Journal, result: RunResult, json_mode: bool, masker: Masker, full_summary: bool = False
+    console: Console, recorder: Recorder, result: RunResult, json_mode: bool, masker: Masker, full_summary: bool = False
 ) -> int:
     status = "interrupted" if result.interrupted else "halted" if result.halted else "ok" if result.ok else "failed"
-    journal.finish_run(result.run_id, status)
+    recorder.finish(status)
     if json_mode:
         print(json.dumps(result_document(result, masker), indent=2))
     else:

@@ -1,0 +1,64 @@
+"""The journal's one writer: a run's start, each host's row as the rollout tells it, the run's end.
+
+Every other module reads the journal (``runs``, ``show``, a rollback's plan) or tells this recorder what
+happened: the rollout and each host's write through the ``RolloutObserver`` interface, the use cases
+through the methods below. So a host's row is written at one point per event, whichever path the run
+took (a dry-run, an apply, an apply of a plan file, a rollback), and ``tests/test_architecture.py``
+checks that nothing else calls the journal's writing methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from remediate.fleet.observer import RolloutObserver
+from remediate.journal import Journal
+from remediate.model import HostPlan, HostResult, Plan
+
+
+class Recorder(RolloutObserver):
+    """Records one run in ``journal``. The run is finished there whatever ends it: by ``finish``, or, when
+    an error or an interruption ends it first, as ``failed`` or ``interrupted`` by the journal's own exit."""
+
+    def __init__(self, journal: Journal, run_id: str) -> None:
+        self.journal = journal
+        self.run_id = run_id
+        self._addresses: dict[str, str] = {}  # host name -> address, from the plan: a result names the host only
+
+    def start(
+        self, kind: str, about: tuple[str, str, str, str], arguments: Sequence[str], rollback_of: str | None = None
+    ) -> None:
+        """``about``: the playbook's name, path and sha256, and the inventory, as the journal keeps them."""
+        self.journal.start_run(self.run_id, kind, *about, arguments, rollback_of)
+
+    def planned(self, plan: Plan) -> None:
+        """The plan the run works from: its hosts' addresses, for their rows."""
+        self._addresses.update({hp.host.name: hp.host.address for hp in plan.hosts})
+
+    def dry_run(self, plan: Plan) -> None:
+        """A dry-run's rows: each host as its plan left it, with the files it would change."""
+        self.planned(plan)
+        for host_plan in plan.hosts:
+            self.journal.record_host_plan(self.run_id, host_plan, host_plan.status.value, {})
+
+    def finish(self, status: str) -> None:
+        self.journal.finish_run(self.run_id, status)
+
+    # --- what the rollout tells -------------------------------------------------------------------------
+
+    def host_writing(self, plan: HostPlan, backups: Mapping[str, str]) -> None:
+        self._addresses[plan.host.name] = plan.host.address
+        self.journal.record_host_plan(self.run_id, plan, "writing", backups)
+
+    def host_finished(self, result: HostResult) -> None:
+        self._row(result)
+
+    def host_not_started(self, result: HostResult) -> None:
+        self._row(result)
+
+    def host_undone(self, result: HostResult) -> None:
+        self._row(result)
+
+    def _row(self, result: HostResult) -> None:
+        address = self._addresses.get(result.host, "")
+        self.journal.record_host(self.run_id, result.host, address, result.status, result.error, result.backup_dir)
