@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end on a local lab fleet: start a lab whose hosts answer HTTP 500 because of the
-# .phpp typo, show the dry-run diff, apply the fix with --precheck (remediate's summary shows each
-# host's health before and after: HTTP 500 -> HTTP 200, and a host still failing would be rolled back
-# and fail the demo), re-run (nothing to do, still healthy), and tear the lab down.
+# .phpp typo, show the dry-run diff (one block for the hosts' identical change), apply the fix with
+# --precheck (remediate's summary shows the hosts' health before and after, HTTP 500 -> HTTP 200, on
+# one line for the hosts alike; a host still failing would be rolled back and fail the demo), re-run
+# (nothing to do, still healthy), and tear the lab down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

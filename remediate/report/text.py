@@ -138,9 +138,11 @@ def print_summary(console: Console, result: RunResult, masker: Masker, full: boo
             names = [h.host for h in result.hosts if h.status == status]
             if names:
                 console.print(Text(f"{status.value}, not started: {compact_hosts(names)}", style=STATUS_STYLE[status]))
+        # The ok hosts' health as one line per distinct outcome (with --precheck, before -> after).
         checked = [h for h in result.hosts if h.probes and h.status in OK_STATUSES]
-        if checked:
-            console.print(f"verified: {len(checked)} host(s) healthy by their probes")
+        for same in group_by(checked, _health_outcome):
+            verdicts = masker.text("; ".join(_health_outcome(same[0])))
+            console.print(Text(f"verified: {compact_hosts([h.host for h in same])}: {verdicts}"), highlight=False)
         backups = sorted({h.backup_dir for h in result.hosts if h.backup_dir and h.status in OK_STATUSES})
         if backups:
             where = backups[0] if len(backups) == 1 else f"in {len(backups)} folders (--summary full shows them)"
@@ -200,13 +202,22 @@ def _print_host_table(console: Console, result: RunResult, rows: Sequence[HostRe
 
 
 def _health(host: HostResult) -> str:
-    """Probe results, e.g. "http http://web1/: HTTP 500 -> HTTP 200" with --precheck."""
+    """Probe results, e.g. "ok http http://web1/: HTTP 500 -> HTTP 200" with --precheck."""
+    return "\n".join(_verdicts(host, named=True))
+
+
+def _health_outcome(host: HostResult) -> tuple[str, ...]:
+    """Each probe's verdict without the probe's name (which names the host): ``ok HTTP 500 -> HTTP 200``."""
+    return _verdicts(host, named=False)
+
+
+def _verdicts(host: HostResult, named: bool) -> tuple[str, ...]:
     before = {p.probe: p.detail for p in host.precheck}
-    parts = []
+    verdicts = []
     for probe in host.probes:
         seen = f"{before[probe.probe]} -> {probe.detail}" if probe.probe in before else probe.detail
-        parts.append(f"{'ok' if probe.ok else 'FAIL'} {probe.probe}: {seen}")
-    return "\n".join(parts)
+        verdicts.append(f"{'ok' if probe.ok else 'FAIL'} {probe.probe + ': ' if named else ''}{seen}")
+    return tuple(verdicts)
 
 
 def _detail(host: HostResult, dry_run: bool) -> str:

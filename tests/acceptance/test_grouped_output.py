@@ -115,7 +115,7 @@ def test_the_summary_of_an_all_ok_fleet_is_short_and_lists_every_host_that_is_no
     text = capsys.readouterr().out
     summary = summary_of(text)
     assert len(summary) < 15, "\n".join(summary)
-    assert f"verified: {len(big_lab.hosts)} host(s) healthy by their probes" in summary
+    assert f"verified: web[1-{len(big_lab.hosts)}]: ok HTTP 200" in summary  # one line for the same health
     assert any(line.startswith("backups on each changed host: /var/backups/remediate/") for line in summary)
     assert f"{len(big_lab.hosts)} changed" in summary[-1]
 
