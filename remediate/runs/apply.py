@@ -123,7 +123,8 @@ def execute(
         RolloutProgress(console, bool(policy.canary or policy.canary_group), masker) as progress,
     ):
         recorder.planned(plan)
-        outcome = fleet.rollout(plan, waves, policy, writing, stop, Observers(progress, recorder))
+        # The journal first: a host's row must not wait on (or be lost to) the display.
+        outcome = fleet.rollout(plan, waves, policy, writing, stop, Observers(recorder, progress))
     result = RunResult(
         plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
     )
