@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 import zlib
@@ -107,9 +108,19 @@ def journal_dirs() -> list[Path]:
     found = [state_dir()]
     if not os.environ.get("REMEDIATE_STATE"):
         legacy = Path(LEGACY_STATE_DIR)
-        if (legacy / DATABASE).is_file() and legacy.resolve() != found[0].resolve():
+        if _own_private(legacy) and _own_private(legacy / DATABASE) and legacy.resolve() != found[0].resolve():
             found.append(legacy)
     return [folder for folder in found if (folder / DATABASE).is_file()]
+
+
+def _own_private(path: Path) -> bool:
+    """A path found in the working directory, which may be anyone's (/tmp): trusted only as the user's own,
+    not a link, writable by nobody else. A journal planted there would tell a rollback what to write."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return not stat.S_ISLNK(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
 
 
 def open_run_journal(run_id: str, masker: Masker) -> tuple[Journal, RunRecord]:

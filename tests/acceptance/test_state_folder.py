@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from labtools import run_json, snapshot
 
-from remediate.journal import journal_dirs, state_dir
+from remediate.journal import Journal, journal_dirs, state_dir
 from remediate.lab.fleet import Lab
+from remediate.plan.masking import Masker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -113,3 +114,31 @@ def test_an_earlier_versions_journal_in_the_working_folder_is_still_read(
     assert [run["kind"] for run in runs] == ["rollback", "apply"]
     assert not (operator / "home").exists()
     assert os.path.samefile(journal_dirs()[0], project / ".remediate")
+
+
+@pytest.mark.parametrize("planted", ["another user's", "group-writable", "a link"])
+def test_a_journal_in_the_working_folder_that_is_not_the_users_own_is_not_read(
+    operator: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], planted: str
+) -> None:
+    """A folder such as /tmp is anyone's: a .remediate/ planted there must not tell a rollback what to write."""
+    shared = operator / "shared"
+    shared.mkdir()
+    monkeypatch.chdir(shared)
+    made = operator / "made" if planted == "a link" else shared / ".remediate"
+    with Journal(made, Masker()) as journal:
+        journal.start_run("R-planted", "apply", "pb", "pb.yml", "sha", "inv", [])
+        journal.finish_run("R-planted", "ok")
+    if planted == "a link":
+        (shared / ".remediate").symlink_to(made)
+    elif planted == "group-writable":
+        made.chmod(0o770)
+    else:
+        os.chown(made, 65534, 65534)
+        os.chown(made / "journal.sqlite", 65534, 65534)
+    assert journal_dirs() == []
+    code, runs = run_json(capsys, "runs", "--json")
+    assert (code, runs) == (0, [])
+    from remediate.cli.main import main
+
+    assert main(["show", "R-planted"]) == 2
+    assert "no run 'R-planted'" in capsys.readouterr().err
