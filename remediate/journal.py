@@ -49,14 +49,16 @@ CREATE TABLE IF NOT EXISTS runs (
     playbook_sha256 TEXT NOT NULL,
     inventory TEXT NOT NULL,
     arguments TEXT NOT NULL,         -- JSON list of the command line
-    status TEXT NOT NULL,            -- running | ok | failed | interrupted
-    rollback_of TEXT
+    status TEXT NOT NULL,            -- running | ok | failed | halted | interrupted | not confirmed
+    rollback_of TEXT,
+    resume_of TEXT,                  -- the run this one resumed: its hosts that were never started
+    plan_recorded INTEGER NOT NULL DEFAULT 0  -- 1: every host's plan is in hosts and files (record_plan)
 );
 CREATE TABLE IF NOT EXISTS hosts (
     run_id TEXT NOT NULL REFERENCES runs(run_id),
     host TEXT NOT NULL,
     address TEXT NOT NULL,
-    status TEXT NOT NULL,            -- planned | writing | a final status such as changed or rolled_back
+    status TEXT NOT NULL,            -- planned | writing | a final status such as changed or skipped
     error TEXT NOT NULL DEFAULT '',
     backup_dir TEXT NOT NULL DEFAULT '',
     started REAL,
@@ -87,8 +89,20 @@ CREATE TABLE IF NOT EXISTS files (
 );
 """
 
+# In RunRecord's order (a journal that gained a column keeps it last, whatever its place in SCHEMA).
+RUN_COLUMNS = (
+    "run_id, kind, user, started, finished, playbook, playbook_path, playbook_sha256, inventory, arguments,"
+    " status, rollback_of, resume_of, plan_recorded"
+)
+
 LEGACY_STATE_DIR = ".remediate"  # where versions before 0.2 kept it: in the working directory
 DATABASE = "journal.sqlite"
+
+
+def recorded_path(path: Path) -> str:
+    """A playbook's or an inventory's path as the journal keeps it: absolute, so that `rollback RUN` and
+    `resume RUN` find it from any folder (a made-up one, a hotfix's, stays as it is)."""
+    return str(path.absolute()) if path.exists() else str(path)
 
 
 def state_dir() -> Path:
@@ -170,6 +184,7 @@ class Journal:
     def _add_missing_columns(self) -> None:
         """A journal made by an earlier version gains the columns added since (none is ever removed)."""
         added = {
+            "runs": {"resume_of": "TEXT", "plan_recorded": "INTEGER NOT NULL DEFAULT 0"},
             "hosts": {"handlers": "TEXT NOT NULL DEFAULT '[]'", "probes": "TEXT NOT NULL DEFAULT '[]'"},
             "files": {
                 "original_masked": "INTEGER NOT NULL DEFAULT 0",
@@ -227,13 +242,16 @@ class Journal:
         inventory: str,
         arguments: Sequence[str],
         rollback_of: str | None = None,
+        resume_of: str | None = None,
     ) -> None:
         self._started.append(run_id)
         with self._write() as db:
             db.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'running', ?)",
+                "INSERT INTO runs (run_id, kind, user, started, finished, playbook, playbook_path, playbook_sha256,"
+                " inventory, arguments, status, rollback_of, resume_of)"
+                " VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 (run_id, kind, who(), time.time(), playbook, playbook_path, playbook_sha256, inventory,
-                 json.dumps([self.masker.text(a) for a in arguments]), rollback_of),
+                 json.dumps([self.masker.text(a) for a in arguments]), rollback_of, resume_of),
             )  # fmt: skip
 
     def finish_run(self, run_id: str, status: str) -> None:
@@ -257,16 +275,31 @@ class Journal:
 
     def record_host_plan(self, run_id: str, host_plan: HostPlan, status: str, backup_paths: Mapping[str, str]) -> None:
         """The host's row, its handlers and probes, and every file it is about to get, in one transaction."""
-        host = host_plan.host
         with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO hosts (run_id, host, address, status, error, backup_dir, started,"
-                " handlers, probes) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)",
-                (run_id, host.name, host.address, status, self.masker.text(host_plan.error), time.time(),
-                 self.masker.text(json.dumps(list(host_plan.handlers))),
-                 self.masker.text(json.dumps([probe_to_json(p) for p in host_plan.probes]))),
-            )  # fmt: skip
-            self._insert_files(db, run_id, host.name, host_plan.changes, backup_paths)
+            self._insert_host_plan(db, run_id, host_plan, status, backup_paths)
+
+    def record_plan(self, run_id: str, host_plans: Sequence[HostPlan], statuses: Sequence[str]) -> None:
+        """Every host's row and files as planned, in one transaction: what a dry-run shows, and before a
+        rollout what each host is to get, so that a host never started can be resumed exactly."""
+        with self._write() as db:
+            for host_plan, status in zip(host_plans, statuses, strict=True):
+                self._insert_host_plan(db, run_id, host_plan, status, {})
+            db.execute("UPDATE runs SET plan_recorded = 1 WHERE run_id = ?", (run_id,))
+
+    def _insert_host_plan(
+        self, db: sqlite3.Connection, run_id: str, host_plan: HostPlan, status: str, backup_paths: Mapping[str, str]
+    ) -> None:
+        host = host_plan.host
+        db.execute(
+            "INSERT OR REPLACE INTO hosts (run_id, host, address, status, error, backup_dir, started,"
+            " handlers, probes) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)",
+            (run_id, host.name, host.address, status, self.masker.text(host_plan.error), time.time(),
+             self.masker.text(json.dumps(list(host_plan.handlers))),
+             self.masker.text(json.dumps([probe_to_json(p) for p in host_plan.probes]))),
+        )  # fmt: skip
+        # A host planned earlier in this run (its row "planned") is now written: its files are the plan's.
+        db.execute("DELETE FROM files WHERE run_id = ? AND host = ?", (run_id, host.name))
+        self._insert_files(db, run_id, host.name, host_plan.changes, backup_paths)
 
     def _insert_files(
         self,
@@ -301,13 +334,20 @@ class Journal:
     # --- reading ---------------------------------------------------------------------------------------
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
-        rows = self._db.execute("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._db.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
         return [_run(row) for row in rows]
 
+    def resumes(self, run_id: str) -> list[RunRecord]:
+        """The runs that resumed ``run_id``, oldest first."""
+        rows = self._db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE resume_of = ? ORDER BY started", (run_id,))
+        return [_run(row) for row in rows.fetchall()]
+
     def run(self, run_id: str) -> RunRecord:
-        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        row = self._db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
-            matches = self._db.execute("SELECT * FROM runs WHERE run_id LIKE ?", (f"%{run_id}%",)).fetchall()
+            matches = self._db.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id LIKE ?", (f"%{run_id}%",)
+            ).fetchall()
             if len(matches) == 1:
                 return _run(matches[0])
             raise UserError(
@@ -348,6 +388,7 @@ class Journal:
 def _run(row: Sequence[Any]) -> RunRecord:
     values = list(row)
     values[9] = tuple(json.loads(values[9]))
+    values[13] = bool(values[13])
     return RunRecord(*values)
 
 

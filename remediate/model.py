@@ -532,6 +532,13 @@ class RunRecord:
     arguments: tuple[str, ...]
     status: str
     rollback_of: str | None
+    resume_of: str | None = None  # the run whose never-started hosts this one went on with
+    plan_recorded: bool = False  # every host's plan is in the journal (a run of an earlier version: only those written)
+
+
+# A host row in one of these was never written to by its run: "planned" (the controller died before the
+# host's turn), or not started because the run halted or was interrupted.
+NEVER_STARTED = frozenset({"planned", Status.SKIPPED.value, Status.INTERRUPTED.value})
 
 
 @dataclass(frozen=True)
@@ -543,6 +550,10 @@ class HostRecord:
     backup_dir: str
     handlers: tuple[str, ...]
     probes: tuple[Probe, ...]
+
+    @property
+    def never_started(self) -> bool:
+        return self.status in NEVER_STARTED
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,16 @@ def cmd_runs(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     for run in runs:
         hosts = ", ".join(f"{n} {s}" for s, n in summaries[run.run_id].items())
-        kind = f"{run.kind} of {run.rollback_of}" if run.rollback_of else run.kind
-        table.add_row(run.run_id, kind, _when(run.started), run.user, run.playbook, run.inventory, run.status, hosts)
+        when, by = _when(run.started), run.user
+        table.add_row(run.run_id, _kind(run), when, by, run.playbook, run.inventory, run.status, hosts)
     console.print(table)
     return EXIT_OK
+
+
+def _kind(run: RunRecord) -> str:
+    if run.rollback_of:
+        return f"{run.kind} of {run.rollback_of}"
+    return f"{run.kind} (resume of {run.resume_of})" if run.resume_of else run.kind
 
 
 def _host_summary(journal: Journal, run: RunRecord) -> dict[str, int]:
@@ -69,7 +75,7 @@ def _run_document(run: RunRecord) -> dict[str, object]:
         "run_id": run.run_id, "kind": run.kind, "user": run.user, "started": run.started, "finished": run.finished,
         "playbook": run.playbook, "playbook_path": run.playbook_path, "playbook_sha256": run.playbook_sha256,
         "inventory": run.inventory, "arguments": list(run.arguments), "status": run.status,
-        "rollback_of": run.rollback_of,
+        "rollback_of": run.rollback_of, "resume_of": run.resume_of,
     }  # fmt: skip
 
 
@@ -90,10 +96,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     journal, run = open_run_journal(args.run, Masker())
     with journal:
         hosts = journal.hosts(run.run_id)
-        files = journal.files(run.run_id)
+        # A host the run never started keeps its planned files in the journal (for `resume`): not shown as done.
+        started = {h.host for h in hosts if not h.never_started}
+        files = [f for f in journal.files(run.run_id) if f.host in started]
+        resumed_by = [r.run_id for r in journal.resumes(run.run_id)]
     if args.json:
         document = {
             **_run_document(run),
+            "resumed_by": resumed_by,
             "hosts": {
                 h.host: {
                     "status": h.status,
@@ -116,9 +126,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps(document, indent=2))
         return EXIT_OK
     console = make_console()
-    kind = f"{run.kind} of {run.rollback_of}" if run.rollback_of else run.kind
-    console.print(Text(f"run {run.run_id}: {kind} of {run.playbook} on {run.inventory}", style="bold"))
+    console.print(Text(f"run {run.run_id}: {_kind(run)} of {run.playbook} on {run.inventory}", style="bold"))
     console.print(f"by {run.user}, {_when(run.started)} to {_when(run.finished)}, status {run.status}")
+    for resume in resumed_by:
+        console.print(f"resumed by run {resume}: `remediate show {resume}`")
     console.print(f"playbook {run.playbook_path} (sha256 {run.playbook_sha256})")
     console.print(f"command: remediate {' '.join(run.arguments)}")
     by_host = {host.host: [f for f in files if f.host == host.host] for host in hosts}

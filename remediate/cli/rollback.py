@@ -9,7 +9,7 @@ from dataclasses import replace
 from remediate.cli.options import connection_options, run_options
 from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
 from remediate.fleet.host_apply import ApplyOptions
-from remediate.journal import open_run_journal
+from remediate.journal import open_run_journal, recorded_path
 from remediate.load.inventory import load_inventory
 from remediate.model import Plan, RunResult
 from remediate.plan.masking import Masker
@@ -30,7 +30,8 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if record.kind not in ("apply", "rollback"):
             raise UserError(f"run {record.run_id} was a {record.kind}: it changed nothing to roll back")
         files = files_by_host(journal.files(record.run_id))
-        touched = [h for h in journal.hosts(record.run_id) if files.get(h.host)]
+        # A host the run never started has its planned files in the journal, but nothing to put back.
+        touched = [h for h in journal.hosts(record.run_id) if files.get(h.host) and not h.never_started]
         if not touched:
             console.print(f"run {record.run_id} changed no file: nothing to roll back")
             return EXIT_OK
@@ -47,7 +48,7 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
         run_id = new_run_id()
         kind = "rollback-dry-run" if run.dry_run else "rollback"
         recorder = Recorder(journal, run_id)
-        about = (record.playbook, record.playbook_path, record.playbook_sha256, str(inventory.path))
+        about = (record.playbook, record.playbook_path, record.playbook_sha256, recorded_path(inventory.path))
         recorder.start(kind, about, argv, rollback_of=record.run_id)
         with fleet:
             # Read under each host's lock (waiting for a run that may still be putting it back), which the

@@ -26,20 +26,26 @@ class Recorder(RolloutObserver):
         self._addresses: dict[str, str] = {}  # host name -> address, from the plan: a result names the host only
 
     def start(
-        self, kind: str, about: tuple[str, str, str, str], arguments: Sequence[str], rollback_of: str | None = None
+        self,
+        kind: str,
+        about: tuple[str, str, str, str],
+        arguments: Sequence[str],
+        rollback_of: str | None = None,
+        resume_of: str | None = None,
     ) -> None:
         """``about``: the playbook's name, path and sha256, and the inventory, as the journal keeps them."""
-        self.journal.start_run(self.run_id, kind, *about, arguments, rollback_of)
+        self.journal.start_run(self.run_id, kind, *about, arguments, rollback_of, resume_of)
 
     def planned(self, plan: Plan) -> None:
-        """The plan the run works from: its hosts' addresses, for their rows."""
+        """The plan the run works from, before any host is written: every host's row ("planned") with the
+        files it is to get, so a host the run never starts can be resumed with exactly this plan."""
         self._addresses.update({hp.host.name: hp.host.address for hp in plan.hosts})
+        self.journal.record_plan(self.run_id, plan.hosts, ["planned"] * len(plan.hosts))
 
     def dry_run(self, plan: Plan) -> None:
         """A dry-run's rows: each host as its plan left it, with the files it would change."""
-        self.planned(plan)
-        for host_plan in plan.hosts:
-            self.journal.record_host_plan(self.run_id, host_plan, host_plan.status.value, {})
+        self._addresses.update({hp.host.name: hp.host.address for hp in plan.hosts})
+        self.journal.record_plan(self.run_id, plan.hosts, [hp.status.value for hp in plan.hosts])
 
     def finish(self, status: str) -> None:
         self.journal.finish_run(self.run_id, status)
