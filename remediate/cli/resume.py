@@ -24,6 +24,7 @@ from remediate.cli.options import (
     run_options,
     target_options,
 )
+from remediate.cli.parser import build_parser
 from remediate.errors import EXIT_OK, UserError
 from remediate.journal import Journal, open_run_journal, recorded_path
 from remediate.load.playbook import load_playbook
@@ -57,7 +58,7 @@ def cmd_resume(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if not left.hosts:
             console.print(f"run {record.run_id} left no host unstarted: nothing to resume")
             return EXIT_OK
-        first = first_run_arguments(record, args)
+        first = resumed_arguments(journal, record, args)
         return _resume(args, argv, journal, record, first, left.hosts, console)
 
 
@@ -131,33 +132,44 @@ def _check_resumable(journal: Journal, record: RunRecord) -> None:
         raise UserError(f"run {record.run_id} was resumed already, by run {done[-1]}: resume that one")
 
 
-def first_run_arguments(record: RunRecord, args: argparse.Namespace) -> argparse.Namespace:
-    """The first run's options as its command line set them, with the resume's own given ones over them."""
-    from remediate.cli.parser import build_parser
-
-    parser = build_parser()
-    try:
-        first = parser.parse_args(list(record.arguments))
-    except UserError as e:
-        raise UserError(f"run {record.run_id}: its recorded command line does not parse any more: {e}") from None
-    if getattr(first, "plan", None):
-        raise UserError(
-            f"run {record.run_id} applied the plan file {first.plan}: resuming a plan file's run is not supported;"
-            f" `remediate show {record.run_id}` lists the hosts it did not start"
-        )
-    defaults = vars(parser.parse_args(["resume", record.run_id]))
-    merged = vars(first) | {name: getattr(args, name) for name in OWN_OPTIONS}
-    merged |= {
-        name: value
-        for name, value in vars(args).items()
-        if name not in ("command", "run", "limit", "var", "secret_var") and value != defaults.get(name)
-    }
-    merged["var"] = [*first.var, *args.var]
-    merged["secret_var"] = [*first.secret_var, *args.secret_var]
-    merged["inventory"] = args.inventory or record.inventory
-    resumed = argparse.Namespace(**merged)
+def resumed_arguments(journal: Journal, record: RunRecord, args: argparse.Namespace) -> argparse.Namespace:
+    """The options the resume runs with: the first run's, as its command line set them (through every
+    resume before, for a resume of a resume), with the resume's own given ones over them."""
+    resumed = _overlay(_run_arguments(journal, record), args)
+    resumed.inventory = args.inventory or record.inventory  # the journal keeps it absolute: from any folder
     _check_secrets_given(record, resumed)
     return resumed
+
+
+def _run_arguments(journal: Journal, record: RunRecord) -> argparse.Namespace:
+    """A recorded run's options: its command line; a resume's over those of the run it resumed."""
+    try:
+        parsed = build_parser().parse_args(list(record.arguments))
+    except UserError as e:
+        raise UserError(f"run {record.run_id}: its recorded command line does not parse any more: {e}") from None
+    if getattr(parsed, "plan", None):
+        raise UserError(
+            f"run {record.run_id} applied the plan file {parsed.plan}: resuming a plan file's run is not"
+            f" supported; `remediate show {record.run_id}` lists the hosts it did not start"
+        )
+    if parsed.command == "resume" and record.resume_of:
+        return _overlay(_run_arguments(journal, journal.run(record.resume_of)), parsed)
+    return parsed
+
+
+def _overlay(first: argparse.Namespace, resume: argparse.Namespace) -> argparse.Namespace:
+    """``first``'s options, with those ``resume`` gives over them; the run options are the resume's own,
+    and its variables add to the first's (the later of two values wins)."""
+    defaults = vars(build_parser().parse_args(["resume", resume.run]))
+    merged = vars(first) | {name: getattr(resume, name) for name in OWN_OPTIONS}
+    merged |= {
+        name: value
+        for name, value in vars(resume).items()
+        if name not in ("command", "run", "limit", "var", "secret_var") and value != defaults.get(name)
+    }
+    merged["var"] = [*first.var, *resume.var]
+    merged["secret_var"] = [*first.secret_var, *resume.secret_var]
+    return argparse.Namespace(**merged)
 
 
 def _check_secrets_given(record: RunRecord, first: argparse.Namespace) -> None:

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from labtools import BROKEN, FIXED, WP, run_json, snapshot
+from labtools import FIXED, WP, run_json, snapshot
 from rollouts import fix_playbook, start_apply, untouched, wait_until_fixed
 
 from remediate.cli.main import main
@@ -26,8 +26,8 @@ def statuses(doc: dict[str, object]) -> dict[str, str]:
     return {name: entry["status"] for name, entry in hosts.items()}
 
 
-def roll_back_both(capsys: pytest.CaptureFixture[str], resume_id: str, first_id: str) -> None:
-    for run_id in (resume_id, first_id):
+def roll_back(capsys: pytest.CaptureFixture[str], *run_ids: str) -> None:
+    for run_id in run_ids:
         code, doc = run_json(capsys, "rollback", run_id, "--yes")
         assert code == 0, doc
 
@@ -65,30 +65,42 @@ def test_resume_after_an_interruption_finishes_exactly_the_hosts_never_started(
     assert shown["resumed_by"] == [resumed["run_id"]]
     assert all(not shown["hosts"][name]["files"] for name in left)  # planned, never written: nothing to show
 
-    roll_back_both(capsys, resumed["run_id"], first["run_id"])
+    roll_back(capsys, resumed["run_id"], first["run_id"])
     assert snapshot(big_lab) == before
 
 
 def test_resume_after_a_max_fail_halt_goes_on_with_the_hosts_skipped(
     big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    broken_site = big_lab.host("web3")
-    broken_site.local_path(LOCALE).unlink()  # its site answers 500 even when fixed: its probe fails
+    """Halted at web3, resumed; that resume halts at web10 and is resumed in turn; all three roll back."""
+    broken_sites = (big_lab.host("web3"), big_lab.host("web10"))
+    for host in broken_sites:
+        host.local_path(LOCALE).unlink()  # its site answers 500 even when fixed: its probe fails
     before = snapshot(big_lab)
-    pb = fix_playbook(tmp_path, verify=True)
-    code, first = run_json(capsys, "apply", pb, "-i", str(big_lab.inventory_path), "--yes", "--forks", "1")
+    pb = Path(fix_playbook(tmp_path, verify=True))
+    pb.write_text(pb.read_text().replace("replace: '.php'", "replace: '{{ ext }}'"))  # from the command line
+    code, first = run_json(
+        capsys, "apply", str(pb), "-i", str(big_lab.inventory_path), "--yes", "--forks", "1", "-e", "ext=.php"
+    )
     assert code == 1 and first["halted"]
-    first_statuses = statuses(first)
-    assert [first_statuses[h.name] for h in big_lab.hosts] == ["changed"] * 2 + ["rolled_back"] + ["skipped"] * 17
-    skipped = {name for name, status in first_statuses.items() if status == "skipped"}
+    names = [h.name for h in big_lab.hosts]
+    assert [statuses(first)[n] for n in names] == ["changed"] * 2 + ["rolled_back"] + ["skipped"] * 17
 
-    code, resumed = run_json(capsys, "resume", first["run_id"], "--yes", "--forks", "8")
-    assert code == 0, resumed
-    assert statuses(resumed) == {name: "changed" for name in skipped}  # web3, which failed, is not resumed
-    assert BROKEN in broken_site.local_path(WP).read_bytes()
-    assert all(FIXED in h.local_path(WP).read_bytes() for h in big_lab.hosts if h is not broken_site)
+    code, second = run_json(capsys, "resume", first["run_id"], "--yes")  # the first run's -e and --forks 1 hold
+    assert code == 1 and second["halted"]
+    assert [statuses(second).get(n) for n in names] == [None] * 3 + ["changed"] * 6 + ["rolled_back"] + ["skipped"] * 10
 
-    roll_back_both(capsys, resumed["run_id"], first["run_id"])
+    assert main(["resume", first["run_id"], "--yes"]) == 2
+    assert capsys.readouterr().err == (
+        f"remediate: error: run {first['run_id']} was resumed already, by run {second['run_id']}: resume that one\n"
+    )
+    code, third = run_json(capsys, "resume", second["run_id"], "--yes", "--forks", "8")  # -e: the first's still
+    assert code == 0, third
+    assert statuses(third) == {n: "changed" for n in names[10:]}  # web3 and web10, which failed, are not resumed
+    for host in big_lab.hosts:
+        assert (FIXED in host.local_path(WP).read_bytes()) == (host not in broken_sites), host.name
+
+    roll_back(capsys, third["run_id"], second["run_id"], first["run_id"])
     assert snapshot(big_lab) == before
 
 
