@@ -12,12 +12,17 @@ from collections.abc import Callable, Sequence
 
 from remediate.errors import UserError
 from remediate.fleet.host_apply import ApplyOptions
-from remediate.plan.waves import SettingNames
+from remediate.model import SettingNames
 from remediate.runs.options import ConnectionOptions, RolloutOptions, RunOptions, TargetOptions
 
 # What the rollout's settings are called here, for their errors: "--batch: expected sizes such as ...".
 ROLLOUT_FLAGS = SettingNames(
-    canary="--canary", canary_group="--canary-group", batches="--batch", max_fail="--max-fail", forks="--forks"
+    canary="--canary",
+    canary_group="--canary-group",
+    batches="--batch",
+    max_fail="--max-fail",
+    forks="--forks",
+    limit="--limit",
 )
 
 

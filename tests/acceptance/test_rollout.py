@@ -9,33 +9,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from labtools import BROKEN, FIXED, WP, http_status, run_json, run_on_terminal, snapshot
+from labtools import BROKEN, FIXED, WP, fix_playbook, http_status, run_json, run_on_terminal, snapshot, untouched
 
 from remediate.lab.fleet import Lab, stop_sshd
 
 pytestmark = pytest.mark.lab
-
-
-def fix_playbook(tmp_path: Path, handler: str = "", verify: bool = False, name: str = "fix.yml") -> str:
-    """fix-phpp, with an optional handler and an optional probe that the site answers 200."""
-    text = textwrap.dedent("""\
-        name: fix-phpp
-        steps:
-          - name: fix the require line
-            line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php'}
-        """)
-    if handler:
-        text += f"    on_change: {json.dumps(handler)}\n"
-    if verify:
-        text += "verify:\n  - http: {url: 'http://{{ host.address }}:8080/', expect_status: 200, retries: 1}\n"
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
 
 
 def start_apply(lab: Lab, playbook: str, *flags: str) -> subprocess.Popen[str]:
@@ -60,11 +42,6 @@ def wait_until_fixed(lab: Lab, controller: subprocess.Popen[str], hosts: int, po
     while sum(FIXED in h.local_path(WP).read_bytes() for h in lab.hosts) < hosts:
         assert time.monotonic() < deadline and controller.poll() is None
         time.sleep(poll)
-
-
-def untouched(lab: Lab, name: str) -> bool:
-    host = lab.host(name)
-    return BROKEN in host.local_path(WP).read_bytes() and not any(host.local_path("/var/backups").iterdir())
 
 
 def test_forks_bounds_how_many_hosts_are_worked_on_at_once(
@@ -94,7 +71,9 @@ def test_a_failing_canary_stops_the_run_before_any_other_host(
     )
     assert code == 1
     assert doc["hosts"][canary.name]["status"] == "rolled_back" and doc["hosts"][canary.name]["wave"] == 0
-    assert doc["halted"] == "1 host(s) failed, more than --max-fail 0 allows (0 of 20)"
+    assert doc["halted"] == (
+        "1 host(s) failed, more than --max-fail 0 allows (0 of 20); none in flight; 19 skipped (not started)"
+    )
     assert doc["summary"] == {"rolled_back": 1, "skipped": 19}
     assert BROKEN in canary.local_path(WP).read_bytes()
     for host in big_lab.hosts[1:]:
@@ -106,7 +85,11 @@ def test_a_failing_canary_stops_the_run_before_any_other_host(
         assert untouched(big_lab, host.name)
 
 
-def test_max_fail_halts_and_skips_the_rest(big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_failures_beyond_max_fail_write_nothing_and_say_how_to_go_on(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hosts whose plan failed count before any host is written: with more of them than --max-fail allows,
+    no host is written (not even those a worker would have reached first), and the way on works."""
     for name in ("web2", "web3", "web4"):  # each gets a second match: expect_matches 1 fails it at plan time
         local = big_lab.host(name).local_path(WP)
         local.write_bytes(local.read_bytes() + b"// class-wp-locale.phpp again\n")
@@ -114,14 +97,23 @@ def test_max_fail_halts_and_skips_the_rest(big_lab: Lab, tmp_path: Path, capsys:
     pb.write_text(
         "steps:\n  - line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php', expect_matches: 1}\n"
     )
-    code, doc = run_json(
-        capsys, "apply", str(pb), "-i", str(big_lab.inventory_path), "--yes", "--max-fail", "1", "--forks", "1"
-    )
+    inventory = str(big_lab.inventory_path)
+    code, doc = run_json(capsys, "apply", str(pb), "-i", inventory, "--yes", "--max-fail", "1", "--forks", "1")
     assert code == 1
     statuses = [doc["hosts"][h.name]["status"] for h in big_lab.hosts]
-    assert statuses == ["changed", "failed", "failed"] + ["skipped"] * 17
-    assert doc["halted"] == "2 host(s) failed, more than --max-fail 1 allows (1 of 20)"
-    assert all(untouched(big_lab, h.name) for h in big_lab.hosts[4:])
+    assert statuses == ["skipped", "failed", "failed", "failed"] + ["skipped"] * 16
+    assert doc["halted"] == (
+        "3 host(s) failed while being read, more than --max-fail 1 allows (1 of 20): nothing was written;"
+        " 17 skipped (not started)"
+    )
+    assert doc["halt"]["way_on"] == (
+        "to go on: --max-fail 3, or --limit '!web2,!web3,!web4' to leave those hosts out"
+        " (with any items your --limit had)"
+    )
+    assert all(untouched(big_lab, h.name) for h in big_lab.hosts if h.name not in ("web2", "web3", "web4"))
+    # The limit it suggests, as a shell passes it, leaves those hosts out and fixes the others.
+    code, doc = run_json(capsys, "apply", str(pb), "-i", inventory, "--yes", "--limit", "!web2,!web3,!web4")
+    assert code == 0 and doc["summary"] == {"changed": 17} and doc["halted"] is None and doc["halt"] is None
     assert FIXED in big_lab.hosts[0].local_path(WP).read_bytes()
 
 

@@ -11,8 +11,7 @@ import pytest
 from remediate.cli.main import build_parser, main
 from remediate.cli.options import ROLLOUT_FLAGS, connection_options, rollout_options, target_options
 from remediate.errors import UserError
-from remediate.model import RolloutSettings
-from remediate.plan.waves import SettingNames
+from remediate.model import RolloutSettings, SettingNames
 from remediate.runs.apply import rollout_policy
 from remediate.runs.options import ConnectionOptions, RolloutOptions, TargetOptions
 
