@@ -42,6 +42,7 @@ def connection_options(args: argparse.Namespace) -> ConnectionOptions:
         command_timeout=args.command_timeout,
         accept_new_host_keys=args.accept_new_host_keys,
         max_file_size=parse_size(args.max_file_size),
+        names=ROLLOUT_FLAGS,
     )
 
 

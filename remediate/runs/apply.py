@@ -98,7 +98,7 @@ def fleet_for(connection: ConnectionOptions, forks: int) -> Fleet:
     ssh_config = ssh_config_path(connection.ssh_config)
     return open_fleet(
         forks, connection.connect_timeout, connection.command_timeout, connection.accept_new_host_keys,
-        connection.max_file_size, password, ssh_config,
+        connection.max_file_size, password, ssh_config, connection.names.forks,
     )  # fmt: skip
 
 

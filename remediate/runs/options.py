@@ -42,6 +42,7 @@ class ConnectionOptions:
     command_timeout: float = 120.0  # the limit of one remote command
     accept_new_host_keys: bool = False  # learn unknown host keys (a changed key is always refused)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: a larger target file is refused, not edited
+    names: SettingNames = SettingNames()  # what the operator calls ``forks``, for its error
 
 
 @dataclass(frozen=True)
