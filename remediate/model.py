@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -44,6 +45,19 @@ class Amount:
 
 
 @dataclass(frozen=True)
+class SettingNames:
+    """What the caller calls each setting of a run (``--max-fail`` on the command line, ``max_fail`` in a
+    playbook's ``rollout:``), for the messages that name one: what the command line is called stays in cli/."""
+
+    canary: str = "canary"
+    canary_group: str = "canary_group"
+    batches: str = "batches"
+    max_fail: str = "max_fail"
+    forks: str = "forks"
+    limit: str = "limit"  # the hosts of a run narrowed, which a halt before any write suggests
+
+
+@dataclass(frozen=True)
 class RolloutPolicy:
     canary: int = 0
     canary_group: str | None = None
@@ -51,6 +65,54 @@ class RolloutPolicy:
     max_fail: Amount = Amount(0)
     forks: int = 50
     rollback_on_halt: bool = False
+    names: SettingNames = SettingNames()  # what the operator calls these settings, for the halt's message
+
+
+@dataclass(frozen=True)
+class Halt:
+    """Why a rollout stopped starting hosts, counted when it ended: every number is what the hosts'
+    statuses say in the end, so the message cannot contradict the summary under it (a count taken when
+    the budget ran out misses the hosts in flight that fail after it)."""
+
+    failed: int  # hosts failed in the end: those refused while being read, and those in flight at the halt
+    failed_at_read: tuple[str, ...]  # hosts whose plan had failed (unreachable, host key refused, plan error)
+    allowed: int  # how many hosts may fail: max_fail of total
+    max_fail: Amount
+    total: int
+    in_flight: int  # hosts being written when the budget ran out, which finished after
+    skipped: int  # hosts never started
+    names: SettingNames = SettingNames()
+
+    @property
+    def before_write(self) -> bool:
+        """The hosts refused while being read spent the budget on their own, so no host was written."""
+        return len(self.failed_at_read) > self.allowed
+
+    @property
+    def reason(self) -> str:
+        """``5 host(s) failed, more than --max-fail 0 allows (0 of 20); 4 in flight finished after the
+        halt; 15 skipped (not started)``."""
+        budget = f"more than {self.names.max_fail} {self.max_fail} allows ({self.allowed} of {self.total})"
+        skipped = f"{self.skipped} skipped (not started)" if self.skipped else "none skipped"
+        if self.before_write:
+            return f"{self.failed} host(s) failed while being read, {budget}: nothing was written; {skipped}"
+        read = len(self.failed_at_read)
+        failed = f"{self.failed} host(s) failed" + (f" ({read} while being read)" if read else "")
+        flight = f"{self.in_flight} in flight finished after the halt" if self.in_flight else "none in flight"
+        return f"{failed}, {budget}; {flight}; {skipped}"
+
+    @property
+    def way_on(self) -> str:
+        """After a halt before any write, how to run again (the same hosts would halt the same way): a
+        budget that lets the run go on, or a limit that leaves those hosts out; "" after any other halt.
+        The limit is quoted for a shell, where ``!`` would expand."""
+        if not self.before_write:
+            return ""
+        left_out = shlex.quote(",".join(f"!{name}" for name in self.failed_at_read))
+        return (
+            f"to go on: {self.names.max_fail} {len(self.failed_at_read)}, or {self.names.limit} {left_out}"
+            f" to leave those hosts out (with any items your {self.names.limit} had)"
+        )
 
 
 @dataclass(frozen=True)
@@ -480,8 +542,13 @@ class RunResult:
     inventory: str
     dry_run: bool
     hosts: tuple[HostResult, ...]
-    halted: str = ""  # why the rollout stopped starting hosts, when it did
+    halt: Halt | None = None  # why the rollout stopped starting hosts, when it did
     interrupted: bool = False
+
+    @property
+    def halted(self) -> str:
+        """The halt's reason, or "" (the JSON document's ``halted``: a string or null)."""
+        return self.halt.reason if self.halt else ""
 
     @property
     def ok(self) -> bool:

@@ -5,7 +5,8 @@ slot of ``WORKER_STRIDE`` (40) global lab indexes from 1000 + 40 * N, so labs of
 (also separate sessions, each given a worker name of its own) never share an address. In a slot:
 offsets 0..3 the fleet, 4..5 the Apache lab, 6..9 free (tests use them as unused addresses), 10..19
 labs that tests start themselves, 20..39 the chaos test's 20 hosts (``tests/acceptance/test_chaos.py``). The
-20-host ``big_fleet`` is outside every slot, at 2000 + 40 * N.
+20-host ``big_fleet`` is outside every slot, at 2000 + 40 * N (up to 2999), and the 50-host ``fifty_lab`` at
+4000 + 50 * N (up to 5249).
 
 ``lab_fleet`` (session): 4 hosts from global index 1000 (127.0.4.239 ..) plus the worker's slot, so it
 never collides with a developer's own lab on 127.0.1.x, in ``/var/lib/remediate/pytest-<pid>/fleet``;
@@ -21,6 +22,9 @@ global indexes 1004 and 1005, 127.0.4.243 ..) whose hosts also run Apache with m
 ``/health.txt``; started at the first use in a session (needs Debian's apache2 and
 libapache2-mod-php), and before every test reset like ``lab``: pristine files, Apache restarted with
 the pristine config, sshd and PHP server running.
+
+``fifty_lab`` (module): 50 hosts, for what only shows at that size (how many hosts are in flight when a
+run halts); started once for the module that uses it, always torn down, and reset before each test like ``lab``.
 
 ``chaos_lab`` (module, for ``tests/acceptance/test_chaos.py``): 20 hosts at offsets 20..39 of the worker's slot,
 started once and never reset: the test itself puts every host back (that is what it tests).
@@ -147,6 +151,22 @@ def big_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture
 def big_lab(big_fleet: Lab) -> Lab:
     return _reset_lab(big_fleet)
+
+
+FIFTY_LAB_SIZE = 50
+FIFTY_LAB_FIRST_INDEX = 4000  # clear of every slot (1000 .. 1999) and of every big_fleet (2000 .. 2999)
+
+
+@pytest.fixture(scope="module")
+def fifty_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    inventory = tmp_path_factory.mktemp("fifty-lab-inventory") / "lab.yml"
+    first = FIFTY_LAB_FIRST_INDEX + FIFTY_LAB_SIZE * (_worker_offset() // WORKER_STRIDE)
+    yield from _session_lab("the 50-host lab fleet", FIFTY_LAB_SIZE, lab_parent_dir / "fifty", inventory, first)
+
+
+@pytest.fixture
+def fifty_lab(fifty_fleet: Lab) -> Lab:
+    return _reset_lab(fifty_fleet)
 
 
 CHAOS_LAB_SIZE = 20

@@ -12,12 +12,17 @@ from collections.abc import Callable, Sequence
 
 from remediate.errors import UserError
 from remediate.fleet.host_apply import ApplyOptions
-from remediate.plan.waves import SettingNames
+from remediate.model import SettingNames
 from remediate.runs.options import ConnectionOptions, RolloutOptions, RunOptions, TargetOptions
 
 # What the rollout's settings are called here, for their errors: "--batch: expected sizes such as ...".
 ROLLOUT_FLAGS = SettingNames(
-    canary="--canary", canary_group="--canary-group", batches="--batch", max_fail="--max-fail", forks="--forks"
+    canary="--canary",
+    canary_group="--canary-group",
+    batches="--batch",
+    max_fail="--max-fail",
+    forks="--forks",
+    limit="--limit",
 )
 
 
@@ -37,6 +42,7 @@ def connection_options(args: argparse.Namespace) -> ConnectionOptions:
         command_timeout=args.command_timeout,
         accept_new_host_keys=args.accept_new_host_keys,
         max_file_size=parse_size(args.max_file_size),
+        names=ROLLOUT_FLAGS,
     )
 
 

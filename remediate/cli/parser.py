@@ -18,7 +18,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_target_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("-i", "--inventory", required=required, help="inventory name (inventory/NAME.yml) or path")
-    parser.add_argument("-l", "--limit", help="host names, group names or globs, comma-separated")
+    parser.add_argument(
+        "-l", "--limit", help="host names, group names or globs, comma-separated; !PATTERN leaves its hosts out"
+    )
     parser.add_argument(
         "-e", "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (highest precedence)"
     )

@@ -24,6 +24,7 @@ from remediate.fleet.transport import Transport
 from remediate.model import (
     FAILED_STATUSES,
     Amount,
+    Halt,
     Host,
     HostFailure,
     HostPlan,
@@ -49,8 +50,16 @@ Connector = Callable[[Host], Transport]
 @dataclass(frozen=True)
 class RolloutOutcome:
     results: tuple[HostResult, ...]  # in plan order, every host: the ones never started too
-    halted: str  # why no more hosts were started, or ""
+    halt: Halt | None  # why no more hosts were started, counted when the rollout ended; None: it did not halt
     interrupted: bool
+
+    @property
+    def halted(self) -> str:
+        return self.halt.reason if self.halt else ""
+
+
+def _failures(results: Iterable[HostResult]) -> int:
+    return sum(1 for r in results if r.status.value in FAILED_STATUSES)
 
 
 def parallel_map(function: Callable[[T], R], items: Iterable[T], forks: int) -> list[R]:
@@ -172,54 +181,73 @@ class Fleet:
     ) -> RolloutOutcome:
         """Writes and verifies the plan wave by wave; a wave starts when the one before has finished.
 
-        Once more hosts have failed than the policy allows, or ``stop`` is set (the operator's Ctrl-C),
-        no host starts any more; the hosts in flight finish, rolling back if they must.
+        The hosts whose plan already failed (refused while being read, or by the planner) count against
+        the policy's budget before any host is written, so the outcome never depends on when a worker
+        reaches them: if they alone spend it, nothing is written. Once more hosts have failed than the
+        policy allows, or ``stop`` is set (the operator's Ctrl-C), no host starts any more; the hosts in
+        flight finish, rolling back if they must.
         """
         options = options or ApplyOptions(backup_root=self._backup_root)
         stop = stop or threading.Event()
         observer = observer or RolloutObserver()
         by_name = {hp.host.name: hp for hp in plan.hosts}
+        wave_of = {name: index for index, wave in enumerate(waves) for name in wave}
         allowed = allowed_failures(policy, len(plan.hosts))
         results: dict[str, HostResult] = {}
+        for host_plan in plan.hosts:
+            if host_plan.failure is not None:  # never worked on: no wave timing
+                name = host_plan.host.name
+                results[name] = HostResult(name, host_plan.failure, error=host_plan.error, wave=wave_of.get(name, 0))
+                observer.host_finished(results[name])
+        failed_at_read = tuple(results)
         counted = threading.Lock()
         halted = threading.Event()
-        reason: list[str] = []
+        if len(failed_at_read) > allowed:
+            halted.set()
+        started: set[str] = set()
+        in_flight: set[str] = set()  # started and not finished when the budget ran out
 
         def work(wave: int, name: str) -> None:
-            if halted.is_set() or stop.is_set():
-                return
-            started = time.time()
+            with counted:  # the check and the start as one step, so the hosts in flight are exact
+                if halted.is_set() or stop.is_set():
+                    return
+                started.add(name)
+            begun = time.time()
             result = self._apply_one(plan.run_id, by_name[name], observer, options)
-            result = dataclasses.replace(result, wave=wave, started=started, finished=time.time())
+            result = dataclasses.replace(result, wave=wave, started=begun, finished=time.time())
             with counted:
                 results[name] = result
-                failures = sum(1 for r in results.values() if r.status.value in FAILED_STATUSES)
-                if failures > allowed and not halted.is_set():
-                    reason.append(
-                        f"{failures} host(s) failed, more than --max-fail {policy.max_fail} allows"
-                        f" ({allowed} of {len(plan.hosts)})"
-                    )
+                if not halted.is_set() and _failures(results.values()) > allowed:
+                    in_flight.update(started - results.keys())
                     halted.set()
             observer.host_finished(result)
 
         for index, wave in enumerate(waves):
             if halted.is_set() or stop.is_set():
                 break
-            observer.wave_started(index, len(waves), wave)
-            parallel_map(lambda name, index=index: work(index, name), wave, policy.forks)  # type: ignore[misc]
+            todo = [name for name in wave if name not in results]
+            if not todo:
+                continue
+            observer.wave_started(index, len(waves), todo)
+            parallel_map(lambda name, index=index: work(index, name), todo, policy.forks)  # type: ignore[misc]
 
-        wave_of = {name: index for index, wave in enumerate(waves) for name in wave}
-        halt_reason = reason[0] if reason else ""
+        halt = None
+        if halted.is_set():
+            halt = Halt(
+                failed=_failures(results.values()), failed_at_read=failed_at_read, allowed=allowed,
+                max_fail=policy.max_fail, total=len(plan.hosts), in_flight=len(in_flight),
+                skipped=len(by_name) - len(results), names=policy.names,
+            )  # fmt: skip
         for name in by_name:
             if name not in results:
-                status = Status.SKIPPED if halt_reason else Status.INTERRUPTED
-                why = f"not started: the run halted: {halt_reason}" if halt_reason else "not started: interrupted"
+                status = Status.SKIPPED if halt else Status.INTERRUPTED
+                why = f"not started: the run halted: {halt.reason}" if halt else "not started: interrupted"
                 results[name] = HostResult(name, status, error=why, wave=wave_of.get(name, 0))
                 observer.host_not_started(results[name])
-        if halt_reason and policy.rollback_on_halt:
-            results.update(self._undo_changed(plan, results, observer, options, policy, halt_reason))
+        if halt and policy.rollback_on_halt:
+            results.update(self._undo_changed(plan, results, observer, options, policy, halt.reason))
         ordered = tuple(results[hp.host.name] for hp in plan.hosts)
-        return RolloutOutcome(ordered, halt_reason, stop.is_set() and not halt_reason)
+        return RolloutOutcome(ordered, halt, stop.is_set() and not halt)
 
     def _apply_one(
         self, run_id: str, host_plan: HostPlan, observer: RolloutObserver, options: ApplyOptions

@@ -13,21 +13,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from remediate.errors import UserError
-from remediate.model import Amount, RolloutPolicy, RolloutSettings
-
-
-@dataclass(frozen=True)
-class SettingNames:
-    """What the caller calls each rollout setting, for the messages of the errors in it."""
-
-    canary: str = "canary"
-    canary_group: str = "canary_group"
-    batches: str = "batches"
-    max_fail: str = "max_fail"
-    forks: str = "forks"
+from remediate.model import Amount, RolloutPolicy, RolloutSettings, SettingNames
 
 
 def resolve_policy(
@@ -57,6 +45,7 @@ def resolve_policy(
         else playbook.max_fail or default.max_fail,
         forks=chosen_forks,
         rollback_on_halt=rollback_on_halt,
+        names=names,
     )
 
 

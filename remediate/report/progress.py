@@ -82,9 +82,10 @@ class RolloutProgress(RolloutObserver):
             line = Text(f"{result.host}: ", style="bold") + Text(result.status.value, style=STATUS_STYLE[result.status])
             if result.error:
                 line += Text(f": {self._masker.text(result.error.splitlines()[0])}")
-            if self._bar is not None and self._task is not None:
-                counts = "  ".join(f"{s.value.replace('_', ' ')} {self._counts[s]}" for s in _COUNTED)
-                self._bar.update(self._task, advance=1, counts=counts)
+            if self._bar is not None:
+                if self._task is not None:  # None for a host whose plan failed: told before any wave starts
+                    counts = "  ".join(f"{s.value.replace('_', ' ')} {self._counts[s]}" for s in _COUNTED)
+                    self._bar.update(self._task, advance=1, counts=counts)
                 if failed:
                     self._bar.console.print(line)
             else:

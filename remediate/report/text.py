@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from remediate.model import OK_STATUSES, FileChange, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
+from remediate.model import OK_STATUSES, FileChange, Halt, HostPlan, HostResult, Plan, ProbeResult, RunResult, Status
 from remediate.plan.diff import file_diff
 from remediate.plan.masking import Masker
 from remediate.report.groups import change_groups, compact_hosts, digest, group_by, hosts_title, shown_diffs
@@ -155,10 +155,18 @@ def print_summary(console: Console, result: RunResult, masker: Masker, full: boo
             console.print(Text(f"{host.host}: {first}", style=STATUS_STYLE[host.status]))
             for line in more.splitlines():
                 console.print(_diff_line(line), soft_wrap=True, highlight=False)
-    if result.halted:
-        console.print(Text(f"halted: {result.halted}; hosts not started are skipped", style="bold red"))
+    if result.halt:
+        console.print(Text(f"halted: {result.halt.reason}", style="bold red"))
+        if result.halt.way_on:
+            console.print(Text(result.halt.way_on, style="bold"), highlight=False)
     if result.interrupted:
         console.print(Text("interrupted: hosts not started are reported interrupted", style="bold red"))
+    not_started = sum(1 for h in result.hosts if h.status in _NOT_STARTED)
+    if not_started and not result.dry_run:
+        console.print(
+            Text(f"remediate resume {result.run_id} goes on with the {not_started} host(s) not started"),
+            highlight=False,
+        )
     stuck = [h.host for h in result.hosts if h.status == Status.ROLLBACK_FAILED]
     if stuck:
         console.print(
@@ -253,6 +261,7 @@ def result_document(result: RunResult, masker: Masker) -> dict[str, Any]:
         "groups": _groups_document(result, masker),
         "summary": result.summary(),
         "halted": result.halted or None,
+        "halt": _halt_document(result.halt) if result.halt else None,
         "interrupted": result.interrupted,
     }
     return masker.document(document)  # type: ignore[no-any-return]
@@ -262,6 +271,21 @@ def _groups_document(result: RunResult, masker: Masker) -> dict[str, list[str]]:
     with_changes = [host for host in result.hosts if host.changes]
     groups = group_by(with_changes, lambda host: shown_diffs(host.changes, masker))
     return {digest(shown_diffs(group[0].changes, masker)): [host.host for host in group] for group in groups}
+
+
+def _halt_document(halt: Halt) -> dict[str, Any]:
+    """The halt's counts beside its message (``halted``), for a program that acts on them."""
+    return {
+        "failed": halt.failed,
+        "failed_at_read": list(halt.failed_at_read),
+        "allowed": halt.allowed,
+        "max_fail": str(halt.max_fail),
+        "total": halt.total,
+        "in_flight": halt.in_flight,
+        "skipped": halt.skipped,
+        "before_write": halt.before_write,
+        "way_on": halt.way_on or None,
+    }
 
 
 def _probe_document(result: ProbeResult) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def fleet_for(connection: ConnectionOptions, forks: int) -> Fleet:
     ssh_config = ssh_config_path(connection.ssh_config)
     return open_fleet(
         forks, connection.connect_timeout, connection.command_timeout, connection.accept_new_host_keys,
-        connection.max_file_size, password, ssh_config,
+        connection.max_file_size, password, ssh_config, connection.names.forks,
     )  # fmt: skip
 
 
@@ -126,7 +126,7 @@ def execute(
         # The journal first: a host's row must not wait on (or be lost to) the display.
         outcome = fleet.rollout(plan, waves, policy, writing, stop, Observers(recorder, progress))
     result = RunResult(
-        plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halted, outcome.interrupted
+        plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halt, outcome.interrupted
     )
     return finish(console, recorder, result, run.json, masker, run.full_summary)
 

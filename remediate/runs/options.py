@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from remediate.plan.waves import SettingNames
+from remediate.model import SettingNames
 from remediate.remote.gather import DEFAULT_MAX_FILE_SIZE
 
 
@@ -24,7 +24,7 @@ class TargetOptions:
     """Which hosts, and with which variables: the inventory, a limit over it, the run's own values."""
 
     inventory: str  # an inventory name (inventory/NAME.yml) or path
-    limit: str | None = None  # host names, group names or globs, comma-separated; None: the playbook's hosts
+    limit: str | None = None  # names, groups or globs, comma-separated (!PATTERN: out); None: the playbook's hosts
     vars: Mapping[str, str] = field(default_factory=dict)  # the highest precedence of all
     secret_vars: Mapping[str, str] = field(default_factory=dict)  # the same, and masked in every output
 
@@ -42,6 +42,7 @@ class ConnectionOptions:
     command_timeout: float = 120.0  # the limit of one remote command
     accept_new_host_keys: bool = False  # learn unknown host keys (a changed key is always refused)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: a larger target file is refused, not edited
+    names: SettingNames = SettingNames()  # what the operator calls ``forks``, for its error
 
 
 @dataclass(frozen=True)

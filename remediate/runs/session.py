@@ -52,9 +52,10 @@ def open_fleet(
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     become_password: str | None = None,
     ssh_config: str | None = None,
+    forks_name: str = "forks",  # what the operator calls it
 ) -> Fleet:
     if forks < 1:
-        raise UserError("--forks must be at least 1")
+        raise UserError(f"{forks_name} must be at least 1")
     if connect_timeout <= 0 or command_timeout <= 0:
         raise UserError("--timeout and --command-timeout must be more than 0 seconds")
     options = ConnectOptions(connect_timeout, command_timeout, accept_new_host_keys, become_password, ssh_config)

@@ -9,8 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from labtools import FIXED, WP, run_json, snapshot
-from rollouts import fix_playbook, start_apply, untouched, wait_until_fixed
+from labtools import FIXED, WP, fix_playbook, run_json, snapshot, start_apply, untouched, wait_until_fixed
 
 from remediate.cli.main import main
 from remediate.lab.fleet import Lab

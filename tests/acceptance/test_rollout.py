@@ -13,8 +13,19 @@ import time
 from pathlib import Path
 
 import pytest
-from labtools import BROKEN, FIXED, WP, http_status, run_json, run_on_terminal, snapshot
-from rollouts import fix_playbook, start_apply, untouched, wait_until_fixed
+from labtools import (
+    BROKEN,
+    FIXED,
+    WP,
+    fix_playbook,
+    http_status,
+    run_json,
+    run_on_terminal,
+    snapshot,
+    start_apply,
+    untouched,
+    wait_until_fixed,
+)
 
 from remediate.lab.fleet import Lab, stop_sshd
 
@@ -48,7 +59,9 @@ def test_a_failing_canary_stops_the_run_before_any_other_host(
     )
     assert code == 1
     assert doc["hosts"][canary.name]["status"] == "rolled_back" and doc["hosts"][canary.name]["wave"] == 0
-    assert doc["halted"] == "1 host(s) failed, more than --max-fail 0 allows (0 of 20)"
+    assert doc["halted"] == (
+        "1 host(s) failed, more than --max-fail 0 allows (0 of 20); none in flight; 19 skipped (not started)"
+    )
     assert doc["summary"] == {"rolled_back": 1, "skipped": 19}
     assert BROKEN in canary.local_path(WP).read_bytes()
     for host in big_lab.hosts[1:]:
@@ -60,7 +73,11 @@ def test_a_failing_canary_stops_the_run_before_any_other_host(
         assert untouched(big_lab, host.name)
 
 
-def test_max_fail_halts_and_skips_the_rest(big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_failures_beyond_max_fail_write_nothing_and_say_how_to_go_on(
+    big_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hosts whose plan failed count before any host is written: with more of them than --max-fail allows,
+    no host is written (not even those a worker would have reached first), and the way on works."""
     for name in ("web2", "web3", "web4"):  # each gets a second match: expect_matches 1 fails it at plan time
         local = big_lab.host(name).local_path(WP)
         local.write_bytes(local.read_bytes() + b"// class-wp-locale.phpp again\n")
@@ -68,14 +85,23 @@ def test_max_fail_halts_and_skips_the_rest(big_lab: Lab, tmp_path: Path, capsys:
     pb.write_text(
         "steps:\n  - line_patch: {path: /var/www/html/wp-settings.php, regex: '\\.phpp\\b', replace: '.php', expect_matches: 1}\n"
     )
-    code, doc = run_json(
-        capsys, "apply", str(pb), "-i", str(big_lab.inventory_path), "--yes", "--max-fail", "1", "--forks", "1"
-    )
+    inventory = str(big_lab.inventory_path)
+    code, doc = run_json(capsys, "apply", str(pb), "-i", inventory, "--yes", "--max-fail", "1", "--forks", "1")
     assert code == 1
     statuses = [doc["hosts"][h.name]["status"] for h in big_lab.hosts]
-    assert statuses == ["changed", "failed", "failed"] + ["skipped"] * 17
-    assert doc["halted"] == "2 host(s) failed, more than --max-fail 1 allows (1 of 20)"
-    assert all(untouched(big_lab, h.name) for h in big_lab.hosts[4:])
+    assert statuses == ["skipped", "failed", "failed", "failed"] + ["skipped"] * 16
+    assert doc["halted"] == (
+        "3 host(s) failed while being read, more than --max-fail 1 allows (1 of 20): nothing was written;"
+        " 17 skipped (not started)"
+    )
+    assert doc["halt"]["way_on"] == (
+        "to go on: --max-fail 3, or --limit '!web2,!web3,!web4' to leave those hosts out"
+        " (with any items your --limit had)"
+    )
+    assert all(untouched(big_lab, h.name) for h in big_lab.hosts if h.name not in ("web2", "web3", "web4"))
+    # The limit it suggests, as a shell passes it, leaves those hosts out and fixes the others.
+    code, doc = run_json(capsys, "apply", str(pb), "-i", inventory, "--yes", "--limit", "!web2,!web3,!web4")
+    assert code == 0 and doc["summary"] == {"changed": 17} and doc["halted"] is None and doc["halt"] is None
     assert FIXED in big_lab.hosts[0].local_path(WP).read_bytes()
 
 
@@ -262,8 +288,10 @@ def test_progress_bar_per_wave_on_a_terminal(big_lab: Lab) -> None:
     assert code == 1, output  # web9 has two matches where fix-phpp expects at most one
     assert "canary" in output and "wave 1/2" in output and "wave 2/2" in output
     assert "changed 1  unchanged 0  failed 0  rolled back 0" in output  # the canary's bar
-    assert "failed 1" in output  # web9's wave
-    assert "web9: failed: steps[0] (fix the require line): /var/www/html/wp-settings.php has 2 match(es)" in output
+    # web9's plan failed: it is told before any wave starts, and its wave's bar counts the 9 hosts written.
+    failure = "web9: failed: steps[0] (fix the require line): /var/www/html/wp-settings.php has 2 match(es)"
+    assert failure in output and output.index(failure) < output.index("canary")
+    assert "changed 9  unchanged 0  failed 0  rolled back 0" in output
 
 
 def test_a_host_locked_by_another_run_is_reported_and_left_alone(

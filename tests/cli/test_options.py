@@ -11,9 +11,8 @@ import pytest
 from remediate.cli.main import build_parser, main
 from remediate.cli.options import ROLLOUT_FLAGS, connection_options, rollout_options, target_options
 from remediate.errors import UserError
-from remediate.model import RolloutSettings
-from remediate.plan.waves import SettingNames
-from remediate.runs.apply import rollout_policy
+from remediate.model import RolloutSettings, SettingNames
+from remediate.runs.apply import fleet_for, rollout_policy
 from remediate.runs.options import ConnectionOptions, RolloutOptions, TargetOptions
 
 # Two hosts nothing listens for (port 1): every refusal here comes before a connection is tried.
@@ -86,6 +85,16 @@ def test_the_flags_become_typed_values() -> None:
         False,
     )
     assert rollout_options(args) == RolloutOptions(2, None, "10%,100%", "1", True, ROLLOUT_FLAGS)
+
+
+def test_a_fleet_of_no_forks_is_refused_as_its_caller_names_it(
+    files: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    playbook, inventory = files
+    assert main(["audit", playbook, "-i", inventory, "--forks", "-1"]) == 2  # no rollout policy checks it there
+    assert capsys.readouterr().err == "remediate: error: --forks must be at least 1\n"
+    with pytest.raises(UserError, match=r"^forks must be at least 1$"):
+        fleet_for(ConnectionOptions(), 0)
 
 
 def test_without_ask_become_pass_the_password_is_the_environments(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from labtools import BROKEN, FIXED, WP
-from rollouts import fix_playbook
+from labtools import BROKEN, FIXED, WP, fix_playbook
 
 from remediate.lab.fleet import Lab
 

@@ -61,6 +61,11 @@ def test_inventory_loads_hosts_defaults_and_merged_vars(tmp_path: Path) -> None:
         ("db1,web1", ["web1", "db1"]),  # inventory order, not argument order
         ("web*", ["web1", "web2"]),
         ("d?", ["db1"]),  # a glob over group names too
+        ("all,!web2", ["web1", "db1"]),  # an item with ! takes its matches out
+        ("!web2,all", ["web1", "db1"]),  # wherever it stands
+        ("!web1,!db1", ["web2"]),  # only exclusions: every host but those
+        ("! web", ["db1"]),  # a group, after the ! as around any item
+        ("web*,!*2", ["web1"]),
     ],
 )
 def test_select_hosts(tmp_path: Path, patterns: str, expected: list[str]) -> None:
@@ -72,6 +77,21 @@ def test_limit_item_matching_nothing_is_an_error(tmp_path: Path) -> None:
     inventory = load_inventory(str(write(tmp_path, "inv.yml", INVENTORY)))
     with pytest.raises(UserError, match=r"--limit: 'wbe2' matches no host or group in .*inv.yml"):
         select_hosts(inventory, "web1,wbe2", "--limit")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "message"),
+    [
+        ("all,!wbe2", r"--limit: '!wbe2' matches no host or group in .*inv.yml"),  # a typo keeps no host in
+        ("!", r"--limit: '!' matches no host or group"),
+        ("web,!web", r"--limit: 'web,!web' names no host"),
+        ("!all", r"--limit: '!all' names no host"),
+    ],
+)
+def test_bad_exclusions_are_errors(tmp_path: Path, patterns: str, message: str) -> None:
+    inventory = load_inventory(str(write(tmp_path, "inv.yml", INVENTORY)))
+    with pytest.raises(UserError, match=message):
+        select_hosts(inventory, patterns, "--limit")
 
 
 PLAYBOOK = """\
@@ -115,6 +135,10 @@ def test_variable_precedence_inventory_group_host_playbook_cli(tmp_path: Path) -
     targets = render_targets(playbook, inventory, "web2", {})
     assert [t.host.name for t in targets] == ["web2"]
     assert targets[0].steps[0].target == "/srv/www/wp-settings.php"
+    # A limit of only exclusions narrows the playbook's hosts (web), not the inventory's (db1 stays out).
+    assert [t.host.name for t in render_targets(playbook, inventory, "!web1", {})] == ["web2"]
+    with pytest.raises(UserError, match=r"--limit '!web1,!web2' leaves none of the playbook's hosts \(web\)"):
+        render_targets(playbook, inventory, "!web1,!web2", {})
 
 
 BAD_INVENTORIES = [

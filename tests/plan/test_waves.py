@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from remediate.errors import UserError
-from remediate.model import Amount, RolloutPolicy
+from remediate.model import Amount, Halt, RolloutPolicy, SettingNames
 from remediate.plan.waves import allowed_failures, parse_amount, parse_batches, plan_waves
 
 HOSTS = [f"web{i}" for i in range(1, 21)]
@@ -51,6 +51,40 @@ def test_bad_canary_group(policy: RolloutPolicy, message: str) -> None:
 )
 def test_allowed_failures(text: str, total: int, allowed: int) -> None:
     assert allowed_failures(RolloutPolicy(max_fail=parse_amount(text, "--max-fail")), total) == allowed
+
+
+FLAGS = SettingNames(max_fail="--max-fail", limit="--limit")
+
+
+@pytest.mark.parametrize(
+    ("halt", "reason", "way_on"),
+    [
+        (  # a wave of 5 that all rolled back: 4 were in flight when the first failed, none was skipped
+            Halt(5, (), 0, Amount(0), 5, in_flight=4, skipped=0, names=FLAGS),
+            "5 host(s) failed, more than --max-fail 0 allows (0 of 5); 4 in flight finished after the halt; none skipped",
+            "",
+        ),
+        (
+            Halt(4, ("web9",), 2, Amount(2), 50, in_flight=7, skipped=30, names=FLAGS),
+            "4 host(s) failed (1 while being read), more than --max-fail 2 allows (2 of 50);"
+            " 7 in flight finished after the halt; 30 skipped (not started)",
+            "",
+        ),
+        (
+            Halt(2, (), 1, Amount(5, percent=True), 20, in_flight=0, skipped=18),
+            "2 host(s) failed, more than max_fail 5% allows (1 of 20); none in flight; 18 skipped (not started)",
+            "",
+        ),
+        (  # refused while being read, beyond the budget: nothing was written, and the way on is a shell's
+            Halt(2, ("web7", "web9"), 0, Amount(0), 20, in_flight=0, skipped=18, names=FLAGS),
+            "2 host(s) failed while being read, more than --max-fail 0 allows (0 of 20): nothing was written;"
+            " 18 skipped (not started)",
+            "to go on: --max-fail 2, or --limit '!web7,!web9' to leave those hosts out (with any items your --limit had)",
+        ),
+    ],
+)
+def test_a_halt_says_what_was_counted(halt: Halt, reason: str, way_on: str) -> None:
+    assert (halt.reason, halt.way_on) == (reason, way_on)
 
 
 @pytest.mark.parametrize("text", ["", "x", "-1", "150%", "0,5"])
