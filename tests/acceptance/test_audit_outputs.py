@@ -3,6 +3,7 @@ unreachable; both files parsed back and checked host by host."""
 
 from __future__ import annotations
 
+import errno
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 from labtools import FIXED, WP, run_json, snapshot
 from prometheus_client.parser import text_string_to_metric_families
+from pytest_mock import MockerFixture
 
 from remediate.cli.main import main
-from remediate.lab.fleet import Lab, stop_sshd
+from remediate.lab.fleet import Lab, stop_http, stop_sshd
 
 pytestmark = pytest.mark.lab
 
@@ -91,7 +93,7 @@ def test_audit_writes_metrics_and_junit_per_host_compliant_drifted_and_unreachab
     assert int(suite.get("errors", "")) == 2  # web3: its step and its probe
 
 
-def test_audit_without_probes_writes_no_probe_series_and_a_clean_fleet_exits_0(
+def test_a_failing_probe_on_a_compliant_fleet_exits_1_and_without_probes_there_is_no_probe_series(
     lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     inventory, metrics = str(lab.inventory_path), tmp_path / "remediate.prom"
@@ -99,10 +101,31 @@ def test_audit_without_probes_writes_no_probe_series_and_a_clean_fleet_exits_0(
     assert main(["audit", "fix-phpp", "-i", inventory, "--prometheus", str(metrics), "--probes"]) == 0
     out = capsys.readouterr().out
     assert f"{len(lab.hosts)} compliant" in out and "1 ok" in out
-    assert main(["audit", "fix-phpp", "-i", inventory, "--prometheus", str(metrics)]) == 0
+
+    stop_http(lab, "web2")  # its files comply, its site is down: what --probes is for
+    code, doc = run_json(capsys, "audit", "fix-phpp", "-i", inventory, "--prometheus", str(metrics), "--probes")
+    assert code == 1 and doc["summary"] == {"compliant": len(lab.hosts)}
+    assert [h for h, entry in doc["hosts"].items() if not entry["probes"][0]["ok"]] == ["web2"]
+    values = _samples(metrics)
+    assert values[("remediate_audit_compliant", "web2")] == 1 and values[("remediate_audit_probe_success", "web2")] == 0
+
+    assert main(["audit", "fix-phpp", "-i", inventory, "--prometheus", str(metrics)]) == 0  # files only
     values = _samples(metrics)
     assert all(values[("remediate_audit_compliant", h.name)] == 1 for h in lab.hosts)
     assert not any(name.startswith("remediate_audit_probe") for name, _ in values)
+
+
+def test_a_report_file_that_cannot_be_written_keeps_the_previous_one_and_is_one_line(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], mocker: MockerFixture
+) -> None:
+    (tmp_path / "textfile").mkdir()
+    metrics = tmp_path / "textfile" / "remediate.prom"
+    metrics.write_bytes(b"# the previous audit's metrics\n")
+    mocker.patch("remediate.report.files.os.fsync", side_effect=OSError(errno.EIO, "Input/output error"))
+    assert main(["audit", "fix-phpp", "-i", str(lab.inventory_path), "--prometheus", str(metrics)]) == 2
+    assert capsys.readouterr().err == f"remediate: error: --prometheus {metrics}: cannot write: Input/output error\n"
+    assert metrics.read_bytes() == b"# the previous audit's metrics\n"
+    assert [p.name for p in metrics.parent.iterdir()] == ["remediate.prom"]  # no temporary file left
 
 
 def test_audit_output_in_a_missing_folder_is_refused_before_any_host(
