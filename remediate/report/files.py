@@ -47,7 +47,10 @@ def replace_file(path: Path, data: bytes, option: str) -> None:
         if isinstance(e, OSError):
             raise UserError(f"{option} {path}: cannot write: {e.strerror or e}") from None
         raise
-    _fsync_folder(folder)
+    try:
+        _fsync_folder(folder)
+    except OSError as e:  # the new file is in place, but a crash now could still bring the old one back
+        raise UserError(f"{option} {path}: written, but its folder could not be synced: {e.strerror or e}") from None
 
 
 def _fsync_folder(folder: Path) -> None:
