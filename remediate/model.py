@@ -561,6 +561,50 @@ class RunResult:
         return counts
 
 
+# --- audits ----------------------------------------------------------------------------------------------
+
+
+class AuditState(StrEnum):
+    COMPLIANT = "compliant"
+    DRIFTED = "drifted"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"  # reached, but not audited: a target it cannot read, a lock it cannot take, ...
+
+
+@dataclass(frozen=True)
+class HostAudit:
+    plan: HostPlan
+    # None: not run (not asked, or the host was not reached); otherwise one result per probe, in order.
+    probes: tuple[ProbeResult, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.plan.host.name
+
+    @property
+    def state(self) -> AuditState:
+        if self.plan.failure is not None:
+            unreachable = self.plan.failure.value == AuditState.UNREACHABLE
+            return AuditState.UNREACHABLE if unreachable else AuditState.FAILED
+        return AuditState.DRIFTED if self.plan.changes else AuditState.COMPLIANT
+
+    @property
+    def healthy(self) -> bool:
+        """Every probe that ran passed (also true when none ran)."""
+        return all(p.ok for p in self.probes or ())
+
+
+@dataclass(frozen=True)
+class Audit:
+    audit_id: str
+    playbook: str
+    inventory: str
+    steps: tuple[str, ...]  # the playbook's step names, in order
+    hosts: tuple[HostAudit, ...]
+    probed: bool  # the probes were asked for
+    finished: float  # unix seconds: the "last audit time" a monitoring system compares with its clock
+
+
 def path_components(path: str) -> list[str]:
     """Every folder on an absolute path, then the path itself: ``/a``, ``/a/b``, ``/a/b/c`` for ``/a/b/c``."""
     parts = [part for part in path.split("/") if part]

@@ -10,10 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from remediate.cli.main import build_parser
 from remediate.load.inventory import load_inventory
 from remediate.load.playbook import load_playbook
+from remediate.model import Audit
+from remediate.plan.masking import Masker
+from remediate.report.prometheus import audit_metrics
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "docs" / "playbook.md", REPO / "docs" / "inventory.md", REPO / "README.md"]
@@ -85,3 +90,45 @@ def test_shell_completion_completes_commands_options_and_playbooks(shell: str) -
     assert "audit" in lines[0].split() and ("apply" not in lines[0].split() or shell == "zsh")
     assert "--canary-group" in lines[1].split()
     assert "fix-phpp" in lines[2].split()
+
+
+MONITORING = REPO / "docs" / "monitoring.md"
+
+
+def _blocks(doc: Path, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", doc.read_text(), re.DOTALL)
+
+
+def _audit_metric_names() -> set[str]:
+    """Every metric name audit --prometheus can write (an audit of no host still declares them all)."""
+    audit = Audit("A", "pb", "inv.yml", (), (), True, 0.0)
+    text = audit_metrics(audit, Masker()).decode()
+    return {family.name for family in text_string_to_metric_families(text)}
+
+
+def test_monitoring_alert_rules_load_and_name_only_metrics_that_audit_writes() -> None:
+    blocks = _blocks(MONITORING, "yaml")
+    assert blocks, "docs/monitoring.md has its alert rules as a yaml block"
+    known = _audit_metric_names()
+    for text in blocks:
+        rules = [rule for group in yaml.safe_load(text)["groups"] for rule in group["rules"]]
+        assert rules and all({"alert", "expr"} <= set(rule) for rule in rules)
+        for rule in rules:
+            assert set(re.findall(r"remediate_audit_\w+", rule["expr"])) <= known, rule["alert"]
+            # for: is a Prometheus duration such as 30m
+            assert re.fullmatch(r"\d+[smhd]", str(rule.get("for", "0s"))), rule["alert"]
+
+
+def test_monitoring_command_lines_parse_and_the_timer_runs_the_service() -> None:
+    text = MONITORING.read_text()
+    commands = re.findall(r"(?:^|[\s/`])(remediate audit [^\n`]*?)(?=\s*>|\s*$|`)", text, re.MULTILINE)
+    assert len(commands) >= 3  # cron, the systemd service, CI
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])
+        assert args.command == "audit", command
+    units = _blocks(MONITORING, "ini")
+    service = next(u for u in units if "[Service]" in u)
+    timer = next(u for u in units if "[Timer]" in u)
+    assert re.search(r"^ExecStart=/\S+/remediate audit ", service, re.MULTILINE)
+    assert re.search(r"^SuccessExitStatus=1 3$", service, re.MULTILINE)  # drift is a finding, not a failed unit
+    assert re.search(r"^OnCalendar=", timer, re.MULTILINE) and "WantedBy=timers.target" in timer

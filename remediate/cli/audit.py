@@ -1,14 +1,16 @@
 """``remediate audit``: does every host hold the playbook's desired state? Read-only; exit 0, 3 or 1.
 
-Exit 0 when every host complies, 3 when any host drifted (with the diff that would bring it back),
-1 when no host drifted but some could not be audited (unreachable, a file it cannot read): a cron job
-or a monitoring check can tell the three apart.
+Exit 0 when every host complies (and, with ``--probes``, passes its probes), 3 when any host drifted
+(with the diff that would bring it back), 1 when no host drifted but some could not be audited
+(unreachable, a file it cannot read) or failed a probe: a cron job or a monitoring check can tell the
+three apart. ``--prometheus`` and ``--junit`` write the same audit for node_exporter and for CI.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -17,64 +19,94 @@ from rich.text import Text
 from remediate.cli.options import connection_options, target_options
 from remediate.errors import EXIT_DRIFT, EXIT_HOST_FAILED, EXIT_OK
 from remediate.load.playbook import load_playbook
-from remediate.model import HostPlan
+from remediate.model import Audit, AuditState, HostAudit
 from remediate.plan.diff import file_diff
+from remediate.plan.masking import Masker
 from remediate.report.console import make_console
+from remediate.report.files import check_writable_folder, replace_file
+from remediate.report.junit import audit_junit
+from remediate.report.prometheus import audit_metrics
 from remediate.report.text import print_diff
-from remediate.runs.apply import fleet_for, prepare, survey_and_plan
+from remediate.runs.apply import prepare
+from remediate.runs.audit import audit_fleet
 from remediate.runs.session import new_run_id
 
 
-def audit_status(host_plan: HostPlan) -> str:
-    if host_plan.failure is not None:
-        return host_plan.failure.value
-    return "drifted" if host_plan.changes else "compliant"
-
-
 def cmd_audit(args: argparse.Namespace) -> int:
+    outputs = {"--prometheus": args.prometheus, "--junit": args.junit}
+    files = {option: Path(value) for option, value in outputs.items() if value}
+    for option, path in files.items():
+        check_writable_folder(path, option)  # before any host is audited, not after
     playbook = load_playbook(args.playbook)
     targets, connection = target_options(args), connection_options(args)
     prepared = prepare(targets, connection.become, playbook)
-    run_id = new_run_id()
-    with fleet_for(connection, connection.forks or 50) as fleet:
-        plan = survey_and_plan(fleet, prepared, run_id)
+    audit = audit_fleet(connection, prepared, new_run_id(), args.probes)
     masker = prepared.masker
-    statuses = {hp.host.name: audit_status(hp) for hp in plan.hosts}
+    if "--prometheus" in files:
+        replace_file(files["--prometheus"], audit_metrics(audit, masker), "--prometheus")
+    if "--junit" in files:
+        replace_file(files["--junit"], audit_junit(audit, masker), "--junit")
     summary: dict[str, int] = {}
-    for status in statuses.values():
-        summary[status] = summary.get(status, 0) + 1
+    for host in audit.hosts:
+        summary[host.state.value] = summary.get(host.state.value, 0) + 1
     if args.json:
-        document: dict[str, Any] = {
-            "audit_id": run_id,
-            "playbook": plan.playbook,
-            "inventory": plan.inventory,
-            "hosts": {
-                hp.host.name: {
-                    "status": statuses[hp.host.name],
-                    "drift": [{"path": c.path, "diff": file_diff(c)} for c in hp.changes],
-                    "error": hp.error or None,
-                }
-                for hp in plan.hosts
-            },
-            "summary": summary,
-        }
-        print(json.dumps(masker.document(document), indent=2))
+        print(json.dumps(masker.document(_document(audit, summary)), indent=2))
     else:
-        console = make_console()
-        table = Table(title=f"audit of {plan.playbook} on {plan.inventory}")
-        for column in ("host", "state", "detail"):
-            table.add_column(column, overflow="fold")
-        for hp in plan.hosts:
-            status = statuses[hp.host.name]
-            style = {"compliant": "green", "drifted": "bold yellow"}.get(status, "bold red")
-            detail = ", ".join(c.path for c in hp.changes) if hp.changes else masker.text(hp.error)
-            table.add_row(hp.host.name, Text(status, style=style), detail)
-        for hp in plan.hosts:
-            for change in hp.changes:
-                console.print(Text(f"{hp.host.name}: drift in {change.path}", style="bold yellow"))
-                print_diff(console, change, masker)
-        console.print(table)
-        console.print(", ".join(f"{count} {status}" for status, count in summary.items()))
-    if "drifted" in summary:
+        _print_text(audit, summary, masker)
+    if AuditState.DRIFTED in summary:
         return EXIT_DRIFT
-    return EXIT_OK if set(summary) <= {"compliant"} else EXIT_HOST_FAILED
+    everything_ok = set(summary) <= {AuditState.COMPLIANT} and all(h.healthy for h in audit.hosts)
+    return EXIT_OK if everything_ok else EXIT_HOST_FAILED
+
+
+def _document(audit: Audit, summary: dict[str, int]) -> dict[str, Any]:
+    return {
+        "audit_id": audit.audit_id,
+        "playbook": audit.playbook,
+        "inventory": audit.inventory,
+        "hosts": {
+            host.name: {
+                "status": host.state.value,
+                "drift": [{"path": c.path, "diff": file_diff(c)} for c in host.plan.changes],
+                "error": host.plan.error or None,
+                **({"probes": _probes_json(host)} if audit.probed else {}),
+            }
+            for host in audit.hosts
+        },
+        "summary": summary,
+    }
+
+
+def _probes_json(host: HostAudit) -> list[dict[str, Any]] | None:
+    if host.probes is None:
+        return None
+    return [{"probe": p.probe, "ok": p.ok, "detail": p.detail} for p in host.probes]
+
+
+def _print_text(audit: Audit, summary: dict[str, int], masker: Masker) -> None:
+    console = make_console()
+    table = Table(title=f"audit of {audit.playbook} on {audit.inventory}")
+    for column in ("host", "state", "detail", *(["probes"] if audit.probed else [])):
+        table.add_column(column, overflow="fold")
+    for host in audit.hosts:
+        style = {"compliant": "green", "drifted": "bold yellow"}.get(host.state.value, "bold red")
+        changes = host.plan.changes
+        detail = ", ".join(c.path for c in changes) if changes else masker.text(host.plan.error)
+        row: list[str | Text] = [host.name, Text(host.state.value, style=style), detail]
+        table.add_row(*row, *([_probes_text(host, masker)] if audit.probed else []))
+    for host in audit.hosts:
+        for change in host.plan.changes:
+            console.print(Text(f"{host.name}: drift in {change.path}", style="bold yellow"))
+            print_diff(console, change, masker)
+    console.print(table)
+    console.print(", ".join(f"{count} {status}" for status, count in summary.items()))
+
+
+def _probes_text(host: HostAudit, masker: Masker) -> Text:
+    if host.probes is None:
+        return Text("not run", style="bold red")
+    failed = [p for p in host.probes if not p.ok]
+    if not failed:
+        return Text(f"{len(host.probes)} ok", style="green")
+    problems = "; ".join(f"{p.probe}: {p.detail}" for p in failed)
+    return Text(masker.text(f"{len(failed)} of {len(host.probes)} failed: {problems}"), style="bold red")

@@ -147,6 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("playbook", help="playbook name (playbooks/NAME.yml) or path")
     _add_target_options(audit, required=True)
     audit.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    audit.add_argument(
+        "--probes", action="store_true", help="also run the playbook's verify probes (they change nothing)"
+    )
+    audit.add_argument(
+        "--prometheus", metavar="FILE", help="also write node_exporter textfile metrics to FILE (replaced atomically)"
+    )
+    audit.add_argument(
+        "--junit", metavar="FILE", help="also write JUnit XML to FILE: a test case per host and step (atomically)"
+    )
     _add_connection_options(audit)
 
     rollback = commands.add_parser("rollback", help="put back every file a run changed, on every host")

@@ -22,6 +22,7 @@ from remediate.actions.registry import type_of
 from remediate.errors import UserError
 from remediate.fields import has_template_syntax
 from remediate.model import Host, HostTarget, Playbook, Probe, Step, Template
+from remediate.plan.filters import ANSIBLE_FILTERS
 from remediate.plan.sandbox import BoundedSandbox, render_bounded
 from remediate.plan.secret_lines import rendered_secret_lines, sentinel_context
 from remediate.yamlnode import display_path
@@ -32,8 +33,12 @@ def _environment(
 ) -> BoundedSandbox:
     # The sandbox keeps templates away from Python internals, files and commands, and bounds their time
     # and memory; StrictUndefined turns a missing variable into an error instead of an empty string.
+    # As Ansible's template module: trim_blocks on (a line holding only a {% for %} leaves no blank
+    # line), lstrip_blocks off (its default too), Ansible's common filters.
     return BoundedSandbox(
+        filters=ANSIBLE_FILTERS,
         undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
         loader=loader,

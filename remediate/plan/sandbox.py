@@ -60,6 +60,11 @@ def _spend(elements: int) -> None:
         raise LimitExceeded(f"range() gives more than {TEMPLATE_MAX_RANGE:,} elements in one render")
 
 
+def check_clock() -> None:
+    """LimitExceeded once the render in progress is past its time (for a filter that loops in Python)."""
+    _spend(0)
+
+
 def _range(*args: int) -> range:
     numbers = range(*args)
     _spend(len(numbers))
@@ -155,11 +160,12 @@ def _bounded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
 class BoundedSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, filters: Mapping[str, Callable[..., Any]] | None = None, **options: Any) -> None:
+        """``filters``: more filters (plan/filters' Ansible ones), bounded like Jinja's own."""
         finalize = options.pop("finalize", None)
         super().__init__(finalize=lambda v: check_size(finalize(v) if finalize else v), **options)
         self.globals.update(range=_range, lipsum=_lipsum, namespace=_BoundedNamespace)
-        self.filters = {name: _bounded_filter(f) for name, f in self.filters.items()}
+        self.filters = {name: _bounded_filter(f) for name, f in {**self.filters, **(filters or {})}.items()}
 
     def call(self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         for argument in (*args, *kwargs.values()):

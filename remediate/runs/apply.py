@@ -7,7 +7,7 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import FrameType
 
@@ -18,8 +18,9 @@ from remediate.fleet.host_apply import ApplyOptions
 from remediate.fleet.observer import Observers
 from remediate.fleet.rollout import Fleet
 from remediate.fleet.sshconfig import ssh_config_path
+from remediate.fleet.transport import Transport
 from remediate.load.inventory import load_inventory
-from remediate.model import HostTarget, Inventory, Plan, Playbook, RolloutPolicy, RolloutSettings, RunResult
+from remediate.model import Host, HostTarget, Inventory, Plan, Playbook, RolloutPolicy, RolloutSettings, RunResult
 from remediate.plan.masking import Masker
 from remediate.plan.planner import plan_target, render_targets
 from remediate.plan.waves import plan_waves, resolve_policy
@@ -93,12 +94,14 @@ def rollout_policy(
     return policy
 
 
-def fleet_for(connection: ConnectionOptions, forks: int) -> Fleet:
+def fleet_for(
+    connection: ConnectionOptions, forks: int, on_connect: Callable[[Host, Transport], None] | None = None
+) -> Fleet:
     password = connection.become_password()
     ssh_config = ssh_config_path(connection.ssh_config)
     return open_fleet(
         forks, connection.connect_timeout, connection.command_timeout, connection.accept_new_host_keys,
-        connection.max_file_size, password, ssh_config, connection.names.forks,
+        connection.max_file_size, password, ssh_config, on_connect, connection.names.forks,
     )  # fmt: skip
 
 

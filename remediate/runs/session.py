@@ -6,14 +6,14 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 
 from remediate.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from remediate.fleet.rollout import Fleet
-from remediate.fleet.transport import ConnectOptions, SshTransport
+from remediate.fleet.transport import ConnectOptions, SshTransport, Transport
 from remediate.model import Host, Plan, RunResult
 from remediate.plan.masking import Masker
 from remediate.remote.gather import DEFAULT_MAX_FILE_SIZE
@@ -52,14 +52,23 @@ def open_fleet(
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     become_password: str | None = None,
     ssh_config: str | None = None,
+    on_connect: Callable[[Host, Transport], None] | None = None,
     forks_name: str = "forks",  # what the operator calls it
 ) -> Fleet:
+    """``on_connect``: told of each host's connection as it opens (an audit's probes reuse it)."""
     if forks < 1:
         raise UserError(f"{forks_name} must be at least 1")
     if connect_timeout <= 0 or command_timeout <= 0:
         raise UserError("--timeout and --command-timeout must be more than 0 seconds")
     options = ConnectOptions(connect_timeout, command_timeout, accept_new_host_keys, become_password, ssh_config)
-    return Fleet(lambda host: SshTransport.connect(host, options), forks=forks, max_file_size=max_file_size)
+
+    def connect(host: Host) -> Transport:
+        transport = SshTransport.connect(host, options)
+        if on_connect is not None:
+            on_connect(host, transport)
+        return transport
+
+    return Fleet(connect, forks=forks, max_file_size=max_file_size)
 
 
 def show_plan(run: RunOptions, console: Console, recorder: Recorder, plan: Plan, masker: Masker) -> int | None:
