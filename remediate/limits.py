@@ -33,6 +33,8 @@ def regex_problem(value: str) -> str | None:
     except (OverflowError, RecursionError, ValueError) as e:
         return f"invalid regex {value!r}: {e}"
     return None
+
+
 # group_vars/ and host_vars/ beside an Ansible inventory: a real tree (kubespray's) has a few dozen files
 ANSIBLE_VARS_MAX_FILES = 1_000  # vars files read for one inventory, every group's and host's together
 ANSIBLE_VARS_MAX_FILE_BYTES = 1_000_000  # bytes of one vars file
