@@ -267,6 +267,8 @@ class _Builder:
         self.named = 0  # host names given so far, repeats included
         self.group("all")
         self.group("ungrouped")
+        # all's first child, as in ansible-core's InventoryData (--list and --graph show it first)
+        self.add_child("all", "ungrouped", "")
 
     def error(self, where: str, problem: str) -> UserError:
         return UserError(f"{display_path(self.path)}{where}: {problem}")
