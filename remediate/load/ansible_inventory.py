@@ -17,7 +17,10 @@ reads it the way ansible-core's ``ini`` and ``yaml`` inventory plugins do (check
 - Variables, lowest precedence first: ``all``'s vars, then the vars of each group the host belongs to,
   ordered like Ansible by depth (parents before children), then ``ansible_group_priority`` (default 1),
   then group name (ASCII: of two groups at the same depth, the later name wins), then host vars (a host
-  listed on several lines gets the variables of all of them, a later line winning).
+  listed on several lines gets the variables of all of them, a later line winning). ``group_vars/`` and
+  ``host_vars/`` beside the file (``ansible_vars``) take part as ansible-core's default
+  ``VARIABLE_PRECEDENCE`` orders them: the file's group vars (all's first) < ``group_vars/all`` <
+  ``group_vars/`` of the groups (same order) < the file's host vars < ``host_vars/``.
 - Value types: INI ``key=value`` values, on host lines and in ``[group:vars]`` alike, are read with
   Python's ``ast.literal_eval`` where that succeeds (``80`` is an int, ``True`` a bool, ``'80'`` a string,
   ``[1, 2]`` a list) and are strings otherwise. That is what ansible-core does (its documentation says
@@ -32,8 +35,11 @@ reads it the way ansible-core's ``ini`` and ``yaml`` inventory plugins do (check
   ``ansible_ssh_common_args`` or ``ansible_ssh_extra_args`` has ``-o UserKnownHostsFile=FILE`` (the first
   file named); host keys are always checked, whatever ``StrictHostKeyChecking`` those args hold. The
   settings the inventory gave are the host's ``explicit`` ones (when the model has that field), so
-  ssh_config fills only the others, as it would for Ansible's ``ssh``. Other variables, such as
-  ``ansible_connection``, stay in vars and change nothing: every host is reached over SSH.
+  ssh_config fills only the others, as it would for Ansible's ``ssh``. Every host is reached over SSH,
+  so a setting that would make Ansible reach it otherwise is refused naming where it was set rather than
+  ignored (``_refuse_other_reach``): ``ansible_connection`` other than ssh/paramiko, a become method
+  other than sudo or user other than root, ssh args that choose another way in (``ProxyCommand``,
+  ``-J``, ``-p``, ...), ``ansible_ssh_executable``. Other variables stay in vars and change nothing.
 - ``ansible_become`` is read as Ansible's booleans (yes/no, true/false, on/off, 1/0, y/n, t/f, any case)
   and kept in vars as a bool (and set on ``Host.become`` when the model has that field). Password
   variables (``ansible_password``, ``ansible_become_password``, ...) are secrets: masked in all output.
