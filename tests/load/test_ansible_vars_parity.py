@@ -18,6 +18,7 @@ from remediate.load.inventory import load_inventory
 from remediate.report.inventory import Reach, inventory_graph, inventory_list
 
 ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
+CONNECTION = {"ansible_host", "ansible_port", "ansible_user"}  # the ones these layouts set
 
 KUBESPRAY_INI = """\
 [kube_control_plane]
@@ -200,6 +201,14 @@ def test_layout_resolves_as_ansible_inventory_list(name: str, tmp_path: Path) ->
     theirs = json.loads(_ansible(inventory, "--list"))
     del theirs["_meta"]["profile"]
     assert _ours(inventory) == theirs
+    # What a template sees (Host.vars) is Ansible's hostvars less the connection variables, which became
+    # the Host's address, port, user and key
+    for host in load_inventory(str(inventory)).hosts:
+        expected = theirs["_meta"]["hostvars"].get(host.name, {})
+        assert json.loads(json.dumps(host.vars)) == {k: v for k, v in expected.items() if k not in CONNECTION}
+        assert host.address == expected.get("ansible_host", host.name)
+        assert host.port == expected.get("ansible_port", 22)
+        assert host.user == expected.get("ansible_user", "root")
 
 
 @pytest.mark.parametrize("name", ["kubespray_folders", "nested_children", "yaml_inventory"])
