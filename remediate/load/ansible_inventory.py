@@ -49,7 +49,7 @@ reads it the way ansible-core's ``ini`` and ``yaml`` inventory plugins do (check
   a variable nor a group where one is expected, an unknown key in a YAML group (Ansible only warns), a
   host name with characters outside letters, digits and ``.-_:%``, a ``{{ template }}`` in a connection
   variable (it is not rendered), a Vault-encrypted file (a ``!vault`` value is a YAML error naming its
-  line), an inventory plugin's configuration (``plugin:``), an inventory without hosts.
+  line, as a Vault value), an inventory plugin's configuration (``plugin:``), an inventory without hosts.
 """
 
 from __future__ import annotations

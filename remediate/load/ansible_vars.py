@@ -31,8 +31,8 @@ from remediate.limits import (
 from remediate.yamlnode import Node, display_path, load_yaml_text
 
 EXTENSIONS = (".yml", ".yaml", ".json")  # ansible-core's YAML_FILENAME_EXTENSIONS
-# A !vault tag where YAML allows a tag: after "key:", "- " or at the start of a line.
-_VAULT_TAG = re.compile(r"(?:^|[\s:\[,])!vault(?:\s|$)", re.MULTILINE)
+# The safe loader's refusal of a !vault tag, after "FILE": ":LINE:COLUMN: YAML syntax error: ..."
+_VAULT_TAG_ERROR = re.compile(r"^(:\d+):\d+: YAML syntax error: .*tag '!vault'")
 
 
 @dataclass(frozen=True)
@@ -118,17 +118,25 @@ class VarsReader:
             raise UserError(f"{shown}: not valid UTF-8") from None
         if text.lstrip().startswith("$ANSIBLE_VAULT;"):
             raise UserError(f"{shown}: encrypted with Ansible Vault: decrypt it first (ansible-vault decrypt)")
-        vaulted = _VAULT_TAG.search(text)
-        if vaulted:
-            line = text.count("\n", 0, vaulted.start() + 1) + 1
-            raise UserError(
-                f"{shown}:{line}: a value encrypted with Ansible Vault (!vault): remediate does not decrypt;"
-                " decrypt it or pass the value with --secret-var"
-            )
-        document = load_yaml_text(text, shown)
+        document = load_yaml_refusing_vault(text, shown)
         if document is None:
             return {}  # an empty file (or only comments) sets nothing, as in Ansible
         root = Node(path, "", document)
         if not isinstance(document, dict):
             raise root.error("a vars file holds a mapping of variable names to values")
         return {key: VarsFileValue(node.value, path, node.key_path) for key, node in root.entries().items()}
+
+
+def load_yaml_refusing_vault(text: str, shown: str) -> Any:
+    """The YAML document, with a ``!vault`` value refused as what it is: remediate does not decrypt. The
+    tag is told from the loader's own refusal, so the text ``!vault`` inside a string is no false alarm."""
+    try:
+        return load_yaml_text(text, shown)
+    except UserError as e:
+        vaulted = _VAULT_TAG_ERROR.match(str(e).removeprefix(shown))
+        if vaulted is None:
+            raise
+        raise UserError(
+            f"{shown}{vaulted.group(1)}: a value encrypted with Ansible Vault (!vault): remediate does not"
+            " decrypt; decrypt it or pass the value with --secret-var"
+        ) from None

@@ -14,6 +14,7 @@ from remediate.yamlnode import Node, display_path, load_yaml
 def load_inventory(name_or_path: str) -> Inventory:
     path = find_named_file(name_or_path, "inventory", "inventory")
     from remediate.load.ansible_inventory import load_ansible_inventory, looks_like_ansible
+    from remediate.load.ansible_vars import load_yaml_refusing_vault
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -21,7 +22,9 @@ def load_inventory(name_or_path: str) -> Inventory:
         text = None  # load_yaml below says what is wrong with the file
     if text is not None and looks_like_ansible(path, text):
         return load_ansible_inventory(path, text)
-    root = Node(path, "", load_yaml(path))
+    # A !vault value is refused as such: the inventory may be Ansible's YAML that a vaulted value made
+    # unreadable (and so not detected as Ansible's)
+    root = Node(path, "", load_yaml(path) if text is None else load_yaml_refusing_vault(text, display_path(path)))
     top = root.mapping(("defaults", "vars", "hosts", "groups"))
     if "hosts" not in top or not top["hosts"].value:
         raise root.error("no hosts: an inventory needs a 'hosts' mapping with at least one host")

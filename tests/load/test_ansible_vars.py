@@ -157,3 +157,15 @@ def test_vars_files_of_groups_and_hosts_not_in_the_inventory_are_not_read(tmp_pa
     # Ansible reads only the files of the inventory's own groups and hosts: a stale file is no error
     path = layout(tmp_path, {"group_vars/gone.yml": "a: [\n", "host_vars/old1.yml": "$ANSIBLE_VAULT;1.1;AES256\n"})
     assert [h.vars for h in load_inventory(str(path)).hosts] == [{}, {}]
+
+
+def test_the_text_vault_in_a_string_is_no_vault(tmp_path: Path) -> None:
+    path = layout(tmp_path, {"group_vars/web.yml": 'note: "values use !vault tags"\n'})
+    assert load_inventory(str(path)).hosts[0].vars == {"note": "values use !vault tags"}
+
+
+def test_a_vaulted_value_in_a_yaml_inventory_is_refused_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.yml"
+    path.write_text("all:\n  hosts:\n    web1:\n      pw: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6162\n")
+    with pytest.raises(UserError, match=r"hosts.yml:4: a value encrypted with Ansible Vault \(!vault\)"):
+        load_inventory(str(path))
