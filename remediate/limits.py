@@ -33,3 +33,11 @@ def regex_problem(value: str) -> str | None:
     except (OverflowError, RecursionError, ValueError) as e:
         return f"invalid regex {value!r}: {e}"
     return None
+
+
+# group_vars/ and host_vars/ beside an Ansible inventory: a real tree (kubespray's) has a few dozen files
+ANSIBLE_VARS_MAX_FILES = 1_000  # vars files read for one inventory, every group's and host's together
+ANSIBLE_VARS_MAX_FILE_BYTES = 1_000_000  # bytes of one vars file
+ANSIBLE_VARS_MAX_TOTAL_BYTES = 20_000_000  # bytes of all of them together
+ANSIBLE_VARS_MAX_ENTRIES = 10_000  # directory entries looked at while finding them (hidden ones included)
+ANSIBLE_VARS_MAX_DEPTH = 8  # folders below group_vars/NAME/: a link back up must not walk forever

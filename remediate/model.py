@@ -150,11 +150,26 @@ class Host:
 
 
 @dataclass(frozen=True)
+class InventoryLayout:
+    """The inventory as its files lay it out, for ``remediate inventory`` (a run needs only ``Host``):
+    each group's child groups and own hosts (``all`` and ``ungrouped`` included), each host's variables as
+    the inventory set them (Ansible's connection variables still among them, values as written), and
+    where each variable and each connection setting came from (``FILE:LINE`` or ``FILE: key.path``)."""
+
+    children: Mapping[str, tuple[str, ...]]
+    hosts: Mapping[str, tuple[str, ...]]
+    variables: Mapping[str, Mapping[str, Any]]
+    sources: Mapping[str, Mapping[str, str]]  # host -> variable -> where it was set
+    connection_sources: Mapping[str, Mapping[str, str]]  # host -> "address", "port", ... -> what set it
+
+
+@dataclass(frozen=True)
 class Inventory:
     path: Path
     hosts: tuple[Host, ...]
     groups: Mapping[str, tuple[str, ...]]
     secrets: frozenset[str] = frozenset()  # values of secret variables, masked in every output
+    layout: InventoryLayout | None = None
 
     def host(self, name: str) -> Host:
         return next(h for h in self.hosts if h.name == name)

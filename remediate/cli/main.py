@@ -109,6 +109,10 @@ def _dispatch(args: argparse.Namespace, arguments: Sequence[str]) -> int:
         from remediate.cli.resume import cmd_resume
 
         return cmd_resume(args, arguments)
+    if args.command == "inventory":
+        from remediate.cli.inventory import cmd_inventory
+
+        return cmd_inventory(args)
     if args.command == "runs":
         from remediate.cli.journal import cmd_runs
 

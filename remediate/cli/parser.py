@@ -178,6 +178,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(resume, "change")
     _add_apply_options(resume)
 
+    inventory = commands.add_parser(
+        "inventory",
+        help="show what an inventory resolves to: hosts, groups, variables and their sources; never connects",
+    )
+    inventory.add_argument("-i", "--inventory", required=True, help="inventory name (inventory/NAME.yml) or path")
+    shown = inventory.add_mutually_exclusive_group(required=True)
+    shown.add_argument(
+        "--list", action="store_true", help="JSON like ansible-inventory --list, with each host's connection"
+    )
+    shown.add_argument("--graph", action="store_true", help="the group tree, like ansible-inventory --graph")
+    shown.add_argument("--host", metavar="NAME", help="one host: its connection and variables, each with what set it")
+    inventory.add_argument(
+        "--sources", action="store_true", help="with --list: add where each variable and connection setting came from"
+    )
+    inventory.add_argument(
+        "--ssh-config", metavar="FILE", help="OpenSSH client config to honour (default ~/.ssh/config if it exists)"
+    )
+
     runs = commands.add_parser("runs", help="list recent runs from the journal")
     runs.add_argument("--last", type=int, default=20, help="how many runs (default 20)")
     runs.add_argument("--json", action="store_true", help="print JSON")

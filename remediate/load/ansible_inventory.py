@@ -17,7 +17,10 @@ reads it the way ansible-core's ``ini`` and ``yaml`` inventory plugins do (check
 - Variables, lowest precedence first: ``all``'s vars, then the vars of each group the host belongs to,
   ordered like Ansible by depth (parents before children), then ``ansible_group_priority`` (default 1),
   then group name (ASCII: of two groups at the same depth, the later name wins), then host vars (a host
-  listed on several lines gets the variables of all of them, a later line winning).
+  listed on several lines gets the variables of all of them, a later line winning). ``group_vars/`` and
+  ``host_vars/`` beside the file (``ansible_vars``) take part as ansible-core's default
+  ``VARIABLE_PRECEDENCE`` orders them: the file's group vars (all's first) < ``group_vars/all`` <
+  ``group_vars/`` of the groups (same order) < the file's host vars < ``host_vars/``.
 - Value types: INI ``key=value`` values, on host lines and in ``[group:vars]`` alike, are read with
   Python's ``ast.literal_eval`` where that succeeds (``80`` is an int, ``True`` a bool, ``'80'`` a string,
   ``[1, 2]`` a list) and are strings otherwise. That is what ansible-core does (its documentation says
@@ -32,8 +35,11 @@ reads it the way ansible-core's ``ini`` and ``yaml`` inventory plugins do (check
   ``ansible_ssh_common_args`` or ``ansible_ssh_extra_args`` has ``-o UserKnownHostsFile=FILE`` (the first
   file named); host keys are always checked, whatever ``StrictHostKeyChecking`` those args hold. The
   settings the inventory gave are the host's ``explicit`` ones (when the model has that field), so
-  ssh_config fills only the others, as it would for Ansible's ``ssh``. Other variables, such as
-  ``ansible_connection``, stay in vars and change nothing: every host is reached over SSH.
+  ssh_config fills only the others, as it would for Ansible's ``ssh``. Every host is reached over SSH,
+  so a setting that would make Ansible reach it otherwise is refused naming where it was set rather than
+  ignored (``_refuse_other_reach``): ``ansible_connection`` other than ssh/paramiko, a become method
+  other than sudo or user other than root, ssh args that choose another way in (``ProxyCommand``,
+  ``-J``, ``-p``, ...), ``ansible_ssh_executable``. Other variables stay in vars and change nothing.
 - ``ansible_become`` is read as Ansible's booleans (yes/no, true/false, on/off, 1/0, y/n, t/f, any case)
   and kept in vars as a bool (and set on ``Host.become`` when the model has that field). Password
   variables (``ansible_password``, ``ansible_become_password``, ...) are secrets: masked in all output.
@@ -43,7 +49,7 @@ reads it the way ansible-core's ``ini`` and ``yaml`` inventory plugins do (check
   a variable nor a group where one is expected, an unknown key in a YAML group (Ansible only warns), a
   host name with characters outside letters, digits and ``.-_:%``, a ``{{ template }}`` in a connection
   variable (it is not rendered), a Vault-encrypted file (a ``!vault`` value is a YAML error naming its
-  line), an inventory plugin's configuration (``plugin:``), an inventory without hosts.
+  line, as a Vault value), an inventory plugin's configuration (``plugin:``), an inventory without hosts.
 """
 
 from __future__ import annotations
@@ -62,8 +68,9 @@ import yaml
 
 from remediate.errors import UserError
 from remediate.limits import INVENTORY_MAX_HOSTS, NUMBER_MAX_DIGITS
+from remediate.load.ansible_vars import VarsFileValue, VarsReader
 from remediate.load.names import DEFAULT_KNOWN_HOSTS, HOST_KEYS, local_path
-from remediate.model import Host, Inventory
+from remediate.model import Host, Inventory, InventoryLayout
 from remediate.yamlnode import Node, SafeLoader, check_yaml_bounds, display_path, load_yaml
 
 NATIVE_TOP_KEYS = frozenset({"defaults", "vars", "hosts", "groups"})
@@ -74,7 +81,7 @@ ADDRESS_VARS = ("ansible_host", "ansible_ssh_host")  # later wins, as in Ansible
 PORT_VARS = ("ansible_port", "ansible_ssh_port")
 USER_VARS = ("ansible_user", "ansible_ssh_user")
 KEY_VARS = ("ansible_private_key_file", "ansible_ssh_private_key_file")
-SSH_ARGS_VARS = ("ansible_ssh_common_args", "ansible_ssh_extra_args")
+SSH_ARGS_VARS = ("ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args")
 SECRET_VARS = frozenset(
     {
         "ansible_password",
@@ -88,6 +95,40 @@ SECRET_VARS = frozenset(
         "ansible_su_password",
     }
 )
+# What reaches a host the way remediate does (paramiko's SSH); any other connection plugin is refused.
+SSH_CONNECTIONS = frozenset(
+    {"ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh", "ansible.builtin.paramiko_ssh"}
+)
+# ssh -o options (lowercased) and flags that leave the host, the user and the key alone: accepted, and
+# unused (keys are always checked, whatever StrictHostKeyChecking says). Any other one is refused.
+HARMLESS_SSH_OPTIONS = frozenset(
+    {
+        "userknownhostsfile",
+        "stricthostkeychecking",
+        "controlmaster",
+        "controlpersist",
+        "controlpath",
+        "serveraliveinterval",
+        "serveralivecountmax",
+        "connecttimeout",
+        "connectionattempts",
+        "compression",
+        "loglevel",
+        "tcpkeepalive",
+        "identitiesonly",
+        "preferredauthentications",
+        "pubkeyauthentication",
+        "passwordauthentication",
+        "kbdinteractiveauthentication",
+        "gssapiauthentication",
+        "hashknownhosts",
+        "checkhostip",
+        "forwardagent",
+    }
+)
+HARMLESS_SSH_FLAGS = frozenset({"-4", "-6", "-A", "-a", "-C", "-q", "-T", "-t", "-tt", "-v", "-vv", "-vvv", "-x", "-X"})
+# Settings of Ansible's ssh connection that replace how it connects; remediate has no equivalent.
+UNSUPPORTED_SSH_VARS = ("ansible_ssh_executable",)
 BOOLEANS_TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})  # Ansible's, compared lowercased
 BOOLEANS_FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
 
@@ -190,6 +231,7 @@ def _host_line_shape(line: str) -> bool:
 class _Value:
     value: Any
     where: str  # ":LINE" (INI) or ": key.path" (YAML): what follows the file name in an error
+    file: Path | None = None  # a group_vars/ or host_vars/ file; None: the inventory itself
 
 
 @dataclass
@@ -199,6 +241,26 @@ class _Group:
     children: list[str] = field(default_factory=list)
     parents: list[str] = field(default_factory=list)
     vars: dict[str, _Value] = field(default_factory=dict)
+
+
+class _VarsFiles:
+    """group_vars/ and host_vars/ beside the inventory, each group's and host's read once."""
+
+    def __init__(self, reader: VarsReader) -> None:
+        self.reader = reader
+        self.groups: dict[str, dict[str, _Value]] = {}
+
+    def group(self, name: str) -> dict[str, _Value]:
+        if name not in self.groups:
+            self.groups[name] = _values(self.reader.variables("group_vars", name))
+        return self.groups[name]
+
+    def host(self, name: str) -> dict[str, _Value]:
+        return _values(self.reader.variables("host_vars", name))
+
+
+def _values(found: dict[str, VarsFileValue]) -> dict[str, _Value]:
+    return {key: _Value(v.value, f": {v.key_path}", v.file) for key, v in found.items()}
 
 
 class _Builder:
@@ -211,9 +273,18 @@ class _Builder:
         self.named = 0  # host names given so far, repeats included
         self.group("all")
         self.group("ungrouped")
+        # all's first child, as in ansible-core's InventoryData (--list and --graph show it first)
+        self.add_child("all", "ungrouped", "")
 
     def error(self, where: str, problem: str) -> UserError:
         return UserError(f"{display_path(self.path)}{where}: {problem}")
+
+    def at(self, value: _Value, problem: str) -> UserError:
+        """The error about a value, naming the file that set it (the inventory or a vars file)."""
+        return UserError(f"{self.source(value)}: {problem}")
+
+    def source(self, value: _Value) -> str:
+        return f"{display_path(value.file or self.path)}{value.where}"
 
     def group(self, name: str) -> _Group:
         if name not in self.groups:
@@ -278,14 +349,29 @@ class _Builder:
                 direct[host].append(group.name)
         hosts: list[Host] = []
         secrets: set[str] = set()
+        files = _VarsFiles(VarsReader(self.path.parent))
+        layout_vars: dict[str, dict[str, Any]] = {}
+        sources: dict[str, dict[str, str]] = {}
+        connection_sources: dict[str, dict[str, str]] = {}
         for name, host_vars in self.hosts.items():
             member_of = {"all"}.union(*(ancestors[g] | {g} for g in direct[name]))
-            merged: dict[str, _Value] = {}
-            for group_name in sorted(member_of, key=lambda g: (depth[g], priority[g], g)):
+            ranked = sorted(member_of - {"all"}, key=lambda g: (depth[g], priority[g], g))
+            # ansible-core's VariableManager with its default VARIABLE_PRECEDENCE: the inventory file's
+            # vars of all, then of the host's groups; group_vars/all, then group_vars/ of the groups
+            # (the same order); then the file's host vars, then host_vars/. So group_vars/all.yml
+            # overrides a child group's [web:vars], and a [web:vars] never overrides group_vars/web.yml.
+            merged: dict[str, _Value] = dict(self.groups["all"].vars)
+            for group_name in ranked:
                 merged.update(self.groups[group_name].vars)
+            for group_name in ("all", *ranked):
+                merged.update(files.group(group_name))
             merged.update(host_vars)
+            merged.update(files.host(name))
+            layout_vars[name] = {key: value.value for key, value in merged.items()}
+            sources[name] = {key: self.source(value) for key, value in merged.items()}
             groups = tuple(sorted(member_of - {"all"}, key=order.__getitem__))
-            hosts.append(self._host(name, groups, merged, secrets))
+            typed, connection_sources[name] = self._host(name, groups, merged, secrets)
+            hosts.append(typed)
         members: dict[str, list[str]] = {g: [] for g in self.groups if g != "all"}
         for typed in hosts:
             for group_name in typed.groups:
@@ -293,7 +379,14 @@ class _Builder:
         if not members["ungrouped"]:
             del members["ungrouped"]
         listed = {g: tuple(names) for g, names in members.items()}
-        return Inventory(path=self.path, hosts=tuple(hosts), groups=listed, secrets=frozenset(secrets))
+        layout = InventoryLayout(
+            children={name: tuple(group.children) for name, group in self.groups.items()},
+            hosts={name: tuple(group.hosts) for name, group in self.groups.items() if name != "all"},
+            variables=layout_vars,
+            sources=sources,
+            connection_sources=connection_sources,
+        )
+        return Inventory(path=self.path, hosts=tuple(hosts), groups=listed, secrets=frozenset(secrets), layout=layout)
 
     def _ancestors(self, name: str) -> set[str]:
         seen: set[str] = set()
@@ -338,40 +431,46 @@ class _Builder:
             return value.value
         if isinstance(value.value, str) and value.value.strip().lstrip("-").isdigit():
             return int(value.value)
-        raise self.error(value.where, f"ansible_group_priority: expected a whole number, got {value.value!r}")
+        raise self.at(value, f"ansible_group_priority: expected a whole number, got {value.value!r}")
 
-    def _host(self, name: str, groups: tuple[str, ...], merged: dict[str, _Value], secrets: set[str]) -> Host:
-        def take(keys: tuple[str, ...]) -> _Value | None:
-            found = [merged.pop(key) for key in keys if key in merged]
-            return found[-1] if found else None
+    def _host(
+        self, name: str, groups: tuple[str, ...], merged: dict[str, _Value], secrets: set[str]
+    ) -> tuple[Host, dict[str, str]]:
+        """The typed host, and what set each of its connection settings (for ``remediate inventory``)."""
+        self._refuse_other_reach(merged)
+        chosen: dict[str, str] = {}
 
-        given = {key for key in (*ADDRESS_VARS, *PORT_VARS, *USER_VARS, *KEY_VARS) if key in merged}
-        address = self._text(take(ADDRESS_VARS), "ansible_host") or name
-        port = self._port(take(PORT_VARS))
-        user = self._text(take(USER_VARS), "ansible_user") or "root"
-        identity_file = self._text(take(KEY_VARS), "ansible_ssh_private_key_file")
+        def take(setting: str, keys: tuple[str, ...]) -> _Value | None:
+            found = [(key, merged.pop(key)) for key in keys if key in merged]
+            if not found:
+                return None
+            key, value = found[-1]
+            chosen[setting] = f"{key} ({self.source(value)})"
+            return value
+
+        address = self._text(take("address", ADDRESS_VARS), "ansible_host") or name
+        port = self._port(take("port", PORT_VARS))
+        user = self._text(take("user", USER_VARS), "ansible_user") or "root"
+        identity_file = self._text(take("identity_file", KEY_VARS), "ansible_ssh_private_key_file")
+        explicit = set(chosen)  # what the inventory set itself; ssh_config may fill the rest
         known_hosts = None
         for key in SSH_ARGS_VARS:
+            if key in merged:
+                self._check_ssh_args(merged[key], key)
             if key in merged and known_hosts is None:
                 known_hosts = self._known_hosts_option(merged[key], key)
+                if known_hosts is not None:
+                    explicit.add("known_hosts")
+                    chosen["known_hosts"] = f"{key} ({self.source(merged[key])})"
         become = False
         if "ansible_become" in merged:
-            become = self._boolean(merged["ansible_become"], "ansible_become")
-            merged["ansible_become"] = _Value(become, merged["ansible_become"].where)
-        # What the inventory set itself; ssh_config may fill the rest.
-        explicit = frozenset(
-            setting
-            for setting, keys in (
-                ("address", ADDRESS_VARS),
-                ("port", PORT_VARS),
-                ("user", USER_VARS),
-                ("identity_file", KEY_VARS),
-            )
-            if given.intersection(keys)
-        ) | ({"known_hosts"} if known_hosts is not None else set())
+            set_by = merged["ansible_become"]
+            become = self._boolean(set_by, "ansible_become")
+            merged["ansible_become"] = _Value(become, set_by.where, set_by.file)
+            chosen["become"] = f"ansible_become ({self.source(set_by)})"
         plain = {key: value.value for key, value in merged.items()}
         secrets.update(str(plain[key]) for key in SECRET_VARS & set(plain) if plain[key] not in (None, ""))
-        return Host(
+        host = Host(
             name=name,
             address=address,
             port=port,
@@ -381,19 +480,49 @@ class _Builder:
             groups=groups,
             vars=plain,
             become=become,
-            explicit=explicit,
+            explicit=frozenset(explicit),
         )
+        return host, chosen
+
+    def _refuse_other_reach(self, merged: dict[str, _Value]) -> None:
+        """Refuse, naming the variable and the file that set it, a setting that would make Ansible reach
+        the host another way than remediate's SSH as root or through sudo: obeying half of it (the address
+        but not the jump host, sudo but not su) would touch a host other than, or as other than, meant."""
+        connection = merged.get("ansible_connection")
+        if connection is not None and str(connection.value) not in SSH_CONNECTIONS:
+            raise self.at(
+                connection,
+                f"ansible_connection: {connection.value!r} is not supported: remediate reaches every host over"
+                " SSH (set ansible_connection=ssh, or leave the host out of this inventory)",
+            )
+        method = merged.get("ansible_become_method")
+        if method is not None and str(method.value) not in ("sudo", "ansible.builtin.sudo"):
+            raise self.at(
+                method, f"ansible_become_method: {method.value!r} is not supported: remediate becomes root through sudo"
+            )
+        for key in ("ansible_become_user", "ansible_sudo_user"):
+            become_user = merged.get(key)
+            if become_user is not None and str(become_user.value) != "root":
+                raise self.at(
+                    become_user, f"{key}: {become_user.value!r} is not supported: remediate becomes root only"
+                )
+        for key in UNSUPPORTED_SSH_VARS:
+            if key in merged:
+                raise self.at(
+                    merged[key],
+                    f"{key} is not supported: it changes how the host is reached, which remediate would ignore",
+                )
 
     def _text(self, value: _Value | None, key: str) -> str | None:
         if value is None:
             return None
         if isinstance(value.value, bool) or not isinstance(value.value, str | int):
-            raise self.error(value.where, f"{key}: expected a string, got {value.value!r}")
+            raise self.at(value, f"{key}: expected a string, got {value.value!r}")
         text = str(value.value).strip()
         if not text:
-            raise self.error(value.where, f"{key}: is empty")
+            raise self.at(value, f"{key}: is empty")
         if "{{" in text or "{%" in text:
-            raise self.error(value.where, f"{key}: templates are not rendered in connection variables: {text!r}")
+            raise self.at(value, f"{key}: templates are not rendered in connection variables: {text!r}")
         return text
 
     def _port(self, value: _Value | None) -> int:
@@ -403,7 +532,7 @@ class _Builder:
         if isinstance(raw, str) and raw.strip().isdigit():
             raw = int(raw.strip())
         if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 65535:
-            raise self.error(value.where, f"ansible_port: expected a port number (1-65535), got {value.value!r}")
+            raise self.at(value, f"ansible_port: expected a port number (1-65535), got {value.value!r}")
         return raw
 
     def _boolean(self, value: _Value, key: str) -> bool:
@@ -414,7 +543,7 @@ class _Builder:
             return bool(raw)
         if isinstance(raw, str) and raw.strip().lower() in BOOLEANS_TRUE | BOOLEANS_FALSE:
             return raw.strip().lower() in BOOLEANS_TRUE
-        raise self.error(value.where, f"{key}: expected a boolean (true/false, yes/no, 1/0), got {raw!r}")
+        raise self.at(value, f"{key}: expected a boolean (true/false, yes/no, 1/0), got {raw!r}")
 
     def _known_hosts_option(self, value: _Value, key: str) -> str | None:
         """The first file of ``-o UserKnownHostsFile=FILE`` (or ``-oUserKnownHostsFile FILE``) in ssh args."""
@@ -423,7 +552,7 @@ class _Builder:
         try:
             tokens = shlex.split(value.value)
         except ValueError as e:
-            raise self.error(value.where, f"{key}: cannot split {value.value!r}: {e}") from None
+            raise self.at(value, f"{key}: cannot split {value.value!r}: {e}") from None
         for i, token in enumerate(tokens):
             if token == "-o" and i + 1 < len(tokens):
                 option = tokens[i + 1]
@@ -433,8 +562,41 @@ class _Builder:
                 continue
             name, _, setting = option.strip().replace("=", " ", 1).partition(" ")
             if name.lower() == "userknownhostsfile" and setting.split():
-                return self._text(_Value(setting.split()[0], value.where), f"{key} UserKnownHostsFile")
+                return self._text(_Value(setting.split()[0], value.where, value.file), f"{key} UserKnownHostsFile")
         return None
+
+    def _check_ssh_args(self, value: _Value, key: str) -> None:
+        """Refuse ssh arguments that choose another way to the host (``-J``, ``ProxyCommand``, ``-p``,
+        ``-i``, ``-F``, ...): only options that leave the host, the user and the key alone are accepted."""
+        if not isinstance(value.value, str):
+            raise self.at(value, f"{key}: expected a string of ssh arguments, got {value.value!r}")
+        try:
+            tokens = shlex.split(value.value)
+        except ValueError as e:
+            raise self.at(value, f"{key}: cannot split {value.value!r}: {e}") from None
+        pending_option = False
+        for token in tokens:
+            if pending_option:
+                option, pending_option = token, False
+            elif token == "-o":
+                pending_option = True
+                continue
+            elif token.startswith("-o"):
+                option = token[2:]
+            elif token in HARMLESS_SSH_FLAGS:
+                continue
+            else:
+                raise self.at(
+                    value,
+                    f"{key}: {token!r} is not supported: only -o options that do not change how the host is reached",
+                )
+            name = option.strip().replace("=", " ", 1).partition(" ")[0].lower()
+            if name not in HARMLESS_SSH_OPTIONS:
+                raise self.at(
+                    value,
+                    f"{key}: -o {option.split('=')[0].split()[0] if option.split() else option} is not supported:"
+                    " it changes how the host is reached, which remediate would ignore (put it in ~/.ssh/config)",
+                )
 
 
 # --- values and host patterns ----------------------------------------------------------------------------

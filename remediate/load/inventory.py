@@ -7,13 +7,14 @@ from typing import Any
 
 from remediate.load.names import CONNECTION_KEYS, DEFAULT_KNOWN_HOSTS, HOST_KEYS, find_named_file, local_path
 from remediate.load.secrets import read_vars
-from remediate.model import Host, Inventory
-from remediate.yamlnode import Node, load_yaml
+from remediate.model import Host, Inventory, InventoryLayout
+from remediate.yamlnode import Node, display_path, load_yaml
 
 
 def load_inventory(name_or_path: str) -> Inventory:
     path = find_named_file(name_or_path, "inventory", "inventory")
     from remediate.load.ansible_inventory import load_ansible_inventory, looks_like_ansible
+    from remediate.load.ansible_vars import load_yaml_refusing_vault
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -21,7 +22,9 @@ def load_inventory(name_or_path: str) -> Inventory:
         text = None  # load_yaml below says what is wrong with the file
     if text is not None and looks_like_ansible(path, text):
         return load_ansible_inventory(path, text)
-    root = Node(path, "", load_yaml(path))
+    # A !vault value is refused as such: the inventory may be Ansible's YAML that a vaulted value made
+    # unreadable (and so not detected as Ansible's)
+    root = Node(path, "", load_yaml(path) if text is None else load_yaml_refusing_vault(text, display_path(path)))
     top = root.mapping(("defaults", "vars", "hosts", "groups"))
     if "hosts" not in top or not top["hosts"].value:
         raise root.error("no hosts: an inventory needs a 'hosts' mapping with at least one host")
@@ -45,6 +48,9 @@ def load_inventory(name_or_path: str) -> Inventory:
                 )
 
     hosts = []
+    layout_vars: dict[str, dict[str, Any]] = {}
+    sources: dict[str, dict[str, str]] = {}
+    connection_sources: dict[str, dict[str, str]] = {}
     for name, node in host_nodes.items():
         fields = node.mapping(HOST_KEYS)
         settings = {**defaults, **_connection_settings_from(fields)}
@@ -55,6 +61,12 @@ def load_inventory(name_or_path: str) -> Inventory:
         if "vars" in fields:
             merged.update(variables(fields["vars"]))
         address = fields["address"].string() if "address" in fields else name
+        layout_vars[name] = merged
+        sources[name] = _sources(top, member_of, fields)
+        set_in = {key: fields[key] for key in ("address", *CONNECTION_KEYS) if key in fields}
+        for key in defaults.keys() - set_in.keys():
+            set_in[key] = top["defaults"].child(key, None)
+        connection_sources[name] = {key: f"{display_path(path)}: {where.key_path}" for key, where in set_in.items()}
         hosts.append(
             Host(
                 name=name,
@@ -69,12 +81,37 @@ def load_inventory(name_or_path: str) -> Inventory:
                 explicit=frozenset(settings) | ({"address"} if "address" in fields else set()),
             )
         )
+    grouped = {member for _, members, _ in groups.values() for member in members}
+    ungrouped = tuple(host.name for host in hosts if host.name not in grouped)
+    layout = InventoryLayout(  # shaped like an Ansible inventory's, so `remediate inventory` shows both alike
+        children={"all": ("ungrouped", *groups), "ungrouped": (), **{group: () for group in groups}},
+        hosts={"ungrouped": ungrouped, **{group: members for group, (_, members, _) in groups.items()}},
+        variables=layout_vars,
+        sources=sources,
+        connection_sources=connection_sources,
+    )
     return Inventory(
         path=path,
         hosts=tuple(hosts),
         groups={name: members for name, (_, members, _) in groups.items()},
         secrets=frozenset(secrets),
+        layout=layout,
     )
+
+
+def _sources(top: Mapping[str, Node], member_of: tuple[str, ...], fields: Mapping[str, Node]) -> dict[str, str]:
+    """Where each of a host's variables was set, in the order they override each other."""
+    places = [top["vars"]] if "vars" in top else []
+    for group in member_of:
+        group_node = top["groups"].child(group, top["groups"].value[group])
+        if isinstance(group_node.value, dict) and "vars" in group_node.value:
+            places.append(group_node.child("vars", group_node.value["vars"]))
+    if "vars" in fields:
+        places.append(fields["vars"])
+    found: dict[str, str] = {}
+    for place in places:
+        found.update({key: f"{display_path(child.file)}: {child.key_path}" for key, child in place.entries().items()})
+    return found
 
 
 def _connection_settings(node: Node) -> dict[str, Any]:

@@ -77,7 +77,6 @@ EXAMPLES = {
     "host_vars.ini": (["host1", "host2"], {"atlanta": 2}),
     "host_vars.yml": (["host1", "host2"], {"atlanta": 2}),
     "host_port.ini": (["badwolf.example.com"], {"ungrouped": 1}),
-    "connection_vars.ini": (["localhost", "other1.example.com", "other2.example.com"], {"targets": 3}),
     "alias.ini": (["jumper"], {"ungrouped": 1}),
     "group_vars.ini": (["host1", "host2"], {"atlanta": 2}),
     "group_vars.yml": (["host1", "host2"], {"atlanta": 2}),
@@ -268,9 +267,14 @@ def test_connection_variables_map_to_host_fields(tmp_path: Path) -> None:
     assert (some_host.port, some_host.user, some_host.identity_file) == (2222, "manager", None)
     assert behavioral.host("aws_host").identity_file == "/home/example/.ssh/aws.pem"
     assert behavioral.host("freebsd_host").vars == {"ansible_python_interpreter": "/usr/local/bin/python"}
-    targets = load_case(tmp_path, "connection_vars.ini")
-    assert [h.user for h in targets.hosts] == ["root", "myuser", "myotheruser"]
-    assert targets.host("localhost").vars == {"ansible_connection": "local"}  # passed through, not used
+    # The documentation's connection example has a host Ansible runs locally: remediate, which would
+    # reach it over SSH instead, refuses it naming the line; with that host gone the rest loads.
+    with pytest.raises(UserError, match=r"/hosts:5: ansible_connection: 'local' is not supported: remediate reaches"):
+        load_case(tmp_path, "connection_vars.ini")
+    text = (CASES / "connection_vars.ini").read_text().replace("localhost              ansible_connection=local", "")
+    targets = load_inventory(str(write(tmp_path, text)))
+    assert [h.user for h in targets.hosts] == ["myuser", "myotheruser"]
+    assert targets.hosts[0].vars == {"ansible_connection": "ssh"}
     for host in (jumper, some_host, *targets.hosts):
         assert host.known_hosts == KNOWN_HOSTS
 
