@@ -10,6 +10,7 @@ import pwd
 import secrets
 import select
 import shutil
+import signal
 import sqlite3
 import stat
 import struct
@@ -244,3 +245,14 @@ def wait_until_fixed(lab: Lab, controller: subprocess.Popen[str], hosts: int, po
     while sum(FIXED in h.local_path(WP).read_bytes() for h in lab.hosts) < hosts:
         assert time.monotonic() < deadline and controller.poll() is None
         time.sleep(poll)
+
+
+def interrupted_apply(lab: Lab, tmp_path: Path) -> tuple[dict[str, Any], str]:
+    """fix-phpp applied two hosts at a time (each 0.5 s), interrupted (SIGINT) once 3 hosts hold the fix:
+    the run's JSON document and its stderr, after it exited 130."""
+    controller = start_apply(lab, fix_playbook(tmp_path, handler="sleep 0.5"), "--forks", "2", "--json")
+    wait_until_fixed(lab, controller, 3, poll=0.05)
+    controller.send_signal(signal.SIGINT)
+    out, err = controller.communicate(timeout=60)
+    assert controller.returncode == 130, err
+    return json.loads(out), err

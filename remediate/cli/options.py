@@ -9,10 +9,13 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from remediate.errors import UserError
 from remediate.fleet.host_apply import ApplyOptions
 from remediate.model import SettingNames
+from remediate.plan.select import split_pattern
+from remediate.report.files import check_writable_folder
 from remediate.runs.options import ConnectionOptions, RolloutOptions, RunOptions, TargetOptions
 
 # What the rollout's settings are called here, for their errors: "--batch: expected sizes such as ...".
@@ -28,7 +31,10 @@ ROLLOUT_FLAGS = SettingNames(
 
 def target_options(args: argparse.Namespace) -> TargetOptions:
     return TargetOptions(
-        inventory=args.inventory, limit=args.limit, vars=parse_vars(args.var), secret_vars=parse_vars(args.secret_var)
+        inventory=args.inventory,
+        limit=expand_limit_files(args.limit),
+        vars=parse_vars(args.var),
+        secret_vars=parse_vars(args.secret_var),
     )
 
 
@@ -47,9 +53,12 @@ def connection_options(args: argparse.Namespace) -> ConnectionOptions:
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
+    if args.retry_file:  # refused before any host is touched, not after the run
+        check_writable_folder(Path(args.retry_file), "--retry-file")
     return RunOptions(
-        dry_run=args.dry_run, yes=args.yes, json=args.json, diff=args.diff, full_summary=args.summary == "full"
-    )
+        dry_run=args.dry_run, yes=args.yes, json=args.json, diff=args.diff, full_summary=args.summary == "full",
+        retry_file=args.retry_file,
+    )  # fmt: skip
 
 
 def rollout_options(args: argparse.Namespace) -> RolloutOptions:
@@ -65,6 +74,43 @@ def apply_options(args: argparse.Namespace) -> ApplyOptions:
         rollback=not args.no_rollback, precheck=args.precheck, command_timeout=args.command_timeout,
         lock_wait=args.lock_wait,
     )  # fmt: skip
+
+
+# A retry file lists a fleet's hosts: a megabyte is some 50,000 names.
+LIMIT_FILE_MAX_BYTES = 1_000_000
+
+
+def expand_limit_files(pattern: str | None) -> str | None:
+    """``--limit`` with each ``@FILE`` item replaced by the hosts the file lists, one per line (Ansible's
+    retry files, and ``--retry-file``'s): a pattern for ``plan.select`` with nothing left to read."""
+    if pattern is None:
+        return None
+    items = []
+    for item in split_pattern(pattern):
+        items += _limit_file_items(item[1:]) if item.startswith("@") else [item]
+    return ",".join(items)
+
+
+def _limit_file_items(name: str) -> list[str]:
+    where = f"--limit @{name}"
+    try:
+        with open(name, "rb") as file:
+            data = file.read(LIMIT_FILE_MAX_BYTES + 1)
+    except OSError as e:
+        raise UserError(f"{where}: cannot read: {e.strerror}") from None
+    if len(data) > LIMIT_FILE_MAX_BYTES:
+        raise UserError(f"{where}: larger than {LIMIT_FILE_MAX_BYTES} bytes")
+    try:
+        lines = [line.strip() for line in data.decode("utf-8").splitlines()]
+    except UnicodeDecodeError:
+        raise UserError(f"{where}: not UTF-8 text") from None
+    for number, line in enumerate(lines, 1):
+        if "," in line or any(ch.isspace() for ch in line):
+            raise UserError(f"{where}: line {number}: {line!r} is not a host name")
+    hosts = [line for line in lines if line]
+    if not hosts:
+        raise UserError(f"{where}: lists no host")
+    return hosts
 
 
 def parse_vars(items: Sequence[str]) -> dict[str, str]:

@@ -19,7 +19,10 @@ class _Parser(argparse.ArgumentParser):
 def _add_target_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("-i", "--inventory", required=required, help="inventory name (inventory/NAME.yml) or path")
     parser.add_argument(
-        "-l", "--limit", help="host names, group names or globs, comma-separated; !PATTERN leaves its hosts out"
+        "-l",
+        "--limit",
+        help="Ansible host patterns: names, groups, globs, ~regex, comma- (or colon-) separated; &PATTERN: also in"
+        " it; !PATTERN: not in it; @FILE: the hosts listed in FILE",
     )
     parser.add_argument(
         "-e", "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (highest precedence)"
@@ -34,6 +37,10 @@ def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--dry-run", action="store_true", help=f"show the diff per host and file; {verb} nothing")
     parser.add_argument("-y", "--yes", action="store_true", help="do it without asking for confirmation")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    parser.add_argument(
+        "--retry-file", metavar="FILE",
+        help="write the hosts that did not end ok, one per line, for --limit @FILE (empty when all are ok)",
+    )  # fmt: skip
     _add_diff_option(parser)
 
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from remediate.cli.options import (
     apply_options,
     connection_options,
+    expand_limit_files,
     parse_vars,
     rollout_options,
     run_options,
@@ -40,7 +41,7 @@ from remediate.runs.session import check_can_confirm, new_run_id, show_plan
 
 # How the resume itself talks to its operator: never taken from the first run's command line (its --yes
 # answered a question about another plan).
-OWN_OPTIONS = ("dry_run", "yes", "json", "diff", "summary")
+OWN_OPTIONS = ("dry_run", "yes", "json", "diff", "summary", "retry_file")
 
 
 def cmd_resume(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -78,7 +79,8 @@ def _resume(
     journal.masker = prepared.masker
     wanted = set(hosts)
     if args.limit:
-        wanted &= {h.name for h in select_hosts(prepared.inventory, args.limit, "--limit")}
+        limit = expand_limit_files(args.limit) or ""
+        wanted &= {h.name for h in select_hosts(prepared.inventory, limit, "--limit")}
         hosts = [name for name in hosts if name in wanted]
         if not hosts:
             raise UserError(f"--limit {args.limit!r} names none of the hosts run {record.run_id} never started")

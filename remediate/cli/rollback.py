@@ -79,4 +79,4 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
             )  # fmt: skip
             recorder.planned(plan)
             result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, recorder, options))
-            return finish(console, recorder, result, run.json, masker, run.full_summary)
+            return finish(console, recorder, result, run, masker)

@@ -131,7 +131,7 @@ def execute(
     result = RunResult(
         plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halt, outcome.interrupted
     )
-    return finish(console, recorder, result, run.json, masker, run.full_summary)
+    return finish(console, recorder, result, run, masker)
 
 
 @contextlib.contextmanager

@@ -54,6 +54,7 @@ class RunOptions:
     json: bool = False  # one JSON document on stdout (the rest on stderr)
     diff: str = "grouped"  # how the plan's diffs are shown: grouped, per-host or none (report.text.print_plan)
     full_summary: bool = False  # a summary row for every host, not only those that are not ok
+    retry_file: str | None = None  # where to write the hosts that did not end ok, one per line (--limit @FILE)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from rich.console import Console
 from remediate.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from remediate.fleet.rollout import Fleet
 from remediate.fleet.transport import ConnectOptions, SshTransport, Transport
-from remediate.model import Host, Plan, RunResult
+from remediate.model import OK_STATUSES, Host, Plan, RunResult
 from remediate.plan.masking import Masker
 from remediate.remote.gather import DEFAULT_MAX_FILE_SIZE
+from remediate.report.files import replace_file
 from remediate.report.text import dry_run_result, print_notes, print_plan, print_summary, result_document
 from remediate.runs.options import RunOptions
 from remediate.runs.recorder import Recorder
@@ -81,7 +82,7 @@ def show_plan(run: RunOptions, console: Console, recorder: Recorder, plan: Plan,
     if not run.dry_run:
         return None
     recorder.dry_run(plan)
-    return finish(console, recorder, dry_run_result(plan), run.json, masker, run.full_summary)
+    return finish(console, recorder, dry_run_result(plan), run, masker)
 
 
 def confirmed(run: RunOptions, console: Console, recorder: Recorder, plan: Plan, question: str, done: str) -> bool:
@@ -95,15 +96,18 @@ def confirmed(run: RunOptions, console: Console, recorder: Recorder, plan: Plan,
     return False
 
 
-def finish(
-    console: Console, recorder: Recorder, result: RunResult, json_mode: bool, masker: Masker, full_summary: bool = False
-) -> int:
+def finish(console: Console, recorder: Recorder, result: RunResult, run: RunOptions, masker: Masker) -> int:
     status = "interrupted" if result.interrupted else "halted" if result.halted else "ok" if result.ok else "failed"
     recorder.finish(status)
-    if json_mode:
+    if run.retry_file:
+        # Ansible's retry file: the hosts to go again for, for `--limit @FILE`. Empty when every host is
+        # ok, so that an earlier run's list never looks like this one's.
+        retry = "".join(f"{h.host}\n" for h in result.hosts if h.status not in OK_STATUSES)
+        replace_file(Path(run.retry_file), retry.encode(), "--retry-file")
+    if run.json:
         print(json.dumps(result_document(result, masker), indent=2))
     else:
-        print_summary(console, result, masker, full_summary)
+        print_summary(console, result, masker, run.full_summary)
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_HOST_FAILED

@@ -4,12 +4,11 @@ hosts the run never started, with the plan it recorded; rolling back both runs g
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 from pathlib import Path
 
 import pytest
-from labtools import FIXED, WP, fix_playbook, run_json, snapshot, start_apply, untouched, wait_until_fixed
+from labtools import FIXED, WP, fix_playbook, interrupted_apply, run_json, snapshot, untouched
 
 from remediate.cli.main import main
 from remediate.lab.fleet import Lab
@@ -35,13 +34,7 @@ def test_resume_after_an_interruption_finishes_exactly_the_hosts_never_started(
     big_lab: Lab, tmp_path: Path, in_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = snapshot(big_lab)
-    pb = fix_playbook(tmp_path, handler="sleep 0.5")
-    controller = start_apply(big_lab, pb, "--forks", "2", "--json")
-    wait_until_fixed(big_lab, controller, 3, poll=0.05)
-    controller.send_signal(signal.SIGINT)
-    out, err = controller.communicate(timeout=60)
-    assert controller.returncode == 130, err
-    first = json.loads(out)
+    first, _ = interrupted_apply(big_lab, tmp_path)
     first_statuses = statuses(first)
     left = {name for name, status in first_statuses.items() if status == "interrupted"}
     assert 3 <= 20 - len(left) < 20 and set(first_statuses.values()) == {"changed", "interrupted"}

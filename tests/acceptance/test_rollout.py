@@ -19,6 +19,7 @@ from labtools import (
     WP,
     fix_playbook,
     http_status,
+    interrupted_apply,
     run_json,
     run_on_terminal,
     snapshot,
@@ -166,14 +167,8 @@ def test_a_hung_host_does_not_hold_up_the_others(
 def test_interrupt_mid_wave_leaves_every_file_whole_and_the_journal_consistent(
     big_lab: Lab, tmp_path: Path, in_repo: Path
 ) -> None:
-    pb = fix_playbook(tmp_path, handler="sleep 0.5")
-    controller = start_apply(big_lab, pb, "--forks", "2", "--json")
-    wait_until_fixed(big_lab, controller, 3, poll=0.05)
-    controller.send_signal(signal.SIGINT)
-    out, err = controller.communicate(timeout=60)
-    assert controller.returncode == 130, err
+    doc, err = interrupted_apply(big_lab, tmp_path)
     assert "interrupted: no new host starts" in err
-    doc = json.loads(out)
     assert doc["interrupted"] is True
     fixed = {h.name for h in big_lab.hosts if FIXED in h.local_path(WP).read_bytes()}
     for host in big_lab.hosts:

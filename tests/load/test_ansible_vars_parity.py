@@ -7,17 +7,14 @@ the same hosts and children, and the same variables for every host (remediate's 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from ansible_tools import ansible_inventory
 
 from remediate.load.inventory import load_inventory
 from remediate.report.inventory import Reach, inventory_graph, inventory_list
 
-ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
 CONNECTION = {"ansible_host", "ansible_port", "ansible_user"}  # the ones these layouts set
 
 KUBESPRAY_INI = """\
@@ -167,21 +164,6 @@ def _write(folder: Path, layout: dict[str, str]) -> Path:
     return inventory
 
 
-def _ansible(inventory: Path, *args: str) -> str:
-    (inventory.parent / "ansible.cfg").write_text("[defaults]\n")  # no controller's config takes part
-    env = {**os.environ, "ANSIBLE_CONFIG": str(inventory.parent / "ansible.cfg")}
-    env["ANSIBLE_HOME"] = str(inventory.parent / ".ansible")
-    result = subprocess.run(
-        [str(ANSIBLE_INVENTORY), "-i", str(inventory), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=inventory.parent,
-        check=True,
-    )
-    return result.stdout
-
-
 def _ours(inventory_path: Path) -> dict[str, object]:
     inventory = load_inventory(str(inventory_path))
     reaches = {host.name: Reach(host, (), {}) for host in inventory.hosts}
@@ -198,7 +180,7 @@ def test_there_are_at_least_ten_layouts() -> None:
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
 def test_layout_resolves_as_ansible_inventory_list(name: str, tmp_path: Path) -> None:
     inventory = _write(tmp_path, LAYOUTS[name])
-    theirs = json.loads(_ansible(inventory, "--list"))
+    theirs = json.loads(ansible_inventory(inventory, "--list"))
     del theirs["_meta"]["profile"]
     assert _ours(inventory) == theirs
     # What a template sees (Host.vars) is Ansible's hostvars less the connection variables, which became
@@ -214,4 +196,4 @@ def test_layout_resolves_as_ansible_inventory_list(name: str, tmp_path: Path) ->
 @pytest.mark.parametrize("name", ["kubespray_folders", "nested_children", "yaml_inventory"])
 def test_graph_is_ansible_inventory_graph(name: str, tmp_path: Path) -> None:
     inventory = _write(tmp_path, LAYOUTS[name])
-    assert inventory_graph(load_inventory(str(inventory))) == _ansible(inventory, "--graph")
+    assert inventory_graph(load_inventory(str(inventory))) == ansible_inventory(inventory, "--graph")

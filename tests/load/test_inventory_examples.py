@@ -75,7 +75,7 @@ def test_example_inventory_has_the_fleet_its_comments_describe(path: Path) -> No
 
 def test_example_inventories_select_like_each_other() -> None:
     native, ansible = (load_inventory(str(path)) for path in EXAMPLES)
-    for pattern in ("web", "db", "canary", "all", "web[12]", "db*,web3"):
+    for pattern in ("web", "db", "canary", "all", "~web[12]", "web[0:1]", "db*,web3", "web:&canary", "!db*"):
         assert [h.name for h in select_hosts(native, pattern, "--limit")] == [
             h.name for h in select_hosts(ansible, pattern, "--limit")
         ], pattern
