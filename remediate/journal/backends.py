@@ -140,7 +140,7 @@ class PostgresDatabase:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            cursor = self._db.execute(_pg(sql), params)
+            cursor = self._db.execute(_pg(sql), _pg_params(params))
             return cursor.fetchall() if cursor.description else []
         except self._errors as e:
             raise UserError(f"the journal {self.where}: {_first_line(e)}") from None
@@ -148,7 +148,7 @@ class PostgresDatabase:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             with self._db.cursor() as cursor:
-                cursor.executemany(_pg(sql), rows)
+                cursor.executemany(_pg(sql), [_pg_params(row) for row in rows])
         except self._errors as e:
             raise UserError(f"the journal {self.where}: {_first_line(e)}") from None
 
@@ -178,6 +178,12 @@ class PostgresDatabase:
 def _pg(sql: str) -> str:
     """The journal's SQL has no literal ``?`` or ``%`` (LIKE patterns are parameters): a plain swap is exact."""
     return sql.replace("?", "%s")
+
+
+def _pg_params(params: Sequence[Any]) -> list[Any]:
+    """PostgreSQL's text cannot hold NUL, which a diff of a binary file may show: it is kept as the symbol
+    for it, U+2400. Only shown text is text (contents are bytea), so no byte a rollback needs is changed."""
+    return [p.replace("\x00", "\u2400") if isinstance(p, str) else p for p in params]
 
 
 def _first_line(error: BaseException) -> str:
