@@ -1,0 +1,51 @@
+"""A journal on PostgreSQL (issue 20): a run recorded there by one operator is listed, shown and rolled back
+from another folder with another state folder, as a colleague on another machine would, every host restored."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from labtools import run_json, snapshot
+from postgres import Server
+
+from remediate.cli.main import main
+from remediate.lab.fleet import Lab
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.lab
+def test_a_run_in_a_postgresql_journal_is_rolled_back_from_anywhere(
+    lab: Lab, postgres: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = postgres.new_database()
+    broken = snapshot(lab)
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "playbooks", project / "playbooks")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("REMEDIATE_STATE", str(tmp_path / "first-state"))
+    code, doc = run_json(capsys, "apply", "fix-phpp", "-i", str(lab.inventory_path), "--yes", "--journal", url)
+    assert code == 0 and doc["summary"] == {"changed": len(lab.hosts)}, doc
+    assert snapshot(lab) != broken
+    assert not (tmp_path / "first-state").exists()  # nothing went to the SQLite journal
+
+    colleague = tmp_path / "colleague"
+    colleague.mkdir()
+    monkeypatch.chdir(colleague)
+    monkeypatch.setenv("REMEDIATE_STATE", str(tmp_path / "colleague-state"))
+    monkeypatch.setenv("REMEDIATE_JOURNAL", url)
+    code, runs = run_json(capsys, "runs", "--json")
+    assert [(r["run_id"], r["hosts"]) for r in runs] == [(doc["run_id"], {"changed": len(lab.hosts)})]
+    assert main(["show", doc["run_id"][-8:], "--json"]) == 0  # a unique part of the id, as with SQLite
+    shown = json.loads(capsys.readouterr().out)
+    assert {name: host["status"] for name, host in shown["hosts"].items()} == dict.fromkeys(broken, "changed")
+    monkeypatch.delenv("REMEDIATE_JOURNAL")
+    code, back = run_json(capsys, "rollback", doc["run_id"], "--yes", "--journal", url)
+    assert code == 0 and back["summary"] == {"changed": len(lab.hosts)}, back
+    assert snapshot(lab) == broken
+    assert list(colleague.iterdir()) == [] and not (tmp_path / "colleague-state").exists()
+    code, runs = run_json(capsys, "runs", "--json", "--journal", url)
+    assert [(r["kind"], r["rollback_of"]) for r in runs] == [("rollback", doc["run_id"]), ("apply", None)]
