@@ -71,7 +71,8 @@ def postgres_server() -> Iterator[Server]:
     port = worker_port()
     if owner is not None:
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-    run = _as_owner(owner)
+    # In the folder: the postgres user may not enter the working directory (a clone under /root).
+    run = {**_as_owner(owner), "cwd": folder}
     begun = time.monotonic()
     try:
         # trust: only this user's tests reach the server (127.0.0.1 and a socket in a private folder).

@@ -40,10 +40,6 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
-def is_url(target: str) -> bool:
-    return "://" in target
-
-
 def connect(target: Path | str) -> Database:
     """A state folder (its journal.sqlite) or a journal URL; an unusable one is a UserError, in one line."""
     if isinstance(target, Path):
