@@ -118,7 +118,8 @@ def open_run_journal(run_id: str, masker: Masker, url: str | None = None) -> tup
     raise UserError("; ".join(problems))
 
 
-# A file's columns after its key (run_id, host, path), in FileRecord's order; an upsert replaces them all.
+# A file's columns after run_id and host, in FileRecord's order (path, the rest of its key, first); an
+# upsert replaces all but the key, as SQLite's INSERT OR REPLACE (which PostgreSQL lacks) did.
 _FILE_UPDATED = (
     "path, real_path, sha256_before, sha256_after, mode_before, mode_after, uid, gid, backup_path, original, written,"
     " original_masked, xattrs, diff, folders"
