@@ -398,7 +398,13 @@ def check_finished_rollback(state: Path, ended: Ended, run_id: str, to_put_back:
     if not ended.stdout:  # the run wrote no file: nothing to put back, nothing connected to
         assert "changed no file: nothing to roll back" in ended.stderr, f"{context}: {ended}"
         assert not to_put_back, f"{context}: {to_put_back} differ, and the rollback found nothing to put back"
-        assert not journal(state, "SELECT host FROM files WHERE run_id = ?", run_id), context
+        # Every host's plan is journaled before the first write (for `resume`): only the files of hosts the
+        # run began to write would be something to put back.
+        started = (
+            "SELECT f.host FROM files f JOIN hosts h ON h.run_id = f.run_id AND h.host = f.host"
+            " WHERE f.run_id = ? AND h.status NOT IN ('planned', 'skipped', 'interrupted')"
+        )
+        assert not journal(state, started, run_id), context
         return
     doc = ended.document()
     statuses = {name: entry["status"] for name, entry in doc["hosts"].items()}
