@@ -11,7 +11,7 @@ again, and its plan must be the recorded one (``plan.resume.pinned``): a host th
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from rich.console import Console
@@ -49,7 +49,8 @@ def cmd_resume(args: argparse.Namespace, argv: Sequence[str]) -> int:
     # The resume is recorded beside the run it goes on with (an earlier version's .remediate/ included).
     with journal:
         _check_resumable(journal, record)
-        left = unfinished(journal.hosts(record.run_id))
+        rows = journal.hosts(record.run_id)
+        left = unfinished(rows)
         console = make_console(stderr=args.json)
         for host, status in left.unknown:
             console.print(
@@ -60,7 +61,8 @@ def cmd_resume(args: argparse.Namespace, argv: Sequence[str]) -> int:
             console.print(f"run {record.run_id} left no host unstarted: nothing to resume")
             return EXIT_OK
         first = resumed_arguments(journal, record, args)
-        return _resume(args, argv, journal, record, first, left.hosts, console)
+        addresses = {row.host: row.address for row in rows}
+        return _resume(args, argv, journal, record, first, left.hosts, addresses, console)
 
 
 def _resume(
@@ -70,6 +72,7 @@ def _resume(
     record: RunRecord,
     first: argparse.Namespace,
     hosts: Sequence[str],
+    addresses: Mapping[str, str],
     console: Console,
 ) -> int:
     playbook = _same_playbook(record, first)
@@ -89,7 +92,6 @@ def _resume(
     names = [t.host.name for t in prepared.targets]
     policy = rollout_policy(rollout, connection.forks, playbook.rollout, names, prepared.inventory.groups)
     recorded = files_by_host(journal.files(record.run_id))
-    addresses = {h.host: h.address for h in journal.hosts(record.run_id)}
     run_id = new_run_id()
     with fleet_for(connection, policy.forks) as fleet:
         recorder = Recorder(journal, run_id)
