@@ -12,9 +12,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-import paramiko
-
 from remediate.errors import UserError
+from remediate.fleet.paramiko_import import allow_match_exec, paramiko
 from remediate.model import Host
 
 DEFAULT_SSH_CONFIG = "~/.ssh/config"
@@ -23,11 +22,14 @@ DEFAULT_SSH_CONFIG = "~/.ssh/config"
 @lru_cache(maxsize=8)
 def read_ssh_config(path: str) -> paramiko.SSHConfig:
     try:
-        return paramiko.SSHConfig.from_path(os.path.expanduser(path))
+        config = paramiko.SSHConfig.from_path(os.path.expanduser(path))
     except FileNotFoundError:
         raise UserError(f"--ssh-config: {path}: file not found") from None
     except (OSError, ValueError, paramiko.SSHException) as e:
         raise UserError(f"{path}: cannot read the ssh_config: {e}") from None
+    if any(match["type"] == "exec" for entry in config._config for match in entry.get("matches", ())):
+        allow_match_exec()
+    return config
 
 
 def ssh_config_path(option: str | None) -> str | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import paramiko
+from remediate.fleet.paramiko_import import paramiko
 
 from remediate.errors import HostError, UnreachableError
 from remediate.fleet import sshconfig
