@@ -151,6 +151,8 @@ def _shown(
     before: bytes | None, after: str, secret_lines: Mapping[str, str], masker: Masker
 ) -> tuple[bytes | None, bytes | None]:
     """The original and the new text as shown, where some lines hold a secret (None: as they are)."""
+    if not secret_lines and not masker:
+        return None, None  # no secret anywhere: line by line, every line would come out as it is
     lines = after.split("\n")
     shown = shown_lines(lines, secret_lines, masker)
     if shown == lines:

@@ -346,9 +346,15 @@ def _backups(backed_up: Sequence[tuple[int, FileChange]], saved: Mapping[int, st
     for i, c in backed_up:
         manifest = f"{c.before_sha256}\t{c.before_mode:04o}\t{c.uid}\t{c.gid}\t{c.real_path}"
         lines.append(f"printf '%s\\n' {q(manifest)} >> {q(backup_dir + '/MANIFEST')}")
-        # tell: the path holds the target's real path, which the host resolved (a link's target may hold a newline).
-        lines.append(f"tell backup {i} {q(saved[i])}")
+        # A told record (base64: the path holds the target's real path, which the host resolved, and a link's
+        # target may hold a newline), encoded here rather than by a `base64` process on every host.
+        lines.append(f"say backup {i} {_base64(saved[i])}")
     return lines
+
+
+def _base64(text: str) -> str:
+    """A told record's detail as the host's ``tell`` would have written it: the bytes of ``text``, base64."""
+    return base64.b64encode(text.encode("utf-8", errors="surrogateescape")).decode("ascii")
 
 
 def _kept_xattrs(

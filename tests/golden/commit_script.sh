@@ -159,9 +159,9 @@ printf %s 'old = 1
 set +C; umask 077
 cp --parents -- /srv/real/blob /var/backups/remediate/20261203T123456Z-golden/ || fail 0 'cannot write the backups in /var/backups/remediate/20261203T123456Z-golden'
 printf '%s\n' '2b2aa6e8026076315da7c288f20a19955f04ebc7cf0668fd2c42fdbb82a4689f	0640	0	33	/etc/app/app.conf' >> /var/backups/remediate/20261203T123456Z-golden/MANIFEST
-tell backup 0 /var/backups/remediate/20261203T123456Z-golden/etc/app/app.conf
+say backup 0 L3Zhci9iYWNrdXBzL3JlbWVkaWF0ZS8yMDI2MTIwM1QxMjM0NTZaLWdvbGRlbi9ldGMvYXBwL2FwcC5jb25m
 printf '%s\n' 'b413f47d13ee2fe6c845b2ee141af81de858df4ec549a58b7970bb96645bc8d2	0600	0	0	/srv/real/blob' >> /var/backups/remediate/20261203T123456Z-golden/MANIFEST
-tell backup 1 /var/backups/remediate/20261203T123456Z-golden/srv/real/blob
+say backup 1 L3Zhci9iYWNrdXBzL3JlbWVkaWF0ZS8yMDI2MTIwM1QxMjM0NTZaLWdvbGRlbi9zcnYvcmVhbC9ibG9i
 command -v setfattr >/dev/null || fail 0 'setfattr not found on the host: its extended attributes and ACLs cannot be kept'
 o=$(setfattr -h --restore=- 2>&1 <<'__REMEDIATE_XATTRS__'
 # file: /etc/app/.remediate-aaaaa0
