@@ -25,12 +25,13 @@ import paramiko.config
 
 def allow_match_exec() -> None:
     """Lets paramiko run ssh_config's ``Match exec`` as it would have: with ``invoke``, where installed."""
-    if paramiko.config.invoke is None:
+    # paramiko.config.invoke is paramiko's own module-level name for it (untyped: None where missing).
+    if getattr(paramiko.config, "invoke", None) is None:
         try:
             import invoke
         except ImportError:
             return  # paramiko then says, as ever, that Match exec needs invoke
-        paramiko.config.invoke = invoke
+        setattr(paramiko.config, "invoke", invoke)  # noqa: B010  # not in paramiko's type stubs
 
 
 __all__ = ["allow_match_exec", "paramiko"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from remediate.fleet.paramiko_import import allow_match_exec, paramiko
 from remediate.model import Host
 
 DEFAULT_SSH_CONFIG = "~/.ssh/config"
+# A `Match exec` line (keywords are case-insensitive, `=` may join them), the one that needs invoke.
+_MATCH_EXEC = re.compile(r"^[ \t]*match\b[^\n]*\bexec\b", re.IGNORECASE | re.MULTILINE)
 
 
 @lru_cache(maxsize=8)
@@ -27,7 +30,7 @@ def read_ssh_config(path: str) -> paramiko.SSHConfig:
         raise UserError(f"--ssh-config: {path}: file not found") from None
     except (OSError, ValueError, paramiko.SSHException) as e:
         raise UserError(f"{path}: cannot read the ssh_config: {e}") from None
-    if any(match["type"] == "exec" for entry in config._config for match in entry.get("matches", ())):
+    if _MATCH_EXEC.search(Path(os.path.expanduser(path)).read_text(errors="replace")):
         allow_match_exec()
     return config
 

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from remediate.fleet.paramiko_import import paramiko
-
 from remediate.errors import HostError, UnreachableError
 from remediate.fleet import sshconfig
+from remediate.fleet.paramiko_import import paramiko
 from remediate.model import Host
 from remediate.remote.answer import ANSWER_FLOOR
 
