@@ -1,5 +1,6 @@
-"""Fleet benchmark (issue 19): remediate as its users install and run it, against pyinfra, Ansible and the
-OpenSSH (and, optionally, Fabric) floors, on one lab fleet.
+"""Fleet benchmark (issue 19): remediate, installed and run as its users do, against pyinfra, Ansible, floors.
+
+remediate against pyinfra, Ansible and the OpenSSH (and, optionally, Fabric) floors, on one lab fleet.
 
 Run it through ``benchmarks/run.sh``, which installs every tool in a venv of its own (remediate from a
 snapshot of the checkout, not editable) and runs this file with the remediate venv's Python, as root::

@@ -93,9 +93,8 @@ pip_install "$pyinfra_venv" pyinfra
 ansible_venv=benchmarks/.venv-ansible
 new_venv "$ansible_venv"
 pip_install "$ansible_venv" ansible-core
-# The Fabric floor (optional, not in the default tools): only when asked for. Fabric has a venv of its
-# own: where Fabric's invoke is installed, paramiko imports it at start (about 30 ms). It runs on the
-# paramiko remediate's venv resolved.
+# The Fabric floor (optional, not in the default tools): only when asked for, in a venv of its own like
+# every tool, on the paramiko remediate's venv resolved.
 case " $* " in
   *fabric*)
     fabric_venv=benchmarks/.venv-fabric
