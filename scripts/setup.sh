@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 # the test suite uses. attr and acl (getfattr, setfattr, setfacl, getfacl): lab hosts use the machine's
 # binaries, and a host keeps its files' extended attributes and ACLs only where it has them. shellcheck,
 # busybox and dash: the tests check the remote scripts with shellcheck and run them under each shell.
+# postgresql: the tests run the journal on a PostgreSQL server of their own (tests/postgres.py: initdb in a
+# temporary folder; the policy-rc.d below keeps the package's own cluster from starting).
 missing=()
-for pkg in openssh-server openssh-client php-cli coreutils sudo zsh apache2 libapache2-mod-php attr acl shellcheck busybox dash; do
+for pkg in openssh-server openssh-client php-cli coreutils sudo zsh apache2 libapache2-mod-php attr acl shellcheck busybox dash postgresql; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv python3-pip)

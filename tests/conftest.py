@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pytest
 import remote_shells
+from postgres import Server, postgres_server
 
 from remediate.errors import RemediateError
 from remediate.lab.fleet import (
@@ -233,7 +234,15 @@ def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     state = tmp_path / "state"
     monkeypatch.setenv("REMEDIATE_STATE", str(state))
+    monkeypatch.delenv("REMEDIATE_JOURNAL", raising=False)  # the operator's own shared journal is not the test's
     return state
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Server]:
+    """A PostgreSQL server for the session (tests/postgres.py), started on first use, always stopped."""
+    with postgres_server() as server:
+        yield server
 
 
 @pytest.fixture(params=sorted(remote_shells.SHELLS))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from remediate.cli.options import apply_options, connection_options, rollout_options, run_options, target_options
 from remediate.errors import UserError
-from remediate.journal import Journal, recorded_path, state_dir
+from remediate.journal import Journal, journal_target, recorded_path
 from remediate.load.playbook import load_playbook
 from remediate.model import Playbook
 from remediate.report.console import make_console
@@ -41,7 +41,7 @@ def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Play
     fleet = fleet_for(connection, policy.forks)
     masker = prepared.masker
     run_id = new_run_id()
-    with Journal(state_dir(), masker) as journal, fleet:
+    with Journal(journal_target(args.journal), masker) as journal, fleet:
         recorder = Recorder(journal, run_id)
         about = (playbook.name, recorded_path(playbook.path), playbook.sha256, recorded_path(prepared.inventory.path))
         recorder.start("dry-run" if run.dry_run else "apply", about, argv)

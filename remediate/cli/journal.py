@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
 
 from remediate.errors import EXIT_OK
-from remediate.journal import Journal, journal_dirs, open_run_journal, state_dir
+from remediate.journal import Journal, journal_sources, journal_target, open_run_journal
+from remediate.journal.backends import shown_url
 from remediate.model import FileChange, FileRecord, HostRecord, RunRecord, Status
 from remediate.plan.diff import file_diff
 from remediate.plan.masking import Masker
@@ -27,8 +29,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     # Read-only: a journal that does not exist is not made. The newest runs of every journal, merged.
     runs: list[RunRecord] = []
     summaries: dict[str, dict[str, int]] = {}
-    for folder in journal_dirs():
-        with Journal(folder, Masker()) as journal:
+    for source in journal_sources(args.journal):
+        with Journal(source, Masker()) as journal:
             for run in journal.runs(args.last):
                 runs.append(run)
                 summaries[run.run_id] = _host_summary(journal, run)
@@ -38,7 +40,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return EXIT_OK
     console = make_console()
     if not runs:
-        console.print(f"no runs in {state_dir()}")
+        console.print(f"no runs in {_where(journal_target(args.journal))}")
         return EXIT_OK
     table = Table()
     for column in ("run", "kind", "started", "by", "playbook", "inventory", "status", "hosts"):
@@ -49,6 +51,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
         table.add_row(run.run_id, _kind(run), when, by, run.playbook, run.inventory, run.status, hosts)
     console.print(table)
     return EXIT_OK
+
+
+def _where(target: Path | str) -> str:
+    return shown_url(target) if isinstance(target, str) else str(target)
 
 
 def _kind(run: RunRecord) -> str:
@@ -93,7 +99,7 @@ def _as_change(record: FileRecord) -> FileChange:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    journal, run = open_run_journal(args.run, Masker())
+    journal, run = open_run_journal(args.run, Masker(), args.journal)
     with journal:
         hosts = journal.hosts(run.run_id)
         # A host the run never started keeps its planned files in the journal (for `resume`): not shown as done.

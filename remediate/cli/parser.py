@@ -48,6 +48,15 @@ def _add_run_options(parser: argparse.ArgumentParser, verb: str) -> None:
 DIFF_MODES = ("grouped", "per-host", "none")
 
 
+def _add_journal_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--journal",
+        metavar="URL",
+        help="the journal: postgresql://USER@HOST/DB for one shared between controllers"
+        " (default $REMEDIATE_JOURNAL, else SQLite in the state folder)",
+    )
+
+
 def _add_diff_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--diff", choices=DIFF_MODES, default="grouped",
@@ -128,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("playbook", nargs="?", help="playbook name (playbooks/NAME.yml) or path")
     _add_target_options(apply, required=False)
     apply.add_argument("--plan", metavar="FILE", help="apply exactly this reviewed plan (from `remediate plan`)")
+    _add_journal_option(apply)
     _add_run_options(apply, "change")
     _add_apply_options(apply)
 
@@ -137,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     hotfix.add_argument("--sed", required=True, metavar="EXPR", help="the fix, e.g. 's/\\.phpp/.php/'")
     hotfix.add_argument("--verify-http", metavar="URL", help="probe after the fix, e.g. http://{{ host.address }}/")
     hotfix.add_argument("--validate", metavar="CMD", help="check the new file before it goes live ({path} for it)")
+    _add_journal_option(hotfix)
     _add_run_options(hotfix, "change")
     _add_apply_options(hotfix)
 
@@ -171,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument(
         "--force", action="store_true", help="also overwrite files changed since the run (default: conflict)"
     )
+    _add_journal_option(rollback)
     _add_run_options(rollback, "restore")
     _add_connection_options(rollback)
     _add_lock_wait(rollback, 60, "a run that has just failed may still be putting its host back")
@@ -182,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Every other option is the first run's unless given here: -e and --secret-var add to its variables
     # (a secret one is masked in the journal and must be given again), --limit narrows its hosts.
     _add_target_options(resume, required=False)
+    _add_journal_option(resume)
     _add_run_options(resume, "change")
     _add_apply_options(resume)
 
@@ -206,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="list recent runs from the journal")
     runs.add_argument("--last", type=int, default=20, help="how many runs (default 20)")
     runs.add_argument("--json", action="store_true", help="print JSON")
+    _add_journal_option(runs)
     show = commands.add_parser("show", help="show one run from the journal, with its diffs")
     show.add_argument("run", help="the run id, or a unique part of it")
+    _add_journal_option(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument(
         "--diff", choices=DIFF_MODES, default="grouped", help="grouped (default), per-host or none, as for apply"

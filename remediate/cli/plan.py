@@ -12,7 +12,7 @@ from pathlib import Path
 
 from remediate.cli.options import apply_options, connection_options, rollout_options, run_options, target_options
 from remediate.errors import EXIT_HOST_FAILED, EXIT_OK, UserError
-from remediate.journal import Journal, state_dir, who
+from remediate.journal import Journal, journal_target, who
 from remediate.load.planfile import plan_document, plan_from_document, plan_masker
 from remediate.load.playbook import load_playbook
 from remediate.model import Plan, RolloutSettings, Status
@@ -90,7 +90,7 @@ def apply_plan_file(args: argparse.Namespace, argv: Sequence[str]) -> int:
     masker = plan_masker(header)
     run_id = new_run_id()
     plan = Plan(run_id, reviewed.playbook, reviewed.inventory, reviewed.hosts)
-    with Journal(state_dir(), masker) as journal, fleet_for(connection, policy.forks) as fleet:
+    with Journal(journal_target(args.journal), masker) as journal, fleet_for(connection, policy.forks) as fleet:
         recorder = Recorder(journal, run_id)
         about = (plan.playbook, str(header.get("playbook_path")), str(header.get("playbook_sha256")), plan.inventory)
         recorder.start("apply", about, argv)

@@ -45,7 +45,7 @@ OWN_OPTIONS = ("dry_run", "yes", "json", "diff", "summary", "retry_file")
 
 
 def cmd_resume(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    journal, record = open_run_journal(args.run, Masker())
+    journal, record = open_run_journal(args.run, Masker(), args.journal)
     # The resume is recorded beside the run it goes on with (an earlier version's .remediate/ included).
     with journal:
         _check_resumable(journal, record)

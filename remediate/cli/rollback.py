@@ -24,7 +24,7 @@ from remediate.runs.session import check_can_confirm, check_identity_files, conf
 def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
     run = run_options(args)
     console = make_console(stderr=run.json)
-    journal, record = open_run_journal(args.run, Masker())
+    journal, record = open_run_journal(args.run, Masker(), args.journal)
     # The rollback is recorded beside the run it undoes (an earlier version's .remediate/ included).
     with journal:
         if record.kind not in ("apply", "rollback"):

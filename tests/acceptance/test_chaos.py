@@ -217,6 +217,12 @@ def journal(state: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
         return db.execute(query, args).fetchall()
+    except sqlite3.OperationalError as e:
+        # Read while the controller is making the journal: the file is there, its tables not yet committed
+        # (their migration is one transaction). Such a journal holds no run yet.
+        if "no such table" in str(e):
+            return []
+        raise
     finally:
         db.close()
 

@@ -1,4 +1,4 @@
-"""What the command line costs before it does anything: ``--help`` loads no SSH library."""
+"""What the command line costs before it does anything: ``--help`` loads no SSH or PostgreSQL library."""
 
 from __future__ import annotations
 
@@ -16,16 +16,18 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-print(",".join(sorted(name for name in ("paramiko", "cryptography", "jinja2", "rich") if name in sys.modules)))
+print(",".join(sorted(name for name in ("paramiko", "cryptography", "jinja2", "rich", "psycopg") if name in sys.modules)))
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["apply", "--help"], ["rollback", "--help"], ["--version"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["apply", "--help"], ["rollback", "--help"], ["runs", "--help"], ["--version"]]
+)
 def test_help_imports_no_ssh_library(argv: list[str]) -> None:
     result = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=True)
     assert "usage:" in result.stdout or "remediate" in result.stdout
     loaded = result.stdout.strip().splitlines()[-1]
-    assert "paramiko" not in loaded and "cryptography" not in loaded, loaded
+    assert "paramiko" not in loaded and "cryptography" not in loaded and "psycopg" not in loaded, loaded
 
 
 # What a run loads to connect, and what an ssh_config with `Match exec` gets, in a process of its own (the

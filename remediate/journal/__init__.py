@@ -1,4 +1,6 @@
-"""The run journal: an SQLite database in the state folder recording every apply, dry-run and rollback.
+"""The run journal: a database recording every apply, dry-run and rollback. SQLite in the state folder by
+default; a PostgreSQL database named by a journal URL for a journal shared between controllers
+(backends.py is the seam between them, migrations.py the schema).
 
 A host's row and its files' rows (with the original and the new content, compressed) are written
 *before* anything is written to that host, and updated after; a controller killed in the middle of a
@@ -12,7 +14,6 @@ import functools
 import getpass
 import json
 import os
-import sqlite3
 import stat
 import threading
 import time
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from remediate.errors import UserError
+from remediate.journal.backends import DATABASE, Database, connect, shown_url
+from remediate.journal.migrations import migrate
 from remediate.model import (
     FileChange,
     FileRecord,
@@ -37,66 +40,15 @@ from remediate.plan.diff import file_diff
 from remediate.plan.masking import Masker
 from remediate.probes.codec import probe_from_json, probe_to_json
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,              -- apply | dry-run | rollback
-    user TEXT NOT NULL,
-    started REAL NOT NULL,
-    finished REAL,
-    playbook TEXT NOT NULL,
-    playbook_path TEXT NOT NULL,
-    playbook_sha256 TEXT NOT NULL,
-    inventory TEXT NOT NULL,
-    arguments TEXT NOT NULL,         -- JSON list of the command line
-    status TEXT NOT NULL,            -- running | ok | failed | halted | interrupted | not confirmed
-    rollback_of TEXT,
-    resume_of TEXT,                  -- the run this one resumed: its hosts that were never started
-    plan_recorded INTEGER NOT NULL DEFAULT 0  -- 1: every host's plan is in hosts and files (record_plan)
-);
-CREATE TABLE IF NOT EXISTS hosts (
-    run_id TEXT NOT NULL REFERENCES runs(run_id),
-    host TEXT NOT NULL,
-    address TEXT NOT NULL,
-    status TEXT NOT NULL,            -- planned | writing | a final status such as changed or skipped
-    error TEXT NOT NULL DEFAULT '',
-    backup_dir TEXT NOT NULL DEFAULT '',
-    started REAL,
-    finished REAL,
-    handlers TEXT NOT NULL DEFAULT '[]',  -- JSON: the rendered on_change commands, for a later rollback
-    probes TEXT NOT NULL DEFAULT '[]',    -- JSON: the rendered verify probes, for a later rollback
-    PRIMARY KEY (run_id, host)
-);
-CREATE TABLE IF NOT EXISTS files (
-    run_id TEXT NOT NULL,
-    host TEXT NOT NULL,
-    path TEXT NOT NULL,
-    real_path TEXT NOT NULL,
-    sha256_before TEXT,              -- NULL: the run created the file
-    sha256_after TEXT NOT NULL,
-    mode_before INTEGER,
-    mode_after INTEGER NOT NULL,
-    uid INTEGER,
-    gid INTEGER,
-    backup_path TEXT NOT NULL DEFAULT '',
-    original BLOB,                   -- zlib of the bytes before; NULL for a created file
-    written BLOB NOT NULL,           -- zlib of the bytes the run wrote, secrets masked
-    original_masked INTEGER NOT NULL DEFAULT 0,  -- 1: the original held a secret and is kept masked
-    xattrs TEXT,                     -- JSON [[name, base64 value], ...] of the original; NULL: not known
-    diff TEXT NOT NULL DEFAULT '',   -- the change's diff as shown: of the true bytes, secrets masked
-    folders TEXT NOT NULL DEFAULT '[]',  -- JSON: the folders the run made for a created file, outermost first
-    PRIMARY KEY (run_id, host, path)
-);
-"""
-
-# In RunRecord's order (a journal that gained a column keeps it last, whatever its place in SCHEMA).
+# In RunRecord's order (a journal that gained a column keeps it last, whatever its place in the schema).
+# "user" is quoted: unquoted, PostgreSQL reads it as CURRENT_USER.
 RUN_COLUMNS = (
-    "run_id, kind, user, started, finished, playbook, playbook_path, playbook_sha256, inventory, arguments,"
+    'run_id, kind, "user", started, finished, playbook, playbook_path, playbook_sha256, inventory, arguments,'
     " status, rollback_of, resume_of, plan_recorded"
 )
 
 LEGACY_STATE_DIR = ".remediate"  # where versions before 0.2 kept it: in the working directory
-DATABASE = "journal.sqlite"
+JOURNAL_ENV = "REMEDIATE_JOURNAL"  # a journal URL, as --journal gives one
 
 
 def recorded_path(path: Path) -> str:
@@ -137,12 +89,25 @@ def _own_private(path: Path) -> bool:
     return not stat.S_ISLNK(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
 
 
-def open_run_journal(run_id: str, masker: Masker) -> tuple[Journal, RunRecord]:
+def journal_target(url: str | None) -> Path | str:
+    """Where runs are recorded: the journal URL given (``--journal``, else ``$REMEDIATE_JOURNAL``), else
+    the SQLite journal in the state folder."""
+    return url or os.environ.get(JOURNAL_ENV) or state_dir()
+
+
+def journal_sources(url: str | None) -> list[Path | str]:
+    """Every journal a run may be in: the URL's database alone when one is given, else journal_dirs()."""
+    target = journal_target(url)
+    return [target] if isinstance(target, str) else list(journal_dirs())
+
+
+def open_run_journal(run_id: str, masker: Masker, url: str | None = None) -> tuple[Journal, RunRecord]:
     """The journal that holds ``run_id`` (a unique part of it will do), and the run; a run in none of them
-    is a UserError naming where it was looked for. Nothing is created on the way."""
+    is a UserError naming where it was looked for. Nothing is created on the way (but a database named by
+    a URL gets its tables)."""
     problems = []
-    for folder in journal_dirs():
-        journal = Journal(folder, masker)
+    for source in journal_sources(url):
+        journal = Journal(source, masker)
         try:
             return journal, journal.run(run_id)
         except UserError as e:
@@ -153,51 +118,37 @@ def open_run_journal(run_id: str, masker: Masker) -> tuple[Journal, RunRecord]:
     raise UserError("; ".join(problems))
 
 
+# A file's columns after run_id and host, in FileRecord's order (path, the rest of its key, first); an
+# upsert replaces all but the key, as SQLite's INSERT OR REPLACE (which PostgreSQL lacks) did.
+_FILE_UPDATED = (
+    "path, real_path, sha256_before, sha256_after, mode_before, mode_after, uid, gid, backup_path, original, written,"
+    " original_masked, xattrs, diff, folders"
+)
+_FILE_COLUMNS = f"run_id, host, {_FILE_UPDATED}"
+_FILE_PLACEHOLDERS = ", ".join("?" * len(_FILE_COLUMNS.split(", ")))
+_FILE_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in _FILE_UPDATED.split(", ")[1:])
+
 # Every host of a fleet mostly has the same original and the same new file: each distinct content is
 # compressed once per run, not once per host.
 _compress = functools.lru_cache(maxsize=64)(zlib.compress)
 
 
 class Journal:
-    """One SQLite database; safe to use from the worker threads of a run (one lock, commit per write)."""
+    """One journal database, SQLite or PostgreSQL; safe to use from the worker threads of a run: one
+    connection behind one lock, one transaction per write."""
 
-    def __init__(self, directory: Path, masker: Masker) -> None:
-        self.directory = directory
+    def __init__(self, target: Path | str, masker: Masker) -> None:
+        """``target``: a state folder (its SQLite journal) or a journal URL (postgresql://...)."""
         self.masker = masker  # secrets never reach the database: errors, diffs and contents are masked
-        try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            directory.chmod(0o700)  # the journal holds file contents: private even if the folder existed
-        except OSError as e:
-            raise UserError(f"cannot use state folder {directory}: {e.strerror}") from None
-        path = directory / DATABASE
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        path.chmod(0o600)
+        self._db: Database = connect(target)
+        self.where = self._db.where
         self._lock = threading.Lock()
         self._started: list[str] = []  # the runs this journal object started, for __exit__
-        self._db.executescript(SCHEMA)  # it manages its own transaction
-        self._add_missing_columns()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode NORMAL skips the fsync at each commit (two a host): a committed row survives the
-        # controller being killed, as the kill -9 test shows; only a power cut may take the last rows.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-
-    def _add_missing_columns(self) -> None:
-        """A journal made by an earlier version gains the columns added since (none is ever removed)."""
-        added = {
-            "runs": {"resume_of": "TEXT", "plan_recorded": "INTEGER NOT NULL DEFAULT 0"},
-            "hosts": {"handlers": "TEXT NOT NULL DEFAULT '[]'", "probes": "TEXT NOT NULL DEFAULT '[]'"},
-            "files": {
-                "original_masked": "INTEGER NOT NULL DEFAULT 0",
-                "xattrs": "TEXT",
-                "diff": "TEXT NOT NULL DEFAULT ''",
-                "folders": "TEXT NOT NULL DEFAULT '[]'",
-            },
-        }
-        for table, columns in added.items():
-            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            for name, definition in columns.items():
-                if name not in present:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+        try:
+            migrate(self._db)
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -220,15 +171,13 @@ class Journal:
             self.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Database]:
+        with self._lock, self._db.transaction():
+            yield self._db
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            return self._db.execute(sql, params)
 
     # --- writing ---------------------------------------------------------------------------------------
 
@@ -247,11 +196,11 @@ class Journal:
         self._started.append(run_id)
         with self._write() as db:
             db.execute(
-                "INSERT INTO runs (run_id, kind, user, started, finished, playbook, playbook_path, playbook_sha256,"
+                'INSERT INTO runs (run_id, kind, "user", started, finished, playbook, playbook_path, playbook_sha256,'
                 " inventory, arguments, status, rollback_of, resume_of)"
                 " VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 (run_id, kind, who(), time.time(), playbook, playbook_path, playbook_sha256, inventory,
-                 json.dumps([self.masker.text(a) for a in arguments]), rollback_of, resume_of),
+                 json.dumps([self.masker.text(_no_password(a)) for a in arguments]), rollback_of, resume_of),
             )  # fmt: skip
 
     def finish_run(self, run_id: str, status: str) -> None:
@@ -268,7 +217,7 @@ class Journal:
                 "INSERT INTO hosts (run_id, host, address, status, error, backup_dir, started) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, host) DO UPDATE SET "
                 "status = excluded.status, error = excluded.error, "
-                "backup_dir = CASE WHEN excluded.backup_dir != '' THEN excluded.backup_dir ELSE backup_dir END, "
+                "backup_dir = CASE WHEN excluded.backup_dir != '' THEN excluded.backup_dir ELSE hosts.backup_dir END, "
                 "finished = ?",
                 (run_id, host, address, status, self.masker.text(error), backup_dir, now, now),
             )
@@ -287,11 +236,13 @@ class Journal:
             db.execute("UPDATE runs SET plan_recorded = 1 WHERE run_id = ?", (run_id,))
 
     def _insert_host_plan(
-        self, db: sqlite3.Connection, run_id: str, host_plan: HostPlan, status: str, backup_paths: Mapping[str, str]
+        self, db: Database, run_id: str, host_plan: HostPlan, status: str, backup_paths: Mapping[str, str]
     ) -> None:
         host = host_plan.host
+        # A replace, as SQLite's INSERT OR REPLACE (which PostgreSQL lacks) was: the row goes last in order.
+        db.execute("DELETE FROM hosts WHERE run_id = ? AND host = ?", (run_id, host.name))
         db.execute(
-            "INSERT OR REPLACE INTO hosts (run_id, host, address, status, error, backup_dir, started,"
+            "INSERT INTO hosts (run_id, host, address, status, error, backup_dir, started,"
             " handlers, probes) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)",
             (run_id, host.name, host.address, status, self.masker.text(host_plan.error), time.time(),
              self.masker.text(json.dumps(list(host_plan.handlers))),
@@ -303,7 +254,7 @@ class Journal:
 
     def _insert_files(
         self,
-        db: sqlite3.Connection,
+        db: Database,
         run_id: str,
         host: str,
         changes: Sequence[FileChange],
@@ -325,43 +276,41 @@ class Journal:
                  json.dumps(c.folders))
             )  # fmt: skip
         db.executemany(
-            "INSERT OR REPLACE INTO files (run_id, host, path, real_path, sha256_before, sha256_after, mode_before,"
-            " mode_after, uid, gid, backup_path, original, written, original_masked, xattrs, diff,"
-            " folders) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO files ({_FILE_COLUMNS}) VALUES ({_FILE_PLACEHOLDERS})"
+            f" ON CONFLICT (run_id, host, path) DO UPDATE SET {_FILE_UPDATES}",
             rows,
         )
 
     # --- reading ---------------------------------------------------------------------------------------
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
-        rows = self._db.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._read(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY started DESC LIMIT ?", (limit,))
         return [_run(row) for row in rows]
 
     def resumes(self, run_id: str) -> list[RunRecord]:
         """The runs that resumed ``run_id``, oldest first."""
-        rows = self._db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE resume_of = ? ORDER BY started", (run_id,))
-        return [_run(row) for row in rows.fetchall()]
+        rows = self._read(f"SELECT {RUN_COLUMNS} FROM runs WHERE resume_of = ? ORDER BY started", (run_id,))
+        return [_run(row) for row in rows]
 
     def run(self, run_id: str) -> RunRecord:
-        row = self._db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        exact = self._read(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
+        row = exact[0] if exact else None
         if row is None:
-            matches = self._db.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id LIKE ?", (f"%{run_id}%",)
-            ).fetchall()
+            matches = self._read(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id LIKE ?", (f"%{run_id}%",))
             if len(matches) == 1:
                 return _run(matches[0])
             raise UserError(
-                f"no run {run_id!r} in the journal {self.directory / DATABASE}"
+                f"no run {run_id!r} in the journal {self.where}"
                 + (f" ({len(matches)} runs match it: be more precise)" if matches else "")
             )
         return _run(row)
 
     def hosts(self, run_id: str) -> list[HostRecord]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT host, address, status, error, backup_dir, handlers, probes FROM hosts WHERE run_id = ?"
-            " ORDER BY rowid",
+            f" ORDER BY {self._db.row_order}",
             (run_id,),
-        ).fetchall()
+        )
         return [
             HostRecord(
                 host,
@@ -376,12 +325,9 @@ class Journal:
         ]
 
     def files(self, run_id: str) -> list[FileRecord]:
-        rows = self._db.execute(
-            "SELECT host, path, real_path, sha256_before, sha256_after, mode_before, mode_after, uid, gid, "
-            "backup_path, original, written, original_masked, xattrs, diff, folders FROM files WHERE run_id = ?"
-            " ORDER BY rowid",
-            (run_id,),
-        ).fetchall()
+        rows = self._read(
+            f"SELECT host, {_FILE_UPDATED} FROM files WHERE run_id = ? ORDER BY {self._db.row_order}", (run_id,)
+        )
         return [_file(row) for row in rows]
 
 
@@ -400,6 +346,12 @@ def _file(row: Sequence[Any]) -> FileRecord:
         None if original is None else zlib.decompress(original), zlib.decompress(written), bool(masked),
         xattrs_from_json(None if xattrs is None else json.loads(xattrs)), diff, tuple(json.loads(folders)),
     )  # fmt: skip
+
+
+def _no_password(argument: str) -> str:
+    """A command-line argument as recorded: a journal URL's password (``--journal=URL`` too) is not kept."""
+    option, equals, value = argument.partition("=") if argument.startswith("--") else ("", "", argument)
+    return option + equals + shown_url(value) if "://" in value else argument
 
 
 def _xattrs_text(xattrs: Xattrs | None) -> str | None:

@@ -1,0 +1,154 @@
+"""The journal's schema as an ordered list of versioned migrations, the same for SQLite and PostgreSQL.
+
+A journal records the last migration applied in its ``schema_version`` table; opening it applies the
+later ones in one transaction. Journals from before the versions (no such table) hold the first tables
+and some of the columns added since: every step is therefore written to be a no-op where its effect is
+already there (``CREATE TABLE IF NOT EXISTS``, a column added only when missing). A column is never
+removed or changed, so an older remediate's rows stay readable and no upgrade loses anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from remediate.errors import UserError
+from remediate.journal.backends import Database
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as first made. Types are SQL with ``{real}`` and ``{blob}`` for the engine's own names."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: str
+    ordered: bool = False  # rows are read back in insertion order: PostgreSQL needs a column for it
+
+
+@dataclass(frozen=True)
+class Column:
+    table: str
+    name: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    why: str
+    steps: tuple[Table | Column, ...]
+
+
+MIGRATIONS = (
+    Migration(
+        1,
+        "the first journal: runs, their hosts, and the files of each host with both contents",
+        (
+            Table(
+                "runs",
+                (
+                    "run_id TEXT NOT NULL",
+                    "kind TEXT NOT NULL",  # apply | dry-run | rollback
+                    '"user" TEXT NOT NULL',  # quoted: a reserved word in PostgreSQL
+                    "started {real} NOT NULL",
+                    "finished {real}",
+                    "playbook TEXT NOT NULL",
+                    "playbook_path TEXT NOT NULL",
+                    "playbook_sha256 TEXT NOT NULL",
+                    "inventory TEXT NOT NULL",
+                    "arguments TEXT NOT NULL",  # JSON list of the command line
+                    "status TEXT NOT NULL",  # running | ok | failed | halted | interrupted | not confirmed
+                    "rollback_of TEXT",
+                ),
+                "run_id",
+            ),
+            Table(
+                "hosts",
+                (
+                    "run_id TEXT NOT NULL REFERENCES runs(run_id)",
+                    "host TEXT NOT NULL",
+                    "address TEXT NOT NULL",
+                    "status TEXT NOT NULL",  # planned | writing | a final status such as changed or skipped
+                    "error TEXT NOT NULL DEFAULT ''",
+                    "backup_dir TEXT NOT NULL DEFAULT ''",
+                    "started {real}",
+                    "finished {real}",
+                ),
+                "run_id, host",
+                ordered=True,
+            ),
+            Table(
+                "files",
+                (
+                    "run_id TEXT NOT NULL",
+                    "host TEXT NOT NULL",
+                    "path TEXT NOT NULL",
+                    "real_path TEXT NOT NULL",
+                    "sha256_before TEXT",  # NULL: the run created the file
+                    "sha256_after TEXT NOT NULL",
+                    "mode_before INTEGER",
+                    "mode_after INTEGER NOT NULL",
+                    "uid INTEGER",
+                    "gid INTEGER",
+                    "backup_path TEXT NOT NULL DEFAULT ''",
+                    "original {blob}",  # zlib of the bytes before; NULL for a created file
+                    "written {blob} NOT NULL",  # zlib of the bytes the run wrote, secrets masked
+                ),
+                "run_id, host, path",
+                ordered=True,
+            ),
+        ),
+    ),
+    Migration(
+        2,
+        "the columns added before the schema had versions (a journal of then may have some of them)",
+        (
+            Column("runs", "resume_of", "TEXT"),  # the run this one resumed: its hosts that were never started
+            Column("runs", "plan_recorded", "INTEGER NOT NULL DEFAULT 0"),  # 1: every host's plan is recorded
+            Column("hosts", "handlers", "TEXT NOT NULL DEFAULT '[]'"),  # JSON: rendered on_change commands
+            Column("hosts", "probes", "TEXT NOT NULL DEFAULT '[]'"),  # JSON: rendered verify probes
+            Column("files", "original_masked", "INTEGER NOT NULL DEFAULT 0"),  # 1: the original is kept masked
+            Column("files", "xattrs", "TEXT"),  # JSON [[name, base64 value], ...] of the original; NULL: unknown
+            Column("files", "diff", "TEXT NOT NULL DEFAULT ''"),  # the diff as shown: true bytes, secrets masked
+            Column("files", "folders", "TEXT NOT NULL DEFAULT '[]'"),  # JSON: folders made for a created file
+        ),
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Brings the journal to the last of ``migrations`` in one transaction; returns the version it had."""
+    with db.transaction():
+        db.schema_lock()
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        rows = db.execute("SELECT version FROM schema_version")
+        current = rows[0][0] if rows else 0
+        latest = migrations[-1].version
+        if current > latest:
+            raise UserError(
+                f"the journal {db.where} has schema version {current}, newer than this remediate's {latest}:"
+                " upgrade remediate"
+            )
+        for migration in migrations:
+            if migration.version > current:
+                for step in migration.steps:
+                    _apply(db, step)
+        if not rows:
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (latest,))
+        elif latest != current:
+            db.execute("UPDATE schema_version SET version = ?", (latest,))
+    return int(current)
+
+
+def _apply(db: Database, step: Table | Column) -> None:
+    if isinstance(step, Column):
+        if step.name not in db.columns(step.table):
+            db.execute(f"ALTER TABLE {step.table} ADD COLUMN {step.name} {step.definition.format(**db.types)}")
+        return
+    columns = [c.format(**db.types) for c in step.columns]
+    if step.ordered and db.row_order_column is not None:
+        columns.append(db.row_order_column)
+    body = ", ".join([*columns, f"PRIMARY KEY ({step.key})"])
+    db.execute(f"CREATE TABLE IF NOT EXISTS {step.name} ({body})")
