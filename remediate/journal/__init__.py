@@ -149,6 +149,7 @@ class Journal:
         except BaseException:
             self._db.close()
             raise
+        self._db.schema_ready()
 
     def close(self) -> None:
         self._db.close()

@@ -6,6 +6,8 @@ what differs: its placeholder, its column types, and which column keeps the rows
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from remediate.errors import UserError
 
 DATABASE = "journal.sqlite"
+OPEN_LOCK = "journal.lock"  # beside it: held by a controller from its first statement until the schema is ready
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
@@ -36,6 +39,8 @@ class Database(Protocol):
     def columns(self, table: str) -> set[str]: ...
 
     def schema_lock(self) -> None: ...
+
+    def schema_ready(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -78,12 +83,22 @@ class SQLiteDatabase:
             raise UserError(f"cannot use state folder {directory}: {e.strerror}") from None
         path = directory / DATABASE
         self.where = str(path)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        path.chmod(0o600)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode NORMAL skips the fsync at each commit (two a host): a committed row survives the
-        # controller being killed, as the kill -9 test shows; only a power cut may take the last rows.
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        # Controllers that open a new journal at once take turns, from the first statement to the last
+        # migration: switching a journal to WAL needs it alone, and SQLite answers "database is locked" at
+        # once (no busy wait: a wait could deadlock) to the one that finds another inside. Released by
+        # schema_ready, or by the process's end.
+        self._open_lock: int | None = os.open(directory / OPEN_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self._open_lock, fcntl.LOCK_EX)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+            path.chmod(0o600)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL skips the fsync at each commit (two a host): a committed row survives the
+            # controller being killed, as the kill -9 test shows; only a power cut may take the last rows.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            self.schema_ready()
+            raise
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._db.execute(sql, params).fetchall()
@@ -108,7 +123,13 @@ class SQLiteDatabase:
     def schema_lock(self) -> None:
         """BEGIN IMMEDIATE already holds the database's one write lock."""
 
+    def schema_ready(self) -> None:
+        if self._open_lock is not None:
+            os.close(self._open_lock)  # and with it the lock
+            self._open_lock = None
+
     def close(self) -> None:
+        self.schema_ready()
         self._db.close()
 
 
@@ -166,6 +187,9 @@ class PostgresDatabase:
 
     def schema_lock(self) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+
+    def schema_ready(self) -> None:
+        """The advisory lock of the migration's transaction ended with it."""
 
     def close(self) -> None:
         self._db.close()
