@@ -173,9 +173,14 @@ _RECURSION = "recursion too deep (a macro or template that calls itself?)"
 
 
 def _template_file(template: Template) -> jinja2.Template:
-    name = display_path(template.src)
+    return _compiled_template_file(display_path(template.src), template.source, template.includes)
+
+
+# Compiled once for the whole fleet, not once per host (a compiled template renders from many threads).
+@lru_cache(maxsize=64)
+def _compiled_template_file(name: str, source: str, includes: tuple[tuple[str, str], ...]) -> jinja2.Template:
     # Only the files read at load time: the main template and what it includes (by the names it uses).
-    sources = {**dict(template.includes), name: template.source}
+    sources = {**dict(includes), name: source}
     # filename=name: an error's traceback then points at the template's own line
     env = _environment(jinja2.FunctionLoader(lambda n: (sources[n], n, lambda: True) if n in sources else None))
     return env.get_template(name)
