@@ -1,6 +1,7 @@
 """One host's apply, from its plan to a final status: write, verify, and put things back when it fails.
 
-The order on a host: (optional) probes before anything, the journal row with every file about to be
+The order on a host: the run's claim on it (a journal shared between controllers holds it for one run at
+a time), (optional) probes before anything, the journal row with every file about to be
 written, one remote command that writes, validates and runs the handlers, the probes, and, when a
 validator, a handler or a probe failed after a file was replaced, the rollback: the reverse plan
 through the same remote command, the handlers again, the probes again.
@@ -66,17 +67,17 @@ def apply_host(
     if plan.failure is not None:
         return HostResult(name, plan.failure, error=plan.error)
     if not plan.changes and not plan.sweep:
-        return _apply_claimed(transport, run_id, plan, observer, options)
+        return _apply_plan(transport, run_id, plan, observer, options)
     holder = claims.claim(plan.host, options.lock_wait)
     if holder is not None:
         return HostResult(name, Status.FAILED, error=locked_message(holder, options.lock_wait))
     try:
-        return _apply_claimed(transport, run_id, plan, observer, options)
+        return _apply_plan(transport, run_id, plan, observer, options)
     finally:
         claims.release(plan.host)
 
 
-def _apply_claimed(
+def _apply_plan(
     transport: Transport, run_id: str, plan: HostPlan, observer: RolloutObserver, options: ApplyOptions
 ) -> HostResult:
     name = plan.host.name
