@@ -16,16 +16,18 @@ import pwd
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
-from labtools import ensure_lab_user
+from labtools import ensure_lab_user, fix_playbook, run_json, snapshot
 from postgres import Server
 
-from remediate.journal import who
+from remediate.journal import Journal, who
 from remediate.lab.fleet import Lab
+from remediate.plan.masking import Masker
 
 pytestmark = pytest.mark.lab
 
@@ -124,3 +126,32 @@ def _writing(url: str) -> int:
             return 0
         count = db.execute("SELECT count(*) FROM hosts WHERE status = 'writing'").fetchone()
         return int(count[0]) if count else 0
+
+
+def test_a_rollback_claims_its_hosts_too(
+    lab: Lab, postgres: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rollback writes: it is refused a host another controller holds (here the test's own connection to
+    the journal, holding every host as a run would), and with --lock-wait it goes on once the host is let go."""
+    url = postgres.new_database()
+    monkeypatch.setenv("REMEDIATE_JOURNAL", url)
+    broken = snapshot(lab)
+    code, applied = run_json(capsys, "apply", fix_playbook(tmp_path), "-i", str(lab.inventory_path), "--yes")
+    assert code == 0, applied
+    fixed = snapshot(lab)
+    with Journal(url, Masker()) as other:
+        for host in lab.hosts:
+            assert other.claim_host("R-other", host.address, host.ssh_port) is None
+        code, refused = run_json(capsys, "rollback", applied["run_id"], "--yes", "--lock-wait", "0")
+        assert code == 1 and snapshot(lab) == fixed
+        holder = f"R-other ({who()}@{socket.gethostname()})"
+        assert {h["error"] for h in refused["hosts"].values()} == {f"locked by run {holder}; not touched"}
+        assert {h["status"] for h in refused["hosts"].values()} == {"failed"}
+        release = threading.Timer(
+            1.0, lambda: [other.release_host("R-other", h.address, h.ssh_port) for h in lab.hosts]
+        )
+        release.start()
+        code, back = run_json(capsys, "rollback", applied["run_id"], "--yes", "--lock-wait", "30")
+        release.join()
+    assert code == 0 and back["summary"] == {"changed": len(lab.hosts)}, back
+    assert snapshot(lab) == broken
