@@ -67,7 +67,15 @@ def broken_contracts(report: str) -> str:
     return " | ".join(name.strip(" -") for name, verdict in verdicts if verdict == "BROKEN")
 
 
-JOURNAL_WRITES = {"start_run", "finish_run", "record_host", "record_host_plan", "record_plan"}
+JOURNAL_WRITES = {
+    "start_run",
+    "finish_run",
+    "record_host",
+    "record_host_plan",
+    "record_plan",
+    "claim_host",
+    "release_host",
+}
 
 
 def test_only_the_recorder_writes_the_journal() -> None:

@@ -78,5 +78,7 @@ def cmd_rollback(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 lock_wait=args.lock_wait, undoing=True,
             )  # fmt: skip
             recorder.planned(plan)
-            result = RunResult(run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, recorder, options))
+            result = RunResult(
+                run_id, plan.playbook, plan.inventory, False, fleet.apply(plan, recorder, options, recorder)
+            )
             return finish(console, recorder, result, run, masker)

@@ -1,6 +1,7 @@
 """One host's apply, from its plan to a final status: write, verify, and put things back when it fails.
 
-The order on a host: (optional) probes before anything, the journal row with every file about to be
+The order on a host: the run's claim on it (a journal shared between controllers holds it for one run at
+a time), (optional) probes before anything, the journal row with every file about to be
 written, one remote command that writes, validates and runs the handlers, the probes, and, when a
 validator, a handler or a probe failed after a file was replaced, the rollback: the reverse plan
 through the same remote command, the handlers again, the probes again.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from remediate.errors import HostError
+from remediate.fleet.claims import NO_CLAIMS, HostClaims
 from remediate.fleet.observer import RolloutObserver
 from remediate.fleet.probing import run_probes
 from remediate.fleet.transport import CommandResult, Transport, tail
@@ -51,11 +53,34 @@ class ApplyOptions:
 
 
 def apply_host(
-    transport: Transport, run_id: str, plan: HostPlan, observer: RolloutObserver, options: ApplyOptions
+    transport: Transport,
+    run_id: str,
+    plan: HostPlan,
+    observer: RolloutObserver,
+    options: ApplyOptions,
+    claims: HostClaims = NO_CLAIMS,
 ) -> HostResult:
+    """``claims``: held from before the host's precheck and journal row to after its verification or
+    rollback, whenever anything is to be written (a sweep of a killed run's temporary files included);
+    a host another run holds is not touched, as when its own lock is held."""
     name = plan.host.name
     if plan.failure is not None:
         return HostResult(name, plan.failure, error=plan.error)
+    if not plan.changes and not plan.sweep:
+        return _apply_plan(transport, run_id, plan, observer, options)
+    holder = claims.claim(plan.host, options.lock_wait)
+    if holder is not None:
+        return HostResult(name, Status.FAILED, error=locked_message(holder, options.lock_wait))
+    try:
+        return _apply_plan(transport, run_id, plan, observer, options)
+    finally:
+        claims.release(plan.host)
+
+
+def _apply_plan(
+    transport: Transport, run_id: str, plan: HostPlan, observer: RolloutObserver, options: ApplyOptions
+) -> HostResult:
+    name = plan.host.name
     # The health as it is before the change: one attempt, no retries (they are for settling after one).
     precheck = run_probes(transport, plan.probes, plan.host.address, retry=False) if options.precheck else ()
     if not plan.changes:

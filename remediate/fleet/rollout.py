@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from remediate.errors import HostError
+from remediate.fleet.claims import NO_CLAIMS, HostClaims
 from remediate.fleet.host_apply import ApplyOptions, apply_host
 from remediate.fleet.observer import RolloutObserver
 from remediate.fleet.transport import Transport
@@ -163,12 +164,16 @@ class Fleet:
             return HostFailure(Status(e.status), str(e))
 
     def apply(
-        self, plan: Plan, observer: RolloutObserver | None = None, options: ApplyOptions | None = None
+        self,
+        plan: Plan,
+        observer: RolloutObserver | None = None,
+        options: ApplyOptions | None = None,
+        claims: HostClaims = NO_CLAIMS,
     ) -> tuple[HostResult, ...]:
         """Every host at once (up to the forks), with no threshold: what a rollback of a run does."""
         policy = RolloutPolicy(forks=self._forks, max_fail=Amount(100, percent=True))
         waves = (tuple(hp.host.name for hp in plan.hosts),)
-        return self.rollout(plan, waves, policy, options, observer=observer).results
+        return self.rollout(plan, waves, policy, options, observer=observer, claims=claims).results
 
     def rollout(
         self,
@@ -178,6 +183,7 @@ class Fleet:
         options: ApplyOptions | None = None,
         stop: threading.Event | None = None,
         observer: RolloutObserver | None = None,
+        claims: HostClaims = NO_CLAIMS,
     ) -> RolloutOutcome:
         """Writes and verifies the plan wave by wave; a wave starts when the one before has finished.
 
@@ -185,7 +191,8 @@ class Fleet:
         the policy's budget before any host is written, so the outcome never depends on when a worker
         reaches them: if they alone spend it, nothing is written. Once more hosts have failed than the
         policy allows, or ``stop`` is set (the operator's Ctrl-C), no host starts any more; the hosts in
-        flight finish, rolling back if they must.
+        flight finish, rolling back if they must. Each host's write holds its ``claims`` (a journal shared
+        between controllers): one another run holds fails, untouched, and counts like any failure.
         """
         options = options or ApplyOptions(backup_root=self._backup_root)
         stop = stop or threading.Event()
@@ -213,7 +220,7 @@ class Fleet:
                     return
                 started.add(name)
             begun = time.time()
-            result = self._apply_one(plan.run_id, by_name[name], observer, options)
+            result = self._apply_one(plan.run_id, by_name[name], observer, options, claims)
             result = dataclasses.replace(result, wave=wave, started=begun, finished=time.time())
             with counted:
                 results[name] = result
@@ -245,17 +252,17 @@ class Fleet:
                 results[name] = HostResult(name, status, error=why, wave=wave_of.get(name, 0))
                 observer.host_not_started(results[name])
         if halt and policy.rollback_on_halt:
-            results.update(self._undo_changed(plan, results, observer, options, policy, halt.reason))
+            results.update(self._undo_changed(plan, results, observer, options, policy, halt.reason, claims))
         ordered = tuple(results[hp.host.name] for hp in plan.hosts)
         return RolloutOutcome(ordered, halt, stop.is_set() and not halt)
 
     def _apply_one(
-        self, run_id: str, host_plan: HostPlan, observer: RolloutObserver, options: ApplyOptions
+        self, run_id: str, host_plan: HostPlan, observer: RolloutObserver, options: ApplyOptions, claims: HostClaims
     ) -> HostResult:
         transport = self._transports.get(host_plan.host.name)
         if transport is None:  # never connected: the plan already says why
             return HostResult(host_plan.host.name, host_plan.failure or Status.FAILED, error=host_plan.error)
-        return apply_host(transport, run_id, host_plan, observer, options)
+        return apply_host(transport, run_id, host_plan, observer, options, claims)
 
     def _undo_changed(
         self,
@@ -265,6 +272,7 @@ class Fleet:
         options: ApplyOptions,
         policy: RolloutPolicy,
         halt_reason: str,
+        claims: HostClaims,
     ) -> dict[str, HostResult]:
         """--rollback-on-halt: every host this run changed gets its files back, so the fleet is as it was."""
         changed = [hp for hp in plan.hosts if results[hp.host.name].status == Status.CHANGED]
@@ -280,7 +288,9 @@ class Fleet:
             )
             transport = self._transports[host_plan.host.name]
             # Its own backups, under RUN.halt: not the run's host row (which says how it ended, below).
-            outcome = apply_host(transport, f"{plan.run_id}.halt", reverse_plan, RolloutObserver(), undo_options)
+            outcome = apply_host(
+                transport, f"{plan.run_id}.halt", reverse_plan, RolloutObserver(), undo_options, claims
+            )
             why = f"rolled back because the run halted ({halt_reason})"
             if outcome.status == Status.CHANGED:
                 result = dataclasses.replace(done, status=Status.ROLLED_BACK, error=why, probes=outcome.probes)

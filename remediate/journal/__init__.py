@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import getpass
+import hashlib
 import json
 import os
+import socket
 import stat
 import threading
 import time
@@ -127,6 +129,15 @@ _FILE_UPDATED = (
 _FILE_COLUMNS = f"run_id, host, {_FILE_UPDATED}"
 _FILE_PLACEHOLDERS = ", ".join("?" * len(_FILE_COLUMNS.split(", ")))
 _FILE_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in _FILE_UPDATED.split(", ")[1:])
+
+# The class of remediate's host locks in PostgreSQL's two-key advisory locks: its own, whatever else uses
+# the database (the schema's lock is a one-key lock, which never meets a two-key one).
+HOST_LOCK_CLASS = 0x72656D68  # "remh"
+# A granted two-key advisory lock of that class and a host's key, in this database (as pg_locks shows it).
+_HELD = (
+    "l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid::bigint = ? AND l.objid::bigint = ?"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 # Every host of a fleet mostly has the same original and the same new file: each distinct content is
 # compressed once per run, not once per host.
@@ -282,6 +293,54 @@ class Journal:
             rows,
         )
 
+    # --- holding hosts (a journal shared between controllers) --------------------------------------------
+
+    @property
+    def holds_hosts(self) -> bool:
+        """Runs claim their hosts here (PostgreSQL): claim_host and release_host do something."""
+        return self._db.host_locks
+
+    def claim_host(self, run_id: str, address: str, port: int) -> str | None:
+        """Takes the host's advisory lock for ``run_id`` on this journal's connection, at once or not at
+        all, and records its holder: None when taken, else the holder as ``RUN (user@machine)`` ('' when
+        it cannot be named). The server lets it go when the connection ends, so a controller killed while
+        holding it blocks nobody, and its row, naming a session that is gone, names nobody."""
+        key = host_key(address, port)
+        for attempt in range(20):
+            if attempt:
+                time.sleep(0.1)
+            with self._lock:
+                if self._db.execute("SELECT pg_try_advisory_lock(?::integer, ?::integer)", (HOST_LOCK_CLASS, key))[0][
+                    0
+                ]:
+                    with self._db.transaction():
+                        self._db.execute(
+                            'INSERT INTO host_locks (host_key, address, run_id, "user", machine, since, session)'
+                            " VALUES (?, ?, ?, ?, ?, ?, pg_backend_pid()) ON CONFLICT (host_key) DO UPDATE SET"
+                            ' address = excluded.address, run_id = excluded.run_id, "user" = excluded."user",'
+                            " machine = excluded.machine, since = excluded.since, session = excluded.session",
+                            (key, _host_address(address, port), run_id, who(), socket.gethostname(), time.time()),
+                        )
+                    return None
+                # The holder writes its row just after taking the lock: it may not be there yet, a moment.
+                rows = self._db.execute(
+                    'SELECT h.run_id, h."user", h.machine FROM host_locks h JOIN pg_locks l ON l.pid = h.session'
+                    f" WHERE h.host_key = ? AND {_HELD}",
+                    (key, HOST_LOCK_CLASS, key),
+                )
+            if rows:
+                holder_run, user, machine = rows[0]
+                return f"{holder_run} ({user}@{machine})"
+        return ""
+
+    def release_host(self, run_id: str, address: str, port: int) -> None:
+        """Lets go of the host's lock that ``claim_host`` took for ``run_id``, and of its holder row."""
+        key = host_key(address, port)
+        with self._write() as db:
+            db.execute("DELETE FROM host_locks WHERE host_key = ? AND run_id = ?", (key, run_id))
+        with self._lock:
+            self._db.execute("SELECT pg_advisory_unlock(?::integer, ?::integer)", (HOST_LOCK_CLASS, key))
+
     # --- reading ---------------------------------------------------------------------------------------
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
@@ -330,6 +389,19 @@ class Journal:
             f"SELECT host, {_FILE_UPDATED} FROM files WHERE run_id = ? ORDER BY {self._db.row_order}", (run_id,)
         )
         return [_file(row) for row in rows]
+
+
+def _host_address(address: str, port: int) -> str:
+    """A host as every controller names it: its address (lowercase, no brackets nor final dot) and port,
+    not its inventory name, which each controller's inventory may choose differently."""
+    return f"{address.strip('[]').rstrip('.').lower()}:{port}"
+
+
+def host_key(address: str, port: int) -> int:
+    """The host's key among remediate's advisory locks: 31 bits of the sha256 of its address and port, the
+    same in every controller (positive, so that it reads the same as PostgreSQL's int4 and its oid)."""
+    digest = hashlib.sha256(_host_address(address, port).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def _run(row: Sequence[Any]) -> RunRecord:

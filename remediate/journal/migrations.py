@@ -113,6 +113,25 @@ MIGRATIONS = (
             Column("files", "folders", "TEXT NOT NULL DEFAULT '[]'"),  # JSON: folders made for a created file
         ),
     ),
+    Migration(
+        3,
+        "who holds each host for a run (a PostgreSQL journal: the advisory lock is the claim, this row names it)",
+        (
+            Table(
+                "host_locks",
+                (
+                    "host_key INTEGER NOT NULL",  # the advisory lock's key: the host's address and port
+                    "address TEXT NOT NULL",  # address:port, as the key was made from
+                    "run_id TEXT NOT NULL",
+                    '"user" TEXT NOT NULL',
+                    "machine TEXT NOT NULL",  # the controller's host name
+                    "since {real} NOT NULL",
+                    "session INTEGER NOT NULL",  # the holder's server process: a row whose session is gone is stale
+                ),
+                "host_key",
+            ),
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -127,7 +127,7 @@ def execute(
     ):
         recorder.planned(plan)
         # The journal first: a host's row must not wait on (or be lost to) the display.
-        outcome = fleet.rollout(plan, waves, policy, writing, stop, Observers(recorder, progress))
+        outcome = fleet.rollout(plan, waves, policy, writing, stop, Observers(recorder, progress), claims=recorder)
     result = RunResult(
         plan.run_id, plan.playbook, plan.inventory, False, outcome.results, outcome.halt, outcome.interrupted
     )

@@ -9,16 +9,23 @@ checks that nothing else calls the journal's writing methods.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
+from remediate.fleet.claims import HostClaims
 from remediate.fleet.observer import RolloutObserver
 from remediate.journal import Journal
-from remediate.model import HostPlan, HostResult, Plan
+from remediate.model import Host, HostPlan, HostResult, Plan
+
+CLAIM_POLL = 0.5  # seconds between two tries for a host another run holds, while --lock-wait lasts
 
 
-class Recorder(RolloutObserver):
+class Recorder(RolloutObserver, HostClaims):
     """Records one run in ``journal``. The run is finished there whatever ends it: by ``finish``, or, when
-    an error or an interruption ends it first, as ``failed`` or ``interrupted`` by the journal's own exit."""
+    an error or an interruption ends it first, as ``failed`` or ``interrupted`` by the journal's own exit.
+
+    It is also the run's claims on its hosts (``HostClaims``): with a journal shared between controllers
+    (PostgreSQL) each host written is held there, with its holder's row; with SQLite, nothing at all."""
 
     def __init__(self, journal: Journal, run_id: str) -> None:
         self.journal = journal
@@ -68,3 +75,20 @@ class Recorder(RolloutObserver):
     def _row(self, result: HostResult) -> None:
         address = self._addresses.get(result.host, "")
         self.journal.record_host(self.run_id, result.host, address, result.status, result.error, result.backup_dir)
+
+    # --- holding each host while it is written (HostClaims) ---------------------------------------------
+
+    def claim(self, host: Host, wait: float) -> str | None:
+        if not self.journal.holds_hosts:
+            return None
+        deadline = time.monotonic() + max(wait, 0.0)
+        while (holder := self.journal.claim_host(self.run_id, host.address, host.port)) is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return holder
+            time.sleep(min(CLAIM_POLL, left))
+        return None
+
+    def release(self, host: Host) -> None:
+        if self.journal.holds_hosts:
+            self.journal.release_host(self.run_id, host.address, host.port)
