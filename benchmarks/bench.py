@@ -952,30 +952,23 @@ class Target:
 
 @dataclass(frozen=True)
 class Reference:
-    """remediate's apply at 100 hosts, from a committed results file of the same remediate code."""
+    """remediate's apply at 100 hosts, from a results file (in the results folder) of the same remediate code."""
 
     path: str
     wall_ms_per_host: float
     forks: int
 
 
-def find_reference(install: dict[str, Any] | None) -> Reference | None:
-    """The most recent committed 100-host results file of this benchmark measuring the same remediate
-    (the same ``git describe``, and for a dirty tree the same changes), if any."""
+def find_reference(install: dict[str, Any] | None, results: Path) -> Reference | None:
+    """The most recent 100-host results file of this benchmark in ``results`` measuring the same remediate
+    (the same ``git describe``, and for a dirty tree the same changes), if any: typically the 100-host run
+    made just before this one (``for n in 100 200 1000; do benchmarks/run.sh --hosts $n; done``)."""
     if install is None or not install.get("commit"):
         return None
-    listed = subprocess.run(
-        ["git", "-C", str(REPO), "ls-tree", "-r", "--name-only", "HEAD", "--", "benchmarks/results"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    names = sorted((n for n in listed.stdout.splitlines() if n.endswith(f"-{REFERENCE_HOSTS}hosts.json")), reverse=True)
-    for name in names:
-        shown = subprocess.run(["git", "-C", str(REPO), "show", f"HEAD:{name}"], capture_output=True, check=False)
+    for path in sorted(results.glob(f"*-{REFERENCE_HOSTS}hosts.json"), reverse=True):
         try:
-            document = json.loads(shown.stdout)
-        except ValueError:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError):
             continue
         if not isinstance(document, dict) or document.get("benchmark") != BENCHMARK:
             continue
@@ -984,7 +977,8 @@ def find_reference(install: dict[str, Any] | None) -> Reference | None:
             continue
         row = next((s for s in document.get("summary", []) if (s["tool"], s["job"]) == ("remediate", "apply")), None)
         if row is not None:
-            return Reference(name, float(row["wall_ms_per_host"]), int(document.get("forks", 0)))
+            shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+            return Reference(str(shown), float(row["wall_ms_per_host"]), int(document.get("forks", 0)))
     return None
 
 
@@ -1287,7 +1281,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"versions: {key_versions(install, venvs, info)}")
     if install is not None:
         print(f"remediate: {install['program']} ({install['package']}, installed {install['installed_at']})")
-    reference = find_reference(install) if args.hosts != REFERENCE_HOSTS else None
+    reference = find_reference(install, Path(args.results_dir)) if args.hosts != REFERENCE_HOSTS else None
     work = Path(tempfile.mkdtemp(prefix="remediate-bench-"))
     runner = Runner(work, args.timeout)
 
@@ -1389,7 +1383,7 @@ def main(argv: list[str] | None = None) -> int:
     print(targets_table(found))
     print()
     if args.hosts != REFERENCE_HOSTS and reference is None and install is not None:
-        print(f"no {REFERENCE_HOSTS}-host result to compare with (committed, of remediate {install['describe']})")
+        print(f"no {REFERENCE_HOSTS}-host result to compare with (none of remediate {install['describe']})")
         print()
     elapsed = time.monotonic() - started
     print(f"benchmark took {elapsed:.0f} s")
