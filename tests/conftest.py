@@ -39,6 +39,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import labtools
 import pytest
 import remote_shells
 from postgres import Server, postgres_server
@@ -225,6 +226,21 @@ def _site_answers(host: LabHost) -> bool:
         return True
     except OSError:
         return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that ran remediate with --json (labtools.run_json) reports every host that did not end
+    ok, with its error: a status compared in an assertion shows only the status (a lab host's flake of
+    earlier stops came back rolled_back, and why was never seen)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        lines = labtools.hosts_not_ok(labtools.RUN_DOCUMENTS)
+        if lines:
+            report.sections.append(("remediate: hosts that did not end ok, with their errors", "\n".join(lines)))
+    if report.when == "teardown":
+        labtools.RUN_DOCUMENTS.clear()
 
 
 @pytest.fixture(autouse=True)

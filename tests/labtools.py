@@ -146,12 +146,32 @@ def journal_host(state: Path, run_id: str, host: str) -> tuple[str, str]:
     return row[0], row[1]
 
 
+# Every document run_json returned in the test running now, for its failure report (conftest.py): a
+# host that came back rolled_back or failed then shows its own error there, not only its status.
+RUN_DOCUMENTS: list[dict[str, Any]] = []
+
+
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     """Runs the CLI in this process with --json; returns the exit code and the parsed document."""
     code = main([*argv, "--json"])
     captured = capsys.readouterr()
     assert captured.out, f"no JSON on stdout (exit {code}); stderr: {captured.err}"
-    return code, json.loads(captured.out)
+    document: dict[str, Any] = json.loads(captured.out)
+    RUN_DOCUMENTS.append(document)
+    return code, document
+
+
+def hosts_not_ok(documents: list[dict[str, Any]]) -> list[str]:
+    """One line per host of each document that did not end ok: its run, status and error."""
+    lines = []
+    for document in documents:
+        hosts = document.get("hosts")
+        if not isinstance(hosts, dict):
+            continue
+        for name, host in hosts.items():
+            if isinstance(host, dict) and host.get("status") not in ("changed", "unchanged", "would_change"):
+                lines.append(f"{document.get('run_id', '?')} {name}: {host.get('status')}: {host.get('error')}")
+    return lines
 
 
 def snapshot(lab: Lab, path: str = WP) -> dict[str, tuple[bytes, int, int, int]]:
