@@ -251,6 +251,8 @@ def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     state = tmp_path / "state"
     monkeypatch.setenv("REMEDIATE_STATE", str(state))
     monkeypatch.delenv("REMEDIATE_JOURNAL", raising=False)  # the operator's own shared journal is not the test's
+    monkeypatch.delenv("REMEDIATE_CONFIG", raising=False)  # nor the operator's configuration file
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     return state
 
 

@@ -165,7 +165,7 @@ def hosts_not_ok(documents: list[dict[str, Any]]) -> list[str]:
     """One line per host of each document that did not end ok: its run, status and error."""
     lines = []
     for document in documents:
-        hosts = document.get("hosts")
+        hosts = document.get("hosts") if isinstance(document, dict) else None  # `runs --json` is a list
         if not isinstance(hosts, dict):
             continue
         for name, host in hosts.items():

@@ -53,7 +53,7 @@ def _add_journal_option(parser: argparse.ArgumentParser) -> None:
         "--journal",
         metavar="URL",
         help="the journal: postgresql://USER@HOST/DB for one shared between controllers"
-        " (default $REMEDIATE_JOURNAL, else SQLite in the state folder)",
+        " (default $REMEDIATE_JOURNAL, else the configuration file's journal:, else SQLite in the state folder)",
     )
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from remediate.errors import UserError
 from remediate.journal.backends import DATABASE, Database, connect, shown_url
 from remediate.journal.migrations import migrate
+from remediate.load.config import load_config
 from remediate.model import (
     FileChange,
     FileRecord,
@@ -92,9 +93,9 @@ def _own_private(path: Path) -> bool:
 
 
 def journal_target(url: str | None) -> Path | str:
-    """Where runs are recorded: the journal URL given (``--journal``, else ``$REMEDIATE_JOURNAL``), else
-    the SQLite journal in the state folder."""
-    return url or os.environ.get(JOURNAL_ENV) or state_dir()
+    """Where runs are recorded: the journal URL given (``--journal``, else ``$REMEDIATE_JOURNAL``, else the
+    configuration file's ``journal``), else the SQLite journal in the state folder."""
+    return url or os.environ.get(JOURNAL_ENV) or load_config().journal or state_dir()
 
 
 def journal_sources(url: str | None) -> list[Path | str]:

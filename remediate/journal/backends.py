@@ -16,10 +16,11 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from remediate.errors import UserError
+from remediate.load.config import JOURNAL_SCHEMES
 
 DATABASE = "journal.sqlite"
 OPEN_LOCK = "journal.lock"  # beside it: held by a controller from its first statement until the schema is ready
-POSTGRES_SCHEMES = ("postgresql", "postgres")
+POSTGRES_SCHEMES = JOURNAL_SCHEMES
 
 
 class Database(Protocol):

@@ -88,3 +88,20 @@ def test_a_halted_run_in_a_postgresql_journal_is_resumed_from_elsewhere(
         assert code == 0, back
     assert snapshot(lab) == before and not (tmp_path / "other-state").exists()
     locale.write_bytes(kept)
+
+
+@pytest.mark.lab
+def test_a_journal_named_in_the_configuration_file_serves_every_command(
+    lab: Lab, postgres: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --journal, no $REMEDIATE_JOURNAL: the configuration file's journal records the run and lists it."""
+    url = postgres.new_database()
+    config = tmp_path / "config" / "remediate" / "config.yml"  # conftest points XDG_CONFIG_HOME at tmp_path/config
+    config.parent.mkdir(parents=True)
+    config.write_text(f"journal: {url}\n")
+    monkeypatch.setenv("REMEDIATE_STATE", str(tmp_path / "state"))
+    code, doc = run_json(capsys, "apply", "fix-phpp", "-i", str(lab.inventory_path), "--dry-run")
+    assert code == 0 and doc["dry_run"] and doc["summary"] == {"changed": len(lab.hosts)}, doc
+    code, runs = run_json(capsys, "runs", "--json")
+    assert [(r["run_id"], r["kind"]) for r in runs] == [(doc["run_id"], "dry-run")]
+    assert not (tmp_path / "state").exists()  # nothing went to the SQLite journal
