@@ -61,7 +61,7 @@ BENCH_DIR = REPO / "benchmarks"
 # Each tool in a venv of its own, as its users install it (run.sh builds them).
 VENVS = {name: BENCH_DIR / f".venv-{name}" for name in ("remediate", "pyinfra", "ansible", "fabric")}
 SNAPSHOT_FILE = "remediate-snapshot.json"  # what run.sh installed into the remediate venv: commit, dirty
-TOOLS = ("remediate", "pyinfra", "ansible", "ansible-tuned", "fabric", "openssh")
+TOOLS = ("remediate", "pyinfra", "ansible", "ansible-tuned", "fabric", "openssh", "remediate-bare")
 DEFAULT_TOOLS = ("remediate", "pyinfra", "ansible", "ansible-tuned", "openssh")
 # The jobs of a repetition, phase by phase: the fleet is broken for the first two, fixed for the last.
 # The -json jobs are remediate's only: the same run with --json (what the human output costs).
@@ -516,6 +516,22 @@ def make_tools(lab: Lab, work: Path, forks: int, install: dict[str, Any] | None)
                 REMEDIATE_JOBS,
                 False,
                 remediate_command,
+                parse_remediate,
+                base_env,
+                keeps_backup=True,
+                code=Path(install["package"]),
+            )
+        )
+        # The analysis bound of bare_write.py: the same install, the write's safety commands stubbed out.
+        bare_argv = [str(VENVS["remediate"] / "bin" / "python"), str(BENCH_DIR / "bare_write.py")]
+        bare_argv += ["apply", str(playbook), "--inventory", inventory, "--yes", "--forks", str(forks)]
+        tools.append(
+            Tool(
+                "remediate-bare",
+                "bare_write.py: remediate's apply with the write's lock, drift stat, sha256sums and syncs stubbed",
+                ("apply",),
+                False,
+                lambda job: bare_argv,
                 parse_remediate,
                 base_env,
                 keeps_backup=True,
@@ -1043,6 +1059,23 @@ def targets(
     at_most("apply", "remediate", "apply-json", 1.0, "(info) human output: apply / apply --json", judged=False)
     at_most("dry-run", "remediate", "dry-run-json", 1.0, "(info) human output: dry-run / dry-run --json", judged=False)
     at_most("apply", "fabric", "apply", 1.0, "(info) apply / Fabric floor", judged=False)
+    # The analysis bound (bare_write.py, only when --tools names remediate-bare): remediate's apply with
+    # no safety command left on the write, against what the targets compare the apply with.
+    bare = median.get(("remediate-bare", "apply"))
+    for other, label in (("pyinfra", "pyinfra apply"), ("openssh", "OpenSSH floor"), ("remediate", "remediate apply")):
+        theirs = median.get((other, "apply"))
+        if bare is not None and theirs is not None:
+            found.append(
+                Target(
+                    f"(info) bound, write safety stubbed: apply / {label}",
+                    bare,
+                    theirs,
+                    "s",
+                    bare / theirs,
+                    "-",
+                    "info",
+                )
+            )
 
     # At 1,000 hosts: every host fixed, the time per host as at 100 hosts, the controller's memory.
     applies = [m for m in measurements if m.tool == "remediate" and base_job(m.job) == "apply"]
