@@ -79,10 +79,10 @@ def _start_workers(run_id: str, url: str, state: Path, *flags: str, count: int =
 
 
 def _finish(workers: list[subprocess.Popen[str]]) -> list[tuple[int, str]]:
-    """Each worker's exit status and output, once it ended (a worker still going after 5 minutes fails)."""
+    """Each worker's exit status and output, once it ended (a worker still going after 2 minutes fails)."""
     ended = []
     for worker in workers:
-        out, err = worker.communicate(timeout=300)
+        out, err = worker.communicate(timeout=120)
         ended.append((worker.returncode, out + err))
     return ended
 
