@@ -10,6 +10,7 @@ the host refuses a plan the host no longer matches.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 import socket
@@ -74,8 +75,12 @@ def queue(
         plan, waves, bool(policy.canary or policy.canary_group), (str(policy.max_fail), allowed),
         dataclasses.asdict(writing), halt_reason(str(policy.max_fail), allowed, len(plan.hosts), policy.names),
     )  # fmt: skip
+    if run.json:  # on stdout, beside the text on stderr
+        document = {"run_id": plan.run_id, "queued": len(plan.hosts), "waves": [len(w) for w in waves],
+                    "allowed": allowed, "halted": halted}  # fmt: skip
+        print(json.dumps(document, indent=2))
     if halted:
-        console.print(f"halted: {halted}")
+        console.print(f"halted: {halted}", markup=False)
         return EXIT_HOST_FAILED
     sizes = ", ".join(str(len(wave)) for wave in waves)
     console.print(

@@ -61,13 +61,15 @@ def _remediate(*argv: str, env: dict[str, str], cwd: Path | None = None) -> subp
 
 def _queue(lab: Lab, playbook: str, url: str, state: Path, *flags: str) -> str:
     """``apply --workers``: the run's id, once its plan is queued (no host written)."""
-    queued = _remediate("apply", playbook, "-i", str(lab.inventory_path), "--yes", "--workers", *flags,
+    queued = _remediate("apply", playbook, "-i", str(lab.inventory_path), "--yes", "--json", "--workers", *flags,
                         env=_env(url, state))  # fmt: skip
     assert queued.returncode == 0, queued.stdout + queued.stderr
-    match = re.search(r"^run (\S+): 60 host\(s\) queued for workers", queued.stdout, re.MULTILINE)
-    assert match, queued.stdout
+    document = json.loads(queued.stdout)
+    assert (document["queued"], sum(document["waves"]), document["halted"]) == (60, 60, "")
+    run_id: str = document["run_id"]
+    assert re.search(rf"^run {run_id}: 60 host\(s\) queued for workers", queued.stderr, re.MULTILINE), queued.stderr
     assert all(untouched(lab, h.name) for h in lab.hosts)
-    return match.group(1)
+    return run_id
 
 
 def _start_workers(run_id: str, url: str, state: Path, *flags: str, count: int = 3) -> list[subprocess.Popen[str]]:
@@ -81,9 +83,15 @@ def _start_workers(run_id: str, url: str, state: Path, *flags: str, count: int =
 def _finish(workers: list[subprocess.Popen[str]]) -> list[tuple[int, str]]:
     """Each worker's exit status and output, once it ended (a worker still going after 2 minutes fails)."""
     ended = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=120)
-        ended.append((worker.returncode, out + err))
+    try:
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            ended.append((worker.returncode, out + err))
+    finally:
+        for worker in workers:  # none outlives the test: a worker left waiting would hold its claims
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
     return ended
 
 
