@@ -25,8 +25,11 @@ import pytest
 from labtools import BROKEN, FIXED, WP, snapshot, untouched
 from postgres import Server
 
+from remediate.journal import Journal
+from remediate.journal.work import Claim
 from remediate.lab.fleet import Lab
 from remediate.model import FAILED_STATUSES
+from remediate.plan.masking import Masker
 
 pytestmark = pytest.mark.lab
 
@@ -235,3 +238,37 @@ def test_rollback_from_another_folder_and_state_restores_every_host(
     assert snapshot(sixty_lab) == broken
     assert all(BROKEN in h.local_path(WP).read_bytes() for h in sixty_lab.hosts)
     assert not (tmp_path / "other-state").exists() or not any((tmp_path / "other-state").iterdir())
+
+
+def test_a_taken_over_host_already_written_is_recorded_once_and_not_written_again(
+    sixty_lab: Lab, postgres: Server, tmp_path: Path
+) -> None:
+    """A worker ("ghost", the test's own journal connection) claims web1 and web2 and dies: it had written
+    web1 (the test puts the fixed file there, as its write would have) and not web2. The worker that takes
+    them over records web1 changed, naming the ghost, without writing it; it writes web2."""
+    url = postgres.new_database()
+    run_id = _queue(sixty_lab, _playbook(tmp_path), url, tmp_path / "state")
+    with Journal(url, Masker()) as ghost:
+        claims = [ghost.work.claim_work(run_id, "ghost", 1.0) for _ in range(2)]
+    assert [c.plan.host.name for c in claims if isinstance(c, Claim)] == ["web1", "web2"]
+    web1 = sixty_lab.host("web1").local_path(WP)
+    web1.write_bytes(web1.read_bytes().replace(BROKEN, FIXED))
+    time.sleep(1.5)  # the ghost's lease is over
+    ended = _finish(_start_workers(run_id, url, tmp_path / "state", count=1))
+    assert [code for code, _ in ended] == [0], ended
+
+    rows = {host: (status, error) for host, status, error in _rows(url, "SELECT host, status, error FROM hosts")}
+    assert rows["web1"] == (
+        "changed",
+        "taken over from worker ghost, whose claim ran out: it had written the host (every file holds the"
+        " planned content); not written again",
+    )
+    assert rows["web2"] == ("changed", "")
+    assert {status for status, _ in rows.values()} == {"changed"}
+    applied = _applied_lines(sixty_lab)
+    assert applied.pop("web1") == 0 and set(applied.values()) == {1}  # web1: by the ghost, outside a handler
+    assert [p.name for p in sixty_lab.host("web2").local_path("/var/backups/remediate").iterdir()] == [
+        f"{run_id}.takeover-2"
+    ]
+    work = _rows(url, "SELECT host, claims, claimed_by FROM work WHERE host IN ('web1', 'web2') ORDER BY host")
+    assert [(host, claims) for host, claims, _ in work] == [("web1", 2), ("web2", 2)]
