@@ -33,10 +33,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Index:
+    name: str
+    table: str
+    columns: str
+
+
+@dataclass(frozen=True)
 class Migration:
     version: int
     why: str
-    steps: tuple[Table | Column, ...]
+    steps: tuple[Table | Column | Index, ...]
 
 
 MIGRATIONS = (
@@ -147,7 +154,11 @@ MIGRATIONS = (
                     "total INTEGER NOT NULL",
                     "options TEXT NOT NULL",  # JSON: how each host is written (rollback, precheck, waits)
                     "halted TEXT NOT NULL DEFAULT ''",  # why no host starts any more; '': it did not halt
+                    # Kept by each result's transaction (which holds this row), so that none counts the run's rows.
+                    "failed INTEGER NOT NULL DEFAULT 0",  # hosts that count against the budget
+                    "unfinished INTEGER NOT NULL DEFAULT 0",  # hosts to do or claimed
                     "in_flight INTEGER NOT NULL DEFAULT 0",  # hosts claimed when the budget ran out
+                    "skipped INTEGER NOT NULL DEFAULT 0",  # hosts never started because it halted
                 ),
                 "run_id",
             ),
@@ -168,6 +179,9 @@ MIGRATIONS = (
                 "run_id, host",
                 ordered=True,
             ),
+            # A claim looks for the lowest wave with a host not done, then for a host of it to take.
+            Index("work_open_waves", "work", "run_id, state, wave"),
+            Index("work_claimable", "work", "run_id, wave, state"),
         ),
     ),
 )
@@ -199,7 +213,10 @@ def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int
     return int(current)
 
 
-def _apply(db: Database, step: Table | Column) -> None:
+def _apply(db: Database, step: Table | Column | Index) -> None:
+    if isinstance(step, Index):
+        db.execute(f"CREATE INDEX IF NOT EXISTS {step.name} ON {step.table} ({step.columns})")
+        return
     if isinstance(step, Column):
         if step.name not in db.columns(step.table):
             db.execute(f"ALTER TABLE {step.table} ADD COLUMN {step.name} {step.definition.format(**db.types)}")

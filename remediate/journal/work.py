@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -108,9 +108,11 @@ class WorkQueue:
         before any host is claimed: the reason is returned ('' when it did not halt)."""
         masker = self._masker()
         with self._write() as db:
+            failed = sum(1 for q in hosts if q.plan.failure is not None)
             db.execute(
-                "INSERT INTO work_runs (run_id, max_fail, allowed, total, options) VALUES (?, ?, ?, ?, ?)",
-                (run_id, max_fail, allowed, len(hosts), json.dumps(dict(options))),
+                "INSERT INTO work_runs (run_id, max_fail, allowed, total, options, failed, unfinished)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, max_fail, allowed, len(hosts), json.dumps(dict(options)), failed, len(hosts) - failed),
             )
             db.executemany(
                 "INSERT INTO work (run_id, host, wave, canary, plan, state, failed) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -125,7 +127,7 @@ class WorkQueue:
                 if q.plan.failure is not None:
                     row = (q.plan.host.name, q.plan.host.address, q.plan.failure.value, masker.text(q.plan.error))
                     db.execute(HOST_RESULT, (run_id, *row, "", now, now))
-            return _count(db, run_id, halt_reason, masker)
+            return _count(db, run_id, halt_reason, masker, 0)
 
     def queued(self, run_id: str) -> Queue | None:
         """The run's queue, or None: the run was not queued for workers."""
@@ -202,7 +204,7 @@ class WorkQueue:
                 raise ClaimLost(f"{host}: the claim of worker {worker} ran out and another worker took it over")
             now = time.time()
             db.execute(HOST_RESULT, (run_id, host, address, status, masker.text(error), backup_dir, now, now))
-            halted = _count(db, run_id, halt_reason, masker)
+            halted = _count(db, run_id, halt_reason, masker, 1, failed)
         return Over(halted) if halted else None
 
 
@@ -210,31 +212,40 @@ class ClaimLost(UserError):
     """A worker's lease on a host ran out before its result: the host was taken over by another worker."""
 
 
-def _count(db: Database, run_id: str, halt_reason: HaltReason, masker: Masker) -> str:
-    """The budget, counted in the caller's transaction: the run halts once more hosts failed than it
-    allows (the hosts not started are skipped), and ends once every host is done. Returns why it halted."""
-    allowed, halted, in_flight = db.execute(
-        "SELECT allowed, halted, in_flight FROM work_runs WHERE run_id = ?", (run_id,)
-    )[0]
-    states = dict(_rows(db.execute("SELECT state, count(*) FROM work WHERE run_id = ? GROUP BY state", (run_id,))))
-    failed = int(db.execute("SELECT count(*) FROM work WHERE run_id = ? AND failed = 1", (run_id,))[0][0])
+def _count(db: Database, run_id: str, halt_reason: HaltReason, masker: Masker, done: int, failed: bool = False) -> str:
+    """The budget, counted in the caller's transaction after ``done`` hosts finished (``failed``: the one
+    that did counts against it): the run halts once more hosts failed than it allows (its hosts not
+    started are skipped), and ends once every host is done. Returns why it halted ('': it did not)."""
+    db.execute(
+        "UPDATE work_runs SET failed = failed + ?, unfinished = unfinished - ? WHERE run_id = ?",
+        (int(failed), done, run_id),
+    )
+    rows = db.execute(
+        "SELECT allowed, halted, failed, unfinished, in_flight, skipped FROM work_runs WHERE run_id = ?", (run_id,)
+    )
+    allowed, halted, failures, unfinished, in_flight, skipped = rows[0]
     now = time.time()
-    if not halted and failed <= allowed:
-        if not states.get(TODO) and not states.get(CLAIMED):
-            db.execute(
-                "UPDATE runs SET finished = ?, status = ? WHERE run_id = ?", (now, "failed" if failed else "ok", run_id)
-            )
+    if not halted and failures <= allowed:
+        if not unfinished:
+            status = "failed" if failures else "ok"
+            db.execute("UPDATE runs SET finished = ?, status = ? WHERE run_id = ?", (now, status, run_id))
         return ""
     if not halted:
-        in_flight = states.get(CLAIMED, 0)
-        db.execute("UPDATE work SET state = 'skipped' WHERE run_id = ? AND state = 'todo'", (run_id,))
-        db.execute("UPDATE work_runs SET in_flight = ? WHERE run_id = ?", (in_flight, run_id))
+        skipped = len(
+            db.execute(
+                "UPDATE work SET state = 'skipped' WHERE run_id = ? AND state = 'todo' RETURNING host", (run_id,)
+            )
+        )
+        in_flight = unfinished - skipped
+        db.execute(
+            "UPDATE work_runs SET in_flight = ?, skipped = ?, unfinished = ? WHERE run_id = ?",
+            (in_flight, skipped, in_flight, run_id),
+        )
         db.execute("UPDATE runs SET finished = ?, status = 'halted' WHERE run_id = ?", (now, run_id))
     read = db.execute("SELECT host FROM work WHERE run_id = ? AND failed = 1 AND claims = 0 ORDER BY seq", (run_id,))
-    skipped = int(db.execute("SELECT count(*) FROM work WHERE run_id = ? AND state = 'skipped'", (run_id,))[0][0])
     # Counted again at each host's result after the halt, so the message says what the statuses say in the
     # end (the hosts in flight at the halt may fail after it).
-    reason = halt_reason(HaltCount(failed, tuple(r[0] for r in read), int(in_flight), skipped))
+    reason = halt_reason(HaltCount(int(failures), tuple(r[0] for r in read), int(in_flight), int(skipped)))
     db.execute("UPDATE work_runs SET halted = ? WHERE run_id = ?", (reason, run_id))
     db.execute(
         "UPDATE hosts SET status = ?, error = ?, finished = ? WHERE run_id = ?"
@@ -242,11 +253,6 @@ def _count(db: Database, run_id: str, halt_reason: HaltReason, masker: Masker) -
         (Status.SKIPPED.value, masker.text(f"not started: the run halted: {reason}"), now, run_id, run_id),
     )
     return reason
-
-
-def _rows(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, int]]:
-    for state, count in rows:
-        yield str(state), int(count)
 
 
 def _packed(plan: HostPlan, masker: Masker) -> bytes:
