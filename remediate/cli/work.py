@@ -27,9 +27,11 @@ def cmd_work(args: argparse.Namespace) -> int:
             raise UserError(
                 f"run {record.run_id} was not queued for workers (`remediate apply ... --workers` queues one)"
             )
-        # How a host is written is the run's (queued with it); how it is reached is this machine's.
+        # How a host is written is the run's (queued with it); how it is reached is this machine's. The
+        # password is asked once here: each claimed host opens a fleet of its own, which would ask again.
+        password = become_password(args.ask_become_pass)()
         connection = ConnectionOptions(
-            ssh_config=args.ssh_config, become_password=become_password(args.ask_become_pass), forks=1,
+            ssh_config=args.ssh_config, become_password=lambda: password, forks=1,
             connect_timeout=args.timeout, command_timeout=float(queued.options["command_timeout"]),
             accept_new_host_keys=args.accept_new_host_keys,
         )  # fmt: skip
