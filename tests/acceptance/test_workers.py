@@ -179,6 +179,11 @@ def test_one_failure_budget_halts_every_worker(sixty_lab: Lab, postgres: Server,
     assert _rows(url, "SELECT count(*) FROM work WHERE run_id = %s AND state IN ('todo', 'claimed')", run_id) == [(0,)]
     assert _rows(url, "SELECT status FROM runs WHERE run_id = %s", run_id) == [("halted",)]
 
+    # `resume RUN` goes on with the hosts the halt skipped, in one controller, as after any halt.
+    resumed = _remediate("resume", run_id, "--yes", "--json", "--max-fail", "100%", env=_env(url, tmp_path / "s2"))
+    statuses = {name: host["status"] for name, host in json.loads(resumed.stdout)["hosts"].items()}
+    assert statuses == {name: "rolled_back" if name in failing else "changed" for name in skipped}, resumed.stderr
+
 
 def test_a_killed_workers_hosts_are_finished_by_the_others_none_written_twice(
     sixty_lab: Lab, postgres: Server, tmp_path: Path
