@@ -6,7 +6,7 @@ slot of ``WORKER_STRIDE`` (40) global lab indexes from 1000 + 40 * N, so labs of
 offsets 0..3 the fleet, 4..5 the Apache lab, 6..9 free (tests use them as unused addresses), 10..19
 labs that tests start themselves, 20..39 the chaos test's 20 hosts (``tests/acceptance/test_chaos.py``). The
 20-host ``big_fleet`` is outside every slot, at 2000 + 40 * N (up to 2999), and the 50-host ``fifty_lab`` at
-4000 + 50 * N (up to 5249).
+4000 + 50 * N (up to 5249), and the 60-host ``sixty_lab`` at 6000 + 60 * N (up to 7499).
 
 ``lab_fleet`` (session): 4 hosts from global index 1000 (127.0.4.239 ..) plus the worker's slot, so it
 never collides with a developer's own lab on 127.0.1.x, in ``/var/lib/remediate/pytest-<pid>/fleet``;
@@ -25,6 +25,9 @@ the pristine config, sshd and PHP server running.
 
 ``fifty_lab`` (module): 50 hosts, for what only shows at that size (how many hosts are in flight when a
 run halts); started once for the module that uses it, always torn down, and reset before each test like ``lab``.
+
+``sixty_lab`` (module): 60 hosts, for a rollout shared by several workers (``tests/acceptance/test_workers.py``);
+started once for the module that uses it, always torn down, and reset before each test like ``lab``.
 
 ``chaos_lab`` (module, for ``tests/acceptance/test_chaos.py``): 20 hosts at offsets 20..39 of the worker's slot,
 started once and never reset: the test itself puts every host back (that is what it tests).
@@ -173,6 +176,22 @@ def fifty_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture
 def fifty_lab(fifty_fleet: Lab) -> Lab:
     return _reset_lab(fifty_fleet)
+
+
+SIXTY_LAB_SIZE = 60
+SIXTY_LAB_FIRST_INDEX = 6000  # clear of every slot, big_fleet and fifty_lab (4000 .. 5249): up to 7499
+
+
+@pytest.fixture(scope="module")
+def sixty_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    inventory = tmp_path_factory.mktemp("sixty-lab-inventory") / "lab.yml"
+    first = SIXTY_LAB_FIRST_INDEX + SIXTY_LAB_SIZE * (_worker_offset() // WORKER_STRIDE)
+    yield from _session_lab("the 60-host lab fleet", SIXTY_LAB_SIZE, lab_parent_dir / "sixty", inventory, first)
+
+
+@pytest.fixture
+def sixty_lab(sixty_fleet: Lab) -> Lab:
+    return _reset_lab(sixty_fleet)
 
 
 CHAOS_LAB_SIZE = 20

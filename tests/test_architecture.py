@@ -75,6 +75,10 @@ JOURNAL_WRITES = {
     "record_plan",
     "claim_host",
     "release_host",
+    "queue_work",
+    "claim_work",
+    "renew_claims",
+    "finish_work",
 }
 
 

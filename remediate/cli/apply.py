@@ -12,16 +12,20 @@ from remediate.load.playbook import load_playbook
 from remediate.model import Playbook
 from remediate.report.console import make_console
 from remediate.runs.apply import execute, fleet_for, prepare, rollout_policy, survey_and_plan
+from remediate.runs.options import RolloutOptions, RunOptions
 from remediate.runs.recorder import Recorder
 from remediate.runs.session import (
     check_can_confirm,
     new_run_id,
     show_plan,
 )
+from remediate.runs.work import queue
 
 
 def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.plan is not None:
+        if args.workers:
+            raise UserError("--workers with --plan is not supported: apply the playbook with --workers")
         from remediate.cli.plan import apply_plan_file
 
         return apply_plan_file(args, argv)
@@ -33,6 +37,9 @@ def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Playbook) -> int:
     run, connection = run_options(args), connection_options(args)
     targets, rollout, writing = target_options(args), rollout_options(args), apply_options(args)
+    workers = getattr(args, "workers", False)  # apply's own: hotfix has no --workers
+    if workers:
+        _check_workers(run, rollout)
     console = make_console(stderr=run.json)
     prepared = prepare(targets, connection.become, playbook)
     check_can_confirm(run.dry_run, run.yes, "apply")
@@ -42,6 +49,11 @@ def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Play
     masker = prepared.masker
     run_id = new_run_id()
     with Journal(journal_target(args.journal), masker) as journal, fleet:
+        if workers and not journal.shared:
+            raise UserError(
+                f"--workers: the journal {journal.where} is SQLite, one controller's own: workers share a"
+                " PostgreSQL journal (--journal postgresql://..., $REMEDIATE_JOURNAL or the configuration file)"
+            )
         recorder = Recorder(journal, run_id)
         about = (playbook.name, recorded_path(playbook.path), playbook.sha256, recorded_path(prepared.inventory.path))
         recorder.start("dry-run" if run.dry_run else "apply", about, argv)
@@ -49,4 +61,21 @@ def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Play
         dry_run_exit = show_plan(run, console, recorder, plan, masker)
         if dry_run_exit is not None:
             return dry_run_exit
+        if workers:
+            return queue(run, writing, console, recorder, plan, policy, prepared.inventory.groups, masker)
         return execute(run, writing, console, recorder, fleet, plan, policy, prepared.inventory.groups, masker)
+
+
+def _check_workers(run: RunOptions, rollout: RolloutOptions) -> None:
+    """What a run queued for workers cannot do, refused before any host is touched."""
+    if run.dry_run:
+        raise UserError("--workers with --dry-run: a dry-run writes nothing, so it queues nothing for workers")
+    if rollout.rollback_on_halt:
+        raise UserError(
+            "--workers with --rollback-on-halt is not supported: after a halt, `remediate rollback RUN` puts"
+            " back every host the workers changed"
+        )
+    if run.retry_file:
+        raise UserError(
+            "--workers with --retry-file: the hosts' outcomes are the workers'; `remediate show RUN` lists them"
+        )

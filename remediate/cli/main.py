@@ -109,6 +109,10 @@ def _dispatch(args: argparse.Namespace, arguments: Sequence[str]) -> int:
         from remediate.cli.resume import cmd_resume
 
         return cmd_resume(args, arguments)
+    if args.command == "work":
+        from remediate.cli.work import cmd_work
+
+        return cmd_work(args)
     if args.command == "inventory":
         from remediate.cli.inventory import cmd_inventory
 

@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(apply, required=False)
     apply.add_argument("--plan", metavar="FILE", help="apply exactly this reviewed plan (from `remediate plan`)")
     _add_journal_option(apply)
+    apply.add_argument(
+        "--workers", action="store_true",
+        help="plan, then queue the plan in the (PostgreSQL) journal for `remediate work RUN` processes to apply;"
+        " writes no host itself",
+    )  # fmt: skip
     _add_run_options(apply, "change")
     _add_apply_options(apply)
 
@@ -197,6 +202,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_journal_option(resume)
     _add_run_options(resume, "change")
     _add_apply_options(resume)
+
+    work = commands.add_parser(
+        "work",
+        help="a worker of a run queued by `apply --workers`: claim its hosts and apply them (any number, anywhere)",
+    )
+    work.add_argument("run", help="the run id, as `apply --workers` printed it")
+    _add_journal_option(work)
+    work.add_argument("--forks", type=int, default=10, help="hosts this worker works on at once (default 10)")
+    work.add_argument(
+        "--lease", type=_seconds, default=60.0, metavar="SECONDS",
+        help="how long a claimed host stays this worker's without a renewal (renewed every third of it; default 60):"
+        " a worker killed loses its hosts to the others after it",
+    )  # fmt: skip
+    work.add_argument(
+        "--ssh-config", metavar="FILE", help="OpenSSH client config to honour (default ~/.ssh/config if it exists)"
+    )
+    work.add_argument(
+        "--ask-become-pass", action="store_true", help="ask once (no echo) for the sudo password of the hosts"
+    )
+    work.add_argument("--timeout", type=float, default=10.0, help="SSH connect timeout in seconds (default 10)")
+    work.add_argument(
+        "--accept-new-host-keys", action="store_true",
+        help="add unknown host keys to the inventory's known_hosts (a changed key is always refused)",
+    )  # fmt: skip
 
     inventory = commands.add_parser(
         "inventory",

@@ -28,6 +28,8 @@ from typing import Any
 from remediate.errors import UserError
 from remediate.journal.backends import DATABASE, Database, connect, shown_url
 from remediate.journal.migrations import migrate
+from remediate.journal.rows import HOST_RESULT
+from remediate.journal.work import WorkQueue
 from remediate.load.config import load_config
 from remediate.model import (
     FileChange,
@@ -162,6 +164,8 @@ class Journal:
             self._db.close()
             raise
         self._db.schema_ready()
+        # A sharded run's queue, on this connection and under this lock (workers require PostgreSQL).
+        self.work = WorkQueue(self._write, lambda: self.masker)
 
     def close(self) -> None:
         self._db.close()
@@ -226,14 +230,7 @@ class Journal:
         """Inserts or updates one host's row: called before the host is written to and after."""
         now = time.time()
         with self._write() as db:
-            db.execute(
-                "INSERT INTO hosts (run_id, host, address, status, error, backup_dir, started) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, host) DO UPDATE SET "
-                "status = excluded.status, error = excluded.error, "
-                "backup_dir = CASE WHEN excluded.backup_dir != '' THEN excluded.backup_dir ELSE hosts.backup_dir END, "
-                "finished = ?",
-                (run_id, host, address, status, self.masker.text(error), backup_dir, now, now),
-            )
+            db.execute(HOST_RESULT, (run_id, host, address, status, self.masker.text(error), backup_dir, now, now))
 
     def record_host_plan(self, run_id: str, host_plan: HostPlan, status: str, backup_paths: Mapping[str, str]) -> None:
         """The host's row, its handlers and probes, and every file it is about to get, in one transaction."""
@@ -295,6 +292,11 @@ class Journal:
         )
 
     # --- holding hosts (a journal shared between controllers) --------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """The journal is a database controllers share (PostgreSQL): a run's workers can meet in it."""
+        return self._db.host_locks
 
     @property
     def holds_hosts(self) -> bool:

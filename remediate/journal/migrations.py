@@ -33,10 +33,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Index:
+    name: str
+    table: str
+    columns: str
+
+
+@dataclass(frozen=True)
 class Migration:
     version: int
     why: str
-    steps: tuple[Table | Column, ...]
+    steps: tuple[Table | Column | Index, ...]
 
 
 MIGRATIONS = (
@@ -132,6 +139,51 @@ MIGRATIONS = (
             ),
         ),
     ),
+    Migration(
+        4,
+        "a run's plan queued for workers (`apply --workers`, `work RUN`): its budget and each host's claim",
+        (
+            # Made on both engines, so that every journal has one schema; only PostgreSQL's are used (the
+            # workers claim hosts with SELECT ... FOR UPDATE SKIP LOCKED, which SQLite has not).
+            Table(
+                "work_runs",
+                (
+                    "run_id TEXT NOT NULL REFERENCES runs(run_id)",
+                    "max_fail TEXT NOT NULL",  # as the operator gave it (3, 10%), for the halt's message
+                    "allowed INTEGER NOT NULL",  # how many hosts may fail: max_fail of the run's hosts
+                    "total INTEGER NOT NULL",
+                    "options TEXT NOT NULL",  # JSON: how each host is written (rollback, precheck, waits)
+                    "halted TEXT NOT NULL DEFAULT ''",  # why no host starts any more; '': it did not halt
+                    # Kept by each result's transaction (which holds this row), so that none counts the run's rows.
+                    "failed INTEGER NOT NULL DEFAULT 0",  # hosts that count against the budget
+                    "unfinished INTEGER NOT NULL DEFAULT 0",  # hosts to do or claimed
+                    "in_flight INTEGER NOT NULL DEFAULT 0",  # hosts claimed when the budget ran out
+                    "skipped INTEGER NOT NULL DEFAULT 0",  # hosts never started because it halted
+                ),
+                "run_id",
+            ),
+            Table(
+                "work",
+                (
+                    "run_id TEXT NOT NULL",
+                    "host TEXT NOT NULL",
+                    "wave INTEGER NOT NULL",  # 0 first; no host of a wave is claimed before the last is done
+                    "canary INTEGER NOT NULL DEFAULT 0",  # 1: the wave is the run's canary
+                    "plan {blob} NOT NULL",  # zlib of the host's plan as a plan file holds it (load/planfile)
+                    "state TEXT NOT NULL",  # todo | claimed | done
+                    "claimed_by TEXT",  # the worker (user@machine:pid) that holds or last held it
+                    "claimed_until {real}",  # the claim's lease, on the database's clock; a worker renews it
+                    "claims INTEGER NOT NULL DEFAULT 0",  # times claimed: 2 or more is a taken-over host
+                    "failed INTEGER NOT NULL DEFAULT 0",  # 1: it counts against the run's failure budget
+                ),
+                "run_id, host",
+                ordered=True,
+            ),
+            # A claim looks for the lowest wave with a host not done, then for a host of it to take.
+            Index("work_open_waves", "work", "run_id, state, wave"),
+            Index("work_claimable", "work", "run_id, wave, state"),
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -161,7 +213,10 @@ def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int
     return int(current)
 
 
-def _apply(db: Database, step: Table | Column) -> None:
+def _apply(db: Database, step: Table | Column | Index) -> None:
+    if isinstance(step, Index):
+        db.execute(f"CREATE INDEX IF NOT EXISTS {step.name} ON {step.table} ({step.columns})")
+        return
     if isinstance(step, Column):
         if step.name not in db.columns(step.table):
             db.execute(f"ALTER TABLE {step.table} ADD COLUMN {step.name} {step.definition.format(**db.types)}")

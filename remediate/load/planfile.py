@@ -56,7 +56,7 @@ def plan_document(
         "playbook_sha256": playbook_sha256,
         "inventory": plan.inventory,
         "secrets": sorted(masker.values),
-        "hosts": [_host_document(hp, masker) for hp in plan.hosts],
+        "hosts": [host_plan_document(hp, masker) for hp in plan.hosts],
     }
 
 
@@ -65,7 +65,8 @@ def plan_masker(header: Mapping[str, Any]) -> Masker:
     return Masker(str(secret) for secret in header.get("secrets") or ())
 
 
-def _host_document(host_plan: HostPlan, masker: Masker) -> dict[str, Any]:
+def host_plan_document(host_plan: HostPlan, masker: Masker) -> dict[str, Any]:
+    """One host's plan as the file holds it; a sharded run's queue in the journal keeps the same."""
     host = host_plan.host
     return {
         "host": {f.name: getattr(host, f.name) for f in dataclasses.fields(host) if f.name != "vars"}
@@ -111,14 +112,15 @@ def plan_from_document(document: Any, where: str) -> tuple[Plan, Mapping[str, An
     try:
         if document.get("format") != FORMAT:
             raise UserError(f"{where}: not a remediate plan (format {document.get('format')!r}, expected {FORMAT})")
-        hosts = tuple(_host_plan(h, where) for h in document["hosts"])
+        hosts = tuple(host_plan_from_document(h, where) for h in document["hosts"])
         plan = Plan(str(document["plan_id"]), str(document["playbook"]), str(document["inventory"]), hosts)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{where}: malformed plan file: {type(e).__name__}: {e}") from None
     return plan, {k: v for k, v in document.items() if k != "hosts"}
 
 
-def _host_plan(data: Mapping[str, Any], where: str) -> HostPlan:
+def host_plan_from_document(data: Mapping[str, Any], where: str) -> HostPlan:
+    """``host_plan_document``'s host plan again."""
     fields = dict(data["host"])
     fields["groups"] = tuple(fields.get("groups", ()))
     fields["explicit"] = frozenset(fields.get("explicit", ()))

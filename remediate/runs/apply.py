@@ -122,7 +122,7 @@ def execute(
     waves = plan_waves([hp.host.name for hp in plan.hosts], policy, groups)
     stop = threading.Event()
     with (
-        _graceful_interruption(console, stop),
+        graceful_interruption(console, stop),
         RolloutProgress(console, bool(policy.canary or policy.canary_group), masker) as progress,
     ):
         recorder.planned(plan)
@@ -135,7 +135,7 @@ def execute(
 
 
 @contextlib.contextmanager
-def _graceful_interruption(console: Console, stop: threading.Event) -> Iterator[None]:
+def graceful_interruption(console: Console, stop: threading.Event) -> Iterator[None]:
     """The first Ctrl-C (or SIGTERM) stops starting hosts and lets the ones in flight finish; the second
     ends the process at once. Even then no file is half-written (every replacement is a rename) and the
     journal already says which hosts were being written, for `remediate rollback RUN`."""

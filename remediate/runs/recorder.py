@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from remediate.fleet.claims import HostClaims
 from remediate.fleet.observer import RolloutObserver
 from remediate.journal import Journal
-from remediate.model import Host, HostPlan, HostResult, Plan
+from remediate.journal.work import Claim, HaltReason, Over, QueuedHost
+from remediate.model import FAILED_STATUSES, Host, HostPlan, HostResult, Plan
 
 CLAIM_POLL = 0.5  # seconds between two tries for a host another run holds, while --lock-wait lasts
 
@@ -57,6 +59,22 @@ class Recorder(RolloutObserver, HostClaims):
     def finish(self, status: str) -> None:
         self.journal.finish_run(self.run_id, status)
 
+    def queue(
+        self,
+        plan: Plan,
+        waves: Sequence[Sequence[str]],
+        canary: bool,
+        budget: tuple[str, int],
+        options: Mapping[str, Any],
+        halt_reason: HaltReason,
+    ) -> str:
+        """``apply --workers``: the planned run goes to its workers, each host with its wave (the first is
+        the canary when ``canary``), the run's ``budget`` (max_fail as given, the hosts it allows to
+        fail) and how a host is written. Returns why it halted already ('' when it did not)."""
+        wave_of = {name: index for index, wave in enumerate(waves) for name in wave}
+        queued = [QueuedHost(hp, wave_of[hp.host.name], canary and wave_of[hp.host.name] == 0) for hp in plan.hosts]
+        return self.journal.work.queue_work(self.run_id, queued, *budget, options, halt_reason)
+
     # --- what the rollout tells -------------------------------------------------------------------------
 
     def host_writing(self, plan: HostPlan, backups: Mapping[str, str]) -> None:
@@ -92,3 +110,30 @@ class Recorder(RolloutObserver, HostClaims):
     def release(self, host: Host) -> None:
         if self.journal.holds_hosts:
             self.journal.release_host(self.run_id, host.address, host.port)
+
+
+class WorkerRecorder(Recorder):
+    """A worker's recorder (``remediate work RUN``): the hosts it claims from the run's queue, and each one's
+    result recorded with the run's failure budget in one transaction (the journal's work queue)."""
+
+    def __init__(self, journal: Journal, run_id: str, worker: str, halt_reason: HaltReason) -> None:
+        super().__init__(journal, run_id)
+        self.worker = worker  # user@machine:pid, as the queue's claims name it
+        self._halt_reason = halt_reason
+        self.halted = ""  # why the run halted, once a result of this worker's found it halted
+
+    def claim_next(self, lease: float) -> Claim | Over | None:
+        claim = self.journal.work.claim_work(self.run_id, self.worker, lease)
+        if isinstance(claim, Claim):
+            self._addresses[claim.plan.host.name] = claim.plan.host.address
+        return claim
+
+    def renew(self, lease: float) -> None:
+        self.journal.work.renew_claims(self.run_id, self.worker, lease)
+
+    def host_finished(self, result: HostResult) -> None:
+        row = (result.host, self._addresses.get(result.host, ""), result.status.value, result.error, result.backup_dir)
+        failed = result.status.value in FAILED_STATUSES
+        over = self.journal.work.finish_work(self.run_id, self.worker, row, failed, self._halt_reason)
+        if over is not None:
+            self.halted = over.halted

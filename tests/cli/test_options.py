@@ -121,3 +121,35 @@ def test_the_rollout_policy_names_a_setting_as_its_caller_does(
         with pytest.raises(UserError) as raised:
             rollout_policy(replace(given, names=names), forks, RolloutSettings(), ["web1"], {"db": []})
         assert str(raised.value).startswith(message)
+
+
+# A sharded run (issue 20): what it cannot do is refused before any host is touched, in one line.
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--dry-run"], "--workers with --dry-run: a dry-run writes nothing, so it queues nothing for workers"),
+        (
+            ["--rollback-on-halt"],
+            "--workers with --rollback-on-halt is not supported: after a halt, `remediate rollback RUN` puts back"
+            " every host the workers changed",
+        ),
+    ],
+)
+def test_apply_workers_refuses_what_workers_cannot_do(
+    files: tuple[str, str], capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    playbook, inventory = files
+    assert main(["apply", playbook, "-i", inventory, "--yes", "--workers", *flags]) == 2
+    assert capsys.readouterr().err == f"remediate: error: {message}\n"
+
+
+def test_workers_need_a_postgresql_journal(
+    files: tuple[str, str], in_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    playbook, inventory = files
+    assert main(["apply", playbook, "-i", inventory, "--yes", "--workers"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"remediate: error: --workers: the journal {in_repo / 'journal.sqlite'} is SQLite")
+    assert err.count("\n") == 1
+    assert main(["work", "nope"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
