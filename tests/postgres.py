@@ -63,7 +63,9 @@ def _as_owner(owner: pwd.struct_passwd | None) -> dict[str, object]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[Server]:
+def postgres_server(durable: bool = False) -> Iterator[Server]:
+    """``durable``: the server's own settings (fsync, full-page writes), for a benchmark; the tests' server
+    skips them (a test's journal need not outlive a crash of the machine)."""
     bin_dir = _bin_dir()
     owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
     folder = Path(tempfile.mkdtemp(prefix="remediate-pg-"))
@@ -80,7 +82,9 @@ def postgres_server() -> Iterator[Server]:
             [bin_dir / "initdb", "-D", data, "-U", USER, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
             check=True, capture_output=True, **run,
         )  # fmt: skip
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off"
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}"
+        if not durable:
+            options += " -c fsync=off -c full_page_writes=off"
         subprocess.run(
             [bin_dir / "pg_ctl", "start", "-D", data, "-w", "-t", "30", "-l", folder / "server.log", "-o", options],
             check=True, capture_output=True, **run,
