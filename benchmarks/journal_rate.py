@@ -141,8 +141,8 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     with postgres_server(durable=True) as server:
-        version = command_output(["psql", "-At", "-h", "127.0.0.1", "-p", str(server.port), "-U", "remediate",
-                                  "-c", "SHOW server_version"])  # fmt: skip
+        psql = ["psql", "-At", "-h", "127.0.0.1", "-p", str(server.port), "-U", "remediate", "-d", "postgres"]
+        version = command_output([*psql, "-c", "SHOW server_version"])
         for workers in (int(w) for w in args.workers.split(",")):
             url = server.new_database()
             row = measure(url, f"20261207T000000Z-bench{workers:02d}", args.hosts, workers)
