@@ -30,10 +30,12 @@ from typing import Any
 import remediate.fleet.transport as transport
 from remediate.cli.main import run
 
-# (what it stubs, the pattern, its replacement). Each must match every write script at least once.
+# (what it stubs, the pattern, its replacement). Each must match every write script at least once. Each
+# pattern starts with literal text, which the regex engine finds fast: the harness's own time on the
+# controller (about 0.25 ms a 70 KB script) stays small beside the bound it measures.
 STUBS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("the lock folder's stat", re.compile(re.escape('m=$(stat -c %f -- "$d" 2>/dev/null)')), "m=41c0"),
-    ("flock", re.compile(r"\bflock -[nw] (?:[0-9.]+ )?9 \|\|"), "true ||"),
+    ("flock", re.compile(r"flock -[nw] (?:[0-9.]+ )?9 \|\|"), "true ||"),
     (
         "the drift stat",
         re.compile(r"if \[ \"\$\(stat -c '%f %u %g' -- [^)]*\)\" != '[^']*' \]; then"),
@@ -44,7 +46,7 @@ STUBS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         re.compile(r"if \[ \"\$\(sha256sum -- [^)]*\)\" != '[^']*' \]; then"),
         "if false; then",
     ),
-    ("sync", re.compile(r"^sync -- .*$", re.MULTILINE), ":"),
+    ("sync", re.compile(r"\nsync -- [^\n]*"), "\n:"),
 )
 WRITE_MARK = b"say ready 0 -"  # only a write's script says it is about to rename
 
