@@ -1,6 +1,9 @@
 """A real PostgreSQL server for the tests: Debian's postgresql (scripts/setup.sh installs it), a cluster
 made by ``initdb`` in a temporary folder, listening on 127.0.0.1 only, on a port of this pytest worker's
-own (55432 + N for gwN, so sessions running at once do not meet), its unix socket in the folder too.
+own (25432 + N for gwN, so sessions running at once do not meet), its unix socket in the folder too.
+The port is below Linux's ephemeral range (32768 to 60999 by default): a port inside it can be taken, as
+the source port of any outgoing connection to 127.0.0.1, by the lab tests' thousands of SSH connections
+(55432 was, once, in a whole-suite run: "could not bind ... Address already in use").
 
 initdb refuses to run as root: as root the cluster belongs to the package's ``postgres`` user. The
 server is stopped through its data folder's pid file (``pg_ctl stop``), whatever the tests did.
@@ -20,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-BASE_PORT = 55432
+BASE_PORT = 25432
 USER = "remediate"
 
 
