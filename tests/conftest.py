@@ -166,11 +166,19 @@ FIFTY_LAB_SIZE = 50
 FIFTY_LAB_FIRST_INDEX = 4000  # clear of every slot (1000 .. 1999) and of every big_fleet (2000 .. 2999)
 
 
+def _large_lab(
+    name: str, size: int, first_index: int, lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Lab]:
+    """A lab of ``size`` hosts for one module, each pytest worker's at its own ``size`` addresses from
+    ``first_index``, in ``lab_parent_dir / name``."""
+    inventory = tmp_path_factory.mktemp(f"{name}-lab-inventory") / "lab.yml"
+    first = first_index + size * (_worker_offset() // WORKER_STRIDE)
+    yield from _session_lab(f"the {size}-host lab fleet", size, lab_parent_dir / name, inventory, first)
+
+
 @pytest.fixture(scope="module")
 def fifty_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    inventory = tmp_path_factory.mktemp("fifty-lab-inventory") / "lab.yml"
-    first = FIFTY_LAB_FIRST_INDEX + FIFTY_LAB_SIZE * (_worker_offset() // WORKER_STRIDE)
-    yield from _session_lab("the 50-host lab fleet", FIFTY_LAB_SIZE, lab_parent_dir / "fifty", inventory, first)
+    yield from _large_lab("fifty", FIFTY_LAB_SIZE, FIFTY_LAB_FIRST_INDEX, lab_parent_dir, tmp_path_factory)
 
 
 @pytest.fixture
@@ -184,9 +192,7 @@ SIXTY_LAB_FIRST_INDEX = 6000  # clear of every slot, big_fleet and fifty_lab (40
 
 @pytest.fixture(scope="module")
 def sixty_fleet(lab_parent_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    inventory = tmp_path_factory.mktemp("sixty-lab-inventory") / "lab.yml"
-    first = SIXTY_LAB_FIRST_INDEX + SIXTY_LAB_SIZE * (_worker_offset() // WORKER_STRIDE)
-    yield from _session_lab("the 60-host lab fleet", SIXTY_LAB_SIZE, lab_parent_dir / "sixty", inventory, first)
+    yield from _large_lab("sixty", SIXTY_LAB_SIZE, SIXTY_LAB_FIRST_INDEX, lab_parent_dir, tmp_path_factory)
 
 
 @pytest.fixture
