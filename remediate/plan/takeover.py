@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from remediate.model import FileKind, HostPlan, RemoteFile
+from remediate.model import FileChange, FileKind, HostPlan, RemoteFile
 
 
 def written_already(plan: HostPlan, observed: Mapping[str, RemoteFile]) -> bool:
-    """Every file of ``plan`` is as the plan leaves it: its new bytes (a removed file: absent)."""
+    """Every file of ``plan`` is as the plan leaves it: its new bytes, mode, owner and group (a removed
+    file: absent)."""
     if not plan.changes:
         return False
     for change in plan.changes:
@@ -25,6 +26,15 @@ def written_already(plan: HostPlan, observed: Mapping[str, RemoteFile]) -> bool:
         if change.delete:
             if seen.kind != FileKind.MISSING:
                 return False
-        elif seen.content != change.after or (seen.mode & 0o7777) != change.mode:
+        elif seen.content != change.after or (seen.mode & 0o7777) != change.mode or not _owned_as_planned(change, seen):
             return False
     return True
+
+
+def _owned_as_planned(change: FileChange, seen: RemoteFile) -> bool:
+    """The file's owner and group are the ones the plan gives it: by number where the plan knows them (a
+    replacement), else by name where it names them (a new file); a new file left to the login user's
+    owner cannot be told apart, as its write would give it that."""
+    owner = seen.uid == change.uid if change.uid is not None else not change.owner or seen.owner == change.owner
+    group = seen.gid == change.gid if change.gid is not None else not change.group or seen.group == change.group
+    return owner and group
