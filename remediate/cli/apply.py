@@ -19,7 +19,6 @@ from remediate.runs.session import (
     new_run_id,
     show_plan,
 )
-from remediate.runs.work import queue
 
 
 def cmd_apply(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -49,11 +48,8 @@ def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Play
     masker = prepared.masker
     run_id = new_run_id()
     with Journal(journal_target(args.journal), masker) as journal, fleet:
-        if workers and not journal.shared:
-            raise UserError(
-                f"--workers: the journal {journal.where} is SQLite, one controller's own: workers share a"
-                " PostgreSQL journal (--journal postgresql://..., $REMEDIATE_JOURNAL or the configuration file)"
-            )
+        if workers:
+            journal.require_shared("--workers")
         recorder = Recorder(journal, run_id)
         about = (playbook.name, recorded_path(playbook.path), playbook.sha256, recorded_path(prepared.inventory.path))
         recorder.start("dry-run" if run.dry_run else "apply", about, argv)
@@ -62,6 +58,8 @@ def apply_playbook(args: argparse.Namespace, argv: Sequence[str], playbook: Play
         if dry_run_exit is not None:
             return dry_run_exit
         if workers:
+            from remediate.runs.work import queue  # here: a run that is not queued need not import it
+
             return queue(run, writing, console, recorder, plan, policy, prepared.inventory.groups, masker)
         return execute(run, writing, console, recorder, fleet, plan, policy, prepared.inventory.groups, masker)
 

@@ -17,11 +17,7 @@ from remediate.runs.work import WorkerOptions, halt_reason, work, worker_name
 def cmd_work(args: argparse.Namespace) -> int:
     journal, record = open_run_journal(args.run, Masker(), args.journal)
     with journal:
-        if not journal.shared:
-            raise UserError(
-                f"work: the journal {journal.where} is SQLite, one controller's own: a run's workers share a"
-                " PostgreSQL journal (--journal postgresql://..., $REMEDIATE_JOURNAL or the configuration file)"
-            )
+        journal.require_shared("work")
         queued = journal.work.queued(record.run_id)
         if queued is None:
             raise UserError(

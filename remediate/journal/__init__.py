@@ -295,13 +295,17 @@ class Journal:
 
     @property
     def shared(self) -> bool:
-        """The journal is a database controllers share (PostgreSQL): a run's workers can meet in it."""
+        """The journal is a database controllers share (PostgreSQL): runs claim their hosts here
+        (claim_host and release_host do something), and a run's workers meet in it."""
         return self._db.host_locks
 
-    @property
-    def holds_hosts(self) -> bool:
-        """Runs claim their hosts here (PostgreSQL): claim_host and release_host do something."""
-        return self._db.host_locks
+    def require_shared(self, who: str) -> None:
+        """Refuses ``who`` (a flag or command that needs workers) on a journal one controller keeps."""
+        if not self.shared:
+            raise UserError(
+                f"{who}: the journal {self.where} is SQLite, one controller's own: a run's workers share a"
+                " PostgreSQL journal (--journal postgresql://..., $REMEDIATE_JOURNAL or the configuration file)"
+            )
 
     def claim_host(self, run_id: str, address: str, port: int) -> str | None:
         """Takes the host's advisory lock for ``run_id`` on this journal's connection, at once or not at

@@ -97,7 +97,7 @@ class Recorder(RolloutObserver, HostClaims):
     # --- holding each host while it is written (HostClaims) ---------------------------------------------
 
     def claim(self, host: Host, wait: float) -> str | None:
-        if not self.journal.holds_hosts:
+        if not self.journal.shared:
             return None
         deadline = time.monotonic() + max(wait, 0.0)
         while (holder := self.journal.claim_host(self.run_id, host.address, host.port)) is not None:
@@ -108,7 +108,7 @@ class Recorder(RolloutObserver, HostClaims):
         return None
 
     def release(self, host: Host) -> None:
-        if self.journal.holds_hosts:
+        if self.journal.shared:
             self.journal.release_host(self.run_id, host.address, host.port)
 
 

@@ -28,7 +28,7 @@ def url(postgres: Server) -> str:
 
 def test_a_host_one_controller_holds_is_refused_to_another_with_its_holder(url: str) -> None:
     with Journal(url, Masker()) as first, Journal(url, Masker()) as second:
-        assert first.holds_hosts and second.holds_hosts
+        assert first.shared and second.shared
         assert first.claim_host("R-first", "10.0.0.1", 22) is None
         assert second.claim_host("R-second", "10.0.0.1", 22) == f"R-first ({ME})"
         # The host is its address and port, however an inventory names or writes it.
@@ -76,7 +76,7 @@ def test_a_run_waits_for_a_host_as_long_as_lock_wait_says(url: str) -> None:
 
 def test_a_journal_of_ones_own_claims_nothing(tmp_path: Path) -> None:
     with Journal(tmp_path / "state", Masker()) as journal:
-        assert not journal.holds_hosts
+        assert not journal.shared
         recorder = Recorder(journal, "R-1")
         assert recorder.claim(Host("web1", "10.0.0.1"), 0) is None
         recorder.release(Host("web1", "10.0.0.1"))
