@@ -207,7 +207,10 @@ def _record(recorder: WorkerRecorder, console: Console, result: HostResult) -> H
 
 
 def _show(console: Console, result: HostResult) -> None:
-    console.print(f"{result.host}: {result.status.value}" + (f": {result.error}" if result.error else ""), markup=False)
+    """The host's line as a rollout prints it: its error's first line (a validator's output from the host
+    may run to many; the journal keeps all of it)."""
+    error = f": {result.error.splitlines()[0]}" if result.error else ""
+    console.print(f"{result.host}: {result.status.value}{error}", markup=False)
 
 
 def _report(console: Console, recorder: WorkerRecorder, results: Sequence[HostResult], interrupted: bool) -> int:
