@@ -6,6 +6,7 @@ import hashlib
 import os
 import resource
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -260,3 +261,13 @@ def test_commands_work_with_descriptors_past_1023_and_use_none_per_channel(lab: 
         for descriptor in filler:
             os.close(descriptor)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_connection_acknowledges_an_answer_at_once(transport: SshTransport) -> None:
+    """sshd's last small packets of an answer wait for the acknowledgement of the packet before them
+    (Nagle), which Linux otherwise delays by up to 40 ms: quick acknowledgement is on after each read."""
+    ssh = transport._connection.client.get_transport()
+    assert ssh is not None
+    for _ in range(3):
+        assert transport.run_script(b"echo one; echo two\n", stay=True).stdout == b"one\ntwo\n"
+        assert ssh.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
