@@ -1,0 +1,132 @@
+"""How long one command takes on a lab host's open SSH connection, with the transport's immediate
+acknowledgements (TCP_QUICKACK after every read, as remediate ships) and without them (the kernel's
+delayed acknowledgements, as paramiko leaves a socket). A latency, not a fleet's throughput: what a
+small run or a canary wave waits for, where the fleet benchmark (bench.py) is bound by CPU instead.
+
+    benchmarks/.venv-remediate/bin/python benchmarks/command_latency.py [--rounds 20] [--commands 10]
+
+Run it as root on a quiet machine (it starts a one-host lab, on addresses of its own, and stops it).
+Each round, in both modes in turn, opens a connection to the host, runs ``--commands`` short scripts
+in the shell it keeps open (each answers two lines, as a survey's records are several writes of the
+host's shell), and closes it. It reports the medians of: the connection (handshake and
+authentication), the first command (which also opens the session and starts the shell) and the
+commands after it. The results, with the machine, go to ``benchmarks/results/<date>T<time>-latency.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+from remediate.fleet import transport  # noqa: E402
+from remediate.fleet.transport import ConnectOptions, SshTransport  # noqa: E402
+from remediate.lab.fleet import Lab, lab_down, lab_up  # noqa: E402
+from remediate.model import Host  # noqa: E402
+
+SCRIPT = b"echo one; echo two\n"
+MODES = ("quick-ack", "delayed-ack")
+
+
+def measure(host: Host, mode: str, commands: int) -> dict[str, Any]:
+    """One round: connect, ``commands`` scripts in the shell kept open, close; seconds of each part."""
+    shipped = transport._quick_ack
+    if mode == "delayed-ack":
+        transport._quick_ack = lambda sock: sock  # the socket as paramiko made it
+    try:
+        started = time.perf_counter()
+        connection = SshTransport.connect(host, ConnectOptions())
+        connected = time.perf_counter()
+        times = []
+        try:
+            for _ in range(commands):
+                before = time.perf_counter()
+                if connection.run_script(SCRIPT, stay=True).stdout != b"one\ntwo\n":
+                    raise SystemExit(f"command_latency: unexpected answer from {host.name}")
+                times.append(time.perf_counter() - before)
+        finally:
+            connection.close()
+    finally:
+        transport._quick_ack = shipped
+    return {"connect_s": connected - started, "first_command_s": times[0], "later_commands_s": times[1:]}
+
+
+def lab_host(lab: Lab) -> Host:
+    only = lab.hosts[0]
+    return Host(
+        only.name, only.address, only.ssh_port, "root", str(lab.identity_file), str(lab.known_hosts)
+    )  # fmt: skip
+
+
+def git_describe() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=20, help="connections per mode (default 20)")
+    parser.add_argument("--commands", type=int, default=10, help="commands per connection (default 10)")
+    parser.add_argument("--lab-dir", default="/var/lib/remediate/latency", help="lab folder (default %(default)s)")
+    parser.add_argument("--first-index", type=int, default=3900, help="lab address index (default 3900)")
+    parser.add_argument("--results-dir", default=str(REPO / "benchmarks" / "results"))
+    parser.add_argument("--no-save", action="store_true", help="do not write the JSON results")
+    args = parser.parse_args()
+    if args.commands < 2:
+        parser.error("--commands must be at least 2 (the first command also opens the session)")
+
+    rounds: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    with tempfile.TemporaryDirectory() as scratch:
+        lab = lab_up(1, Path(args.lab_dir), Path(scratch) / "inventory.yml", args.first_index, http=False)
+        try:
+            host = lab_host(lab)
+            measure(host, MODES[0], 2)  # unmeasured: page cache, the known_hosts and key caches
+            for _ in range(args.rounds):
+                for mode in MODES:  # interleaved, so that the machine's drift hits both alike
+                    rounds[mode].append(measure(host, mode, args.commands))
+        finally:
+            lab_down(Path(args.lab_dir))
+
+    summary = {
+        mode: {
+            "connect_ms": 1000 * statistics.median(r["connect_s"] for r in runs),
+            "first_command_ms": 1000 * statistics.median(r["first_command_s"] for r in runs),
+            "later_command_ms": 1000 * statistics.median(t for r in runs for t in r["later_commands_s"]),
+        }
+        for mode, runs in rounds.items()
+    }
+    for mode, medians in summary.items():
+        print(f"{mode:12s} " + "  ".join(f"{name} {value:6.1f}" for name, value in medians.items()))
+    if not args.no_save:
+        now = datetime.datetime.now(datetime.UTC)
+        results = {
+            "benchmark": "command-latency",
+            "remediate": git_describe(),
+            "python": platform.python_version(),
+            "kernel": platform.release(),
+            "rounds": args.rounds,
+            "commands": args.commands,
+            "script": SCRIPT.decode(),
+            "summary": summary,
+            "runs": rounds,
+        }
+        path = Path(args.results_dir) / f"{now:%Y-%m-%dT%H%M}-latency.json"
+        path.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
