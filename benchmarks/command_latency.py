@@ -1,16 +1,19 @@
-"""How long one command takes on a lab host's open SSH connection, with the transport's immediate
-acknowledgements (TCP_QUICKACK after every read, as remediate ships) and without them (the kernel's
-delayed acknowledgements, as paramiko leaves a socket). A latency, not a fleet's throughput: what a
-small run or a canary wave waits for, where the fleet benchmark (bench.py) is bound by CPU instead.
+"""How long a connection and a command take on a lab host, on the transport's responsive socket
+(Nagle's algorithm off, TCP_NODELAY, and immediate acknowledgements, TCP_QUICKACK after every read: as
+remediate ships) and on the socket as paramiko leaves it (the kernel's defaults). A latency, not a
+fleet's throughput: what a small run, a canary wave or a host's probes wait for, where the fleet
+benchmark (bench.py) is bound by CPU instead.
 
     benchmarks/.venv-remediate/bin/python benchmarks/command_latency.py [--rounds 20] [--commands 10]
 
 Run it as root on a quiet machine (it starts a one-host lab, on addresses of its own, and stops it).
 Each round, in both modes in turn, opens a connection to the host, runs ``--commands`` short scripts
 in the shell it keeps open (each answers two lines, as a survey's records are several writes of the
-host's shell), and closes it. It reports the medians of: the connection (handshake and
-authentication), the first command (which also opens the session and starts the shell) and the
-commands after it. The results, with the machine, go to ``benchmarks/results/<date>T<time>-latency.json``.
+host's shell), ends that shell, runs ``--commands`` more each in a new session (as a host's probes and a
+rollback do), and closes the connection. It reports the medians of: the connection (handshake and
+authentication), the first command (which also opens the session and starts the shell), the commands
+after it in the same shell, and the commands in new sessions. The results, with the machine, go to
+``benchmarks/results/<date>T<time>-latency.json``.
 """
 
 from __future__ import annotations
@@ -35,30 +38,41 @@ from remediate.lab.fleet import Lab, lab_down, lab_up  # noqa: E402
 from remediate.model import Host  # noqa: E402
 
 SCRIPT = b"echo one; echo two\n"
-MODES = ("quick-ack", "delayed-ack")
+MODES = ("responsive", "paramiko-default")
 
 
 def measure(host: Host, mode: str, commands: int) -> dict[str, Any]:
-    """One round: connect, ``commands`` scripts in the shell kept open, close; seconds of each part."""
-    shipped = transport._quick_ack
-    if mode == "delayed-ack":
-        transport._quick_ack = lambda sock: sock  # the socket as paramiko made it
+    """One round: connect, ``commands`` scripts in the shell kept open, ``commands`` in new sessions,
+    close; seconds of each part."""
+    shipped = transport._responsive
+    if mode == "paramiko-default":
+        transport._responsive = lambda sock: sock  # the socket as paramiko made it
     try:
         started = time.perf_counter()
         connection = SshTransport.connect(host, ConnectOptions())
         connected = time.perf_counter()
-        times = []
+        kept, new = [], []
         try:
             for _ in range(commands):
-                before = time.perf_counter()
-                if connection.run_script(SCRIPT, stay=True).stdout != b"one\ntwo\n":
-                    raise SystemExit(f"command_latency: unexpected answer from {host.name}")
-                times.append(time.perf_counter() - before)
+                kept.append(timed(connection, host, stay=True))
+            timed(connection, host, stay=False)  # the kept shell's last: it ends
+            for _ in range(commands):
+                new.append(timed(connection, host, stay=False))
         finally:
             connection.close()
     finally:
-        transport._quick_ack = shipped
-    return {"connect_s": connected - started, "first_command_s": times[0], "later_commands_s": times[1:]}
+        transport._responsive = shipped
+    return {
+        "connect_s": connected - started, "first_command_s": kept[0], "later_commands_s": kept[1:],
+        "new_session_commands_s": new,
+    }  # fmt: skip
+
+
+def timed(connection: SshTransport, host: Host, stay: bool) -> float:
+    before = time.perf_counter()
+    if connection.run_script(SCRIPT, stay=stay).stdout != b"one\ntwo\n":
+        raise SystemExit(f"command_latency: unexpected answer from {host.name}")
+    return time.perf_counter() - before
 
 
 def lab_host(lab: Lab) -> Host:
@@ -104,6 +118,7 @@ def main() -> int:
             "connect_ms": 1000 * statistics.median(r["connect_s"] for r in runs),
             "first_command_ms": 1000 * statistics.median(r["first_command_s"] for r in runs),
             "later_command_ms": 1000 * statistics.median(t for r in runs for t in r["later_commands_s"]),
+            "new_session_command_ms": 1000 * statistics.median(t for r in runs for t in r["new_session_commands_s"]),
         }
         for mode, runs in rounds.items()
     }

@@ -263,11 +263,16 @@ def test_commands_work_with_descriptors_past_1023_and_use_none_per_channel(lab: 
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_the_connection_acknowledges_an_answer_at_once(transport: SshTransport) -> None:
-    """sshd's last small packets of an answer wait for the acknowledgement of the packet before them
-    (Nagle), which Linux otherwise delays by up to 40 ms: quick acknowledgement is on after each read."""
+def test_the_connection_neither_holds_back_what_it_sends_nor_what_it_acknowledges(transport: SshTransport) -> None:
+    """Nagle's algorithm on either side holds a small packet until the one before it is acknowledged,
+    which the other side delays by up to 40 ms: the controller's side sends at once (TCP_NODELAY), and
+    acknowledges at once after each read (TCP_QUICKACK), across commands in a kept shell and in new
+    sessions."""
     ssh = transport._connection.client.get_transport()
     assert ssh is not None
-    for _ in range(3):
+    for _ in range(3):  # the answer came in last: nothing was sent since that turned quick acks off again
         assert transport.run_script(b"echo one; echo two\n", stay=True).stdout == b"one\ntwo\n"
         assert ssh.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+    for _ in range(2):  # the kept shell, then a new session each
+        assert transport.run_script(b"echo three\n").stdout == b"three\n"
+        assert ssh.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
