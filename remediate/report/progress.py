@@ -33,6 +33,15 @@ def wave_label(index: int, count: int, has_canary: bool) -> str:
     return f"wave {number}/{total}"
 
 
+def host_line(result: HostResult, masker: Masker) -> Text:
+    """A host's line when it ends: its status, and its error's first line (a validator's output from the
+    host may run to many; the journal keeps all of it)."""
+    line = Text(f"{result.host}: ", style="bold") + Text(result.status.value, style=STATUS_STYLE[result.status])
+    if result.error:
+        line += Text(f": {masker.text(result.error.splitlines()[0])}")
+    return line
+
+
 class RolloutProgress(RolloutObserver):
     """Use as a context manager around the rollout; it is the rollout's observer."""
 
@@ -79,9 +88,7 @@ class RolloutProgress(RolloutObserver):
         with self._lock:
             self._counts[result.status] += 1
             failed = result.status.value in FAILED_STATUSES
-            line = Text(f"{result.host}: ", style="bold") + Text(result.status.value, style=STATUS_STYLE[result.status])
-            if result.error:
-                line += Text(f": {self._masker.text(result.error.splitlines()[0])}")
+            line = host_line(result, self._masker)
             if self._bar is not None:
                 if self._task is not None:  # None for a host whose plan failed: told before any wave starts
                     counts = "  ".join(f"{s.value.replace('_', ' ')} {self._counts[s]}" for s in _COUNTED)

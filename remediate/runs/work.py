@@ -39,6 +39,7 @@ from remediate.model import (
 from remediate.plan.masking import Masker
 from remediate.plan.takeover import written_already
 from remediate.plan.waves import allowed_failures, parse_amount, plan_waves
+from remediate.report.progress import host_line
 from remediate.runs.apply import fleet_for, graceful_interruption
 from remediate.runs.options import ConnectionOptions, RunOptions
 from remediate.runs.recorder import Recorder, WorkerRecorder
@@ -207,10 +208,8 @@ def _record(recorder: WorkerRecorder, console: Console, result: HostResult) -> H
 
 
 def _show(console: Console, result: HostResult) -> None:
-    """The host's line as a rollout prints it: its error's first line (a validator's output from the host
-    may run to many; the journal keeps all of it)."""
-    error = f": {result.error.splitlines()[0]}" if result.error else ""
-    console.print(f"{result.host}: {result.status.value}{error}", markup=False)
+    """The host's line as a rollout prints it; nothing to mask: a queued plan holds no secret."""
+    console.print(host_line(result, Masker()))
 
 
 def _report(console: Console, recorder: WorkerRecorder, results: Sequence[HostResult], interrupted: bool) -> int:
