@@ -1206,7 +1206,7 @@ def venv_versions() -> dict[str, Any]:
 
 def key_versions(install: dict[str, Any] | None, venvs: dict[str, Any], info: dict[str, Any]) -> str:
     def of(venv: str, package: str) -> str:
-        return venvs.get(venv, {}).get("packages", {}).get(package, "-")
+        return str(venvs.get(venv, {}).get("packages", {}).get(package, "-"))
 
     parts = []
     if install is not None:
