@@ -581,6 +581,11 @@ def lab_status(lab_dir: Path = DEFAULT_LAB_DIR) -> tuple[LabHostStatus, ...]:
     )
 
 
+def sshd_pid(host: LabHost) -> int | None:
+    """The pid of the host's listening sshd (whose children serve its connections), from its pid file."""
+    return _read_pid(_process(host, "sshd").pid_file)
+
+
 def load_lab(lab_dir: Path = DEFAULT_LAB_DIR) -> Lab:
     lab_file = Path(os.path.abspath(lab_dir)) / _LAB_FILE
     try:
