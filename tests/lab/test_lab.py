@@ -57,6 +57,7 @@ from remediate.lab.fleet import (
     load_lab,
     required_packages_missing,
     reset_host,
+    sshd_pid,
     start_apache,
     start_http,
     start_sshd,
@@ -459,6 +460,20 @@ def test_stop_and_start_sshd_of_one_host(lab: Lab) -> None:
     assert ssh(lab, web2, f"test -e {WP_SETTINGS}") == (0, b"")
     start_sshd(lab, web2.name)  # already running: nothing to do
     assert all(status.sshd_running for status in lab_status(lab.directory))
+
+
+@pytest.mark.lab
+def test_sshd_pid_names_each_hosts_own_listening_sshd(lab: Lab) -> None:
+    pids = []
+    for host in lab.hosts[:2]:
+        pid = sshd_pid(host)
+        assert pid is not None
+        # sshd's process title: "sshd: /usr/sbin/sshd -D -f CONFIG ... [listener] ..."
+        title = Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert title.startswith(f"sshd: {SSHD} ".encode()) and b"[listener]" in title
+        assert f" {host.root / 'control' / 'sshd_config'} ".encode() in title
+        pids.append(pid)
+    assert pids[0] != pids[1]
 
 
 @pytest.mark.lab
