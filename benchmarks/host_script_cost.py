@@ -4,7 +4,9 @@ bound by CPU that the controller and every host share, so what a script costs a 
 change to it can win or lose; and this measures that to a fraction of a millisecond, where a fleet run
 (bench.py) cannot tell 5% from the machine's own drift.
 
-    benchmarks/.venv-remediate/bin/python benchmarks/host_script_cost.py [--runs 60]
+    .venv/bin/python benchmarks/host_script_cost.py [--runs 60]
+
+With the project's own venv (an editable install), the scripts measured are the checkout's.
 
 Run it as root on a quiet machine (the write runs as root's would: no ``chown``). The file is the lab's
 pristine ``wp-settings.php`` with the outage typo, in a folder on tmpfs as the lab hosts' files are; the
