@@ -19,11 +19,7 @@ after it in the same shell, and the commands in new sessions. The results, with 
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+
+from results_file import write_results  # noqa: E402
 
 from remediate.fleet import transport  # noqa: E402
 from remediate.fleet.transport import ConnectOptions, SshTransport  # noqa: E402
@@ -82,13 +80,6 @@ def lab_host(lab: Lab) -> Host:
     )  # fmt: skip
 
 
-def git_describe() -> str:
-    done = subprocess.run(
-        ["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20, help="connections per mode (default 20)")
@@ -125,21 +116,13 @@ def main() -> int:
     for mode, medians in summary.items():
         print(f"{mode:12s} " + "  ".join(f"{name} {value:6.1f}" for name, value in medians.items()))
     if not args.no_save:
-        now = datetime.datetime.now(datetime.UTC)
-        results = {
-            "benchmark": "command-latency",
-            "remediate": git_describe(),
-            "python": platform.python_version(),
-            "kernel": platform.release(),
-            "rounds": args.rounds,
-            "commands": args.commands,
-            "script": SCRIPT.decode(),
-            "summary": summary,
-            "runs": rounds,
-        }
-        path = Path(args.results_dir) / f"{now:%Y-%m-%dT%H%M}-latency.json"
-        path.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"results: {path}")
+        write_results(
+            args.results_dir, "latency", "command-latency",
+            {
+                "rounds": args.rounds, "commands": args.commands, "script": SCRIPT.decode(),
+                "summary": summary, "runs": rounds,
+            },
+        )  # fmt: skip
     return 0
 
 

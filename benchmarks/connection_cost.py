@@ -19,10 +19,7 @@ results, with the machine, go to ``benchmarks/results/<date>T<time>-connection.j
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -31,12 +28,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from command_latency import git_describe, lab_host  # noqa: E402
+from command_latency import lab_host  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from remediate.fleet.transport import ConnectOptions, SshTransport  # noqa: E402
 from remediate.lab.fleet import lab_down, lab_up, sshd_pid  # noqa: E402
@@ -158,21 +155,14 @@ def main() -> int:
     for client, values in summary.items():
         print(f"{client:10s} " + "  ".join(f"{name} {value:6.2f}" for name, value in values.items()))
     if not args.no_save:
-        now = datetime.datetime.now(datetime.UTC)
-        results: dict[str, Any] = {
-            "benchmark": "connection-cost",
-            "remediate": git_describe(),
-            "python": platform.python_version(),
-            "kernel": platform.release(),
-            "openssh": subprocess.run(["ssh", "-V"], capture_output=True, text=True, check=False).stderr.strip(),
-            "blocks": args.blocks,
-            "connections_per_block": args.connections,
-            "summary": summary,
-            "blocks_measured": blocks,
-        }
-        path = Path(args.results_dir) / f"{now:%Y-%m-%dT%H%M}-connection.json"
-        path.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"results: {path}")
+        openssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True, check=False).stderr.strip()
+        write_results(
+            args.results_dir, "connection", "connection-cost",
+            {
+                "openssh": openssh, "blocks": args.blocks, "connections_per_block": args.connections,
+                "summary": summary, "blocks_measured": blocks,
+            },
+        )  # fmt: skip
     return 0
 
 

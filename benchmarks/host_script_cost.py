@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -45,13 +43,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench import WP_SETTINGS, fleet_files  # noqa: E402
-from command_latency import git_describe  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 import remediate  # noqa: E402
 from remediate.model import FileChange  # noqa: E402
@@ -177,22 +174,14 @@ def main() -> int:
             f"  processes {values['processes']:g}"
         )
     if not args.no_save:
-        now = datetime.datetime.now(datetime.UTC)
-        results: dict[str, Any] = {
-            "benchmark": "host-script-cost",
-            "remediate": git_describe(),
-            "package": str(Path(remediate.__file__).parent),  # the scripts measured are this checkout's
-            "python": platform.python_version(),
-            "kernel": platform.release(),
-            "file": WP_SETTINGS,
-            "bytes": len(files.broken),
-            "runs_per_case": args.runs,
-            "summary": summary,
-            "runs": runs,
-        }
-        path = Path(args.results_dir) / f"{now:%Y-%m-%dT%H%M}-host-script.json"
-        path.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"results: {path}")
+        write_results(
+            args.results_dir, "host-script", "host-script-cost",
+            {
+                "package": str(Path(remediate.__file__).parent),  # the scripts measured are this checkout's
+                "file": WP_SETTINGS, "bytes": len(files.broken), "runs_per_case": args.runs,
+                "summary": summary, "runs": runs,
+            },
+        )  # fmt: skip
     return 0
 
 
