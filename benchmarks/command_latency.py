@@ -21,19 +21,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from one_host_lab import add_lab_options, one_host_lab
+from results_file import write_results
 
-from results_file import write_results  # noqa: E402
-
-from remediate.fleet import transport  # noqa: E402
-from remediate.fleet.transport import ConnectOptions, SshTransport  # noqa: E402
-from remediate.lab.fleet import Lab, lab_down, lab_up  # noqa: E402
-from remediate.model import Host  # noqa: E402
+from remediate.fleet import transport
+from remediate.fleet.transport import ConnectOptions, SshTransport
+from remediate.model import Host
 
 SCRIPT = b"echo one; echo two\n"
 MODES = ("responsive", "paramiko-default")
@@ -73,36 +69,21 @@ def timed(connection: SshTransport, host: Host, stay: bool) -> float:
     return time.perf_counter() - before
 
 
-def lab_host(lab: Lab) -> Host:
-    only = lab.hosts[0]
-    return Host(
-        only.name, only.address, only.ssh_port, "root", str(lab.identity_file), str(lab.known_hosts)
-    )  # fmt: skip
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20, help="connections per mode (default 20)")
     parser.add_argument("--commands", type=int, default=10, help="commands per connection (default 10)")
-    parser.add_argument("--lab-dir", default="/var/lib/remediate/latency", help="lab folder (default %(default)s)")
-    parser.add_argument("--first-index", type=int, default=3900, help="lab address index (default 3900)")
-    parser.add_argument("--results-dir", default=str(REPO / "benchmarks" / "results"))
-    parser.add_argument("--no-save", action="store_true", help="do not write the JSON results")
+    add_lab_options(parser, "/var/lib/remediate/latency", 3900)
     args = parser.parse_args()
     if args.commands < 2:
         parser.error("--commands must be at least 2 (the first command also opens the session)")
 
     rounds: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
-    with tempfile.TemporaryDirectory() as scratch:
-        lab = lab_up(1, Path(args.lab_dir), Path(scratch) / "inventory.yml", args.first_index, http=False)
-        try:
-            host = lab_host(lab)
-            measure(host, MODES[0], 2)  # unmeasured: page cache, the known_hosts and key caches
-            for _ in range(args.rounds):
-                for mode in MODES:  # interleaved, so that the machine's drift hits both alike
-                    rounds[mode].append(measure(host, mode, args.commands))
-        finally:
-            lab_down(Path(args.lab_dir))
+    with one_host_lab(args.lab_dir, args.first_index) as (_, host):
+        measure(host, MODES[0], 2)  # unmeasured: page cache, the known_hosts and key caches
+        for _ in range(args.rounds):
+            for mode in MODES:  # interleaved, so that the machine's drift hits both alike
+                rounds[mode].append(measure(host, mode, args.commands))
 
     summary = {
         mode: {

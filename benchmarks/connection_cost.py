@@ -25,18 +25,17 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from command_latency import lab_host  # noqa: E402
+from one_host_lab import add_lab_options, one_host_lab  # noqa: E402
 from results_file import write_results  # noqa: E402
 
 from remediate.fleet.transport import ConnectOptions, SshTransport  # noqa: E402
-from remediate.lab.fleet import lab_down, lab_up, sshd_pid  # noqa: E402
+from remediate.lab.fleet import sshd_pid  # noqa: E402
 from remediate.model import Host  # noqa: E402
 
 CLIENTS = ("remediate", "openssh")
@@ -121,27 +120,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--blocks", type=int, default=10, help="blocks per client (default 10)")
     parser.add_argument("--connections", type=int, default=20, help="connections per block (default 20)")
-    parser.add_argument("--lab-dir", default="/var/lib/remediate/connection", help="lab folder (default %(default)s)")
-    parser.add_argument("--first-index", type=int, default=3910, help="lab address index (default 3910)")
-    parser.add_argument("--results-dir", default=str(REPO / "benchmarks" / "results"))
-    parser.add_argument("--no-save", action="store_true", help="do not write the JSON results")
+    add_lab_options(parser, "/var/lib/remediate/connection", 3910)
     args = parser.parse_args()
 
     blocks: dict[str, list[dict[str, float]]] = {client: [] for client in CLIENTS}
-    with tempfile.TemporaryDirectory() as scratch:
-        lab = lab_up(1, Path(args.lab_dir), Path(scratch) / "inventory.yml", args.first_index, http=False)
-        try:
-            host = lab_host(lab)
-            listener = sshd_pid(lab.hosts[0])
-            if listener is None:
-                raise SystemExit("connection_cost: the lab host's sshd has no pid file")
-            for client in CLIENTS:  # unmeasured: page cache, the known_hosts and key caches
-                block(client, host, listener, 2)
-            for _ in range(args.blocks):
-                for client in CLIENTS:
-                    blocks[client].append(block(client, host, listener, args.connections))
-        finally:
-            lab_down(Path(args.lab_dir))
+    with one_host_lab(args.lab_dir, args.first_index) as (lab, host):
+        listener = sshd_pid(lab.hosts[0])
+        if listener is None:
+            raise SystemExit("connection_cost: the lab host's sshd has no pid file")
+        for client in CLIENTS:  # unmeasured: page cache, the known_hosts and key caches
+            block(client, host, listener, 2)
+        for _ in range(args.blocks):
+            for client in CLIENTS:
+                blocks[client].append(block(client, host, listener, args.connections))
 
     summary = {
         client: {
