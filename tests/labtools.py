@@ -135,6 +135,24 @@ def on_host(lab: Lab, host: LabHost, command: str) -> str:
     return result.stdout.decode()
 
 
+def journal_rows(state: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
+    """``query``'s rows in the journal under ``state``, read-only; none while there is no journal, or one
+    still being made (a controller polled while it starts: the file is there, its tables not yet
+    committed, as their migration is one transaction; such a journal holds no run yet)."""
+    path = state / "journal.sqlite"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return db.execute(query, args).fetchall()
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return []
+        raise
+    finally:
+        db.close()
+
+
 def journal_host(state: Path, run_id: str, host: str) -> tuple[str, str]:
     """A host's (status, error) row in the journal under ``state``."""
     row = (

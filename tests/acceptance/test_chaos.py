@@ -32,7 +32,6 @@ import os
 import random
 import re
 import shutil
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -44,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labtools import BROKEN, FIXED, WP
+from labtools import BROKEN, FIXED, WP, journal_rows
 from pytest_mock import MockerFixture
 
 from remediate.cli.main import main
@@ -210,25 +209,8 @@ def stray_entries(host: LabHost, pristine: Mapping[str, set[str]]) -> list[str]:
 # --- the journal ---------------------------------------------------------------------------------------
 
 
-def journal(state: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
-    path = state / "journal.sqlite"
-    if not path.exists():
-        return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        return db.execute(query, args).fetchall()
-    except sqlite3.OperationalError as e:
-        # Read while the controller is making the journal: the file is there, its tables not yet committed
-        # (their migration is one transaction). Such a journal holds no run yet.
-        if "no such table" in str(e):
-            return []
-        raise
-    finally:
-        db.close()
-
-
 def run_ids(state: Path, kind: str) -> set[str]:
-    return {row[0] for row in journal(state, "SELECT run_id FROM runs WHERE kind = ?", kind)}
+    return {row[0] for row in journal_rows(state, "SELECT run_id FROM runs WHERE kind = ?", kind)}
 
 
 # --- the CLI, as a process of its own ------------------------------------------------------------------
@@ -410,15 +392,17 @@ def check_finished_rollback(state: Path, ended: Ended, run_id: str, to_put_back:
             "SELECT f.host FROM files f JOIN hosts h ON h.run_id = f.run_id AND h.host = f.host"
             " WHERE f.run_id = ? AND h.status NOT IN ('planned', 'skipped', 'interrupted')"
         )
-        assert not journal(state, started, run_id), context
+        assert not journal_rows(state, started, run_id), context
         return
     doc = ended.document()
     statuses = {name: entry["status"] for name, entry in doc["hosts"].items()}
     expected = {name: "changed" if name in to_put_back else "unchanged" for name in statuses}
     assert statuses == expected and to_put_back <= set(statuses), f"{context}: {ended}"
-    ((status, rollback_of),) = journal(state, "SELECT status, rollback_of FROM runs WHERE run_id = ?", doc["run_id"])
+    ((status, rollback_of),) = journal_rows(
+        state, "SELECT status, rollback_of FROM runs WHERE run_id = ?", doc["run_id"]
+    )
     assert (status, rollback_of) == ("ok", run_id), context
-    rows = dict(journal(state, "SELECT host, status FROM hosts WHERE run_id = ?", doc["run_id"]))
+    rows = dict(journal_rows(state, "SELECT host, status FROM hosts WHERE run_id = ?", doc["run_id"]))
     assert rows == statuses, f"{context}: the rollback's own host rows"
 
 
@@ -494,13 +478,13 @@ def test_random_sigkill_of_apply_and_rollback_leaves_every_file_whole_and_rollba
             assert touched == set(), f"{context}: no run in the journal, yet {touched} differ"
             continue
         (run_id,) = began
-        ((run_status,),) = journal(state, "SELECT status FROM runs WHERE run_id = ?", run_id)
+        ((run_status,),) = journal_rows(state, "SELECT status FROM runs WHERE run_id = ?", run_id)
         # A kill can land after the run has finished its journal row, in the moment before the process exits.
         assert run_status in (("running", "ok") if applied.killed else ("ok",)), (
             f"{context}: the run's row is {run_status}"
         )
-        rows = dict(journal(state, "SELECT host, status FROM hosts WHERE run_id = ?", run_id))
-        with_files = {row[0] for row in journal(state, "SELECT DISTINCT host FROM files WHERE run_id = ?", run_id)}
+        rows = dict(journal_rows(state, "SELECT host, status FROM hosts WHERE run_id = ?", run_id))
+        with_files = {row[0] for row in journal_rows(state, "SELECT DISTINCT host FROM files WHERE run_id = ?", run_id)}
         assert touched <= with_files, f"{context}: {touched - with_files} touched, and not in the journal's files"
         stages[_stage(applied, rows, touched, shapes)] += 1
 

@@ -7,12 +7,10 @@ a text of their own.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +20,18 @@ from typing import Any
 
 import pytest
 from cli_bounds import PEAK_REPORTER
-from labtools import BROKEN, FIXED, WP, ensure_lab_user, journal_host, on_host, run_json, run_on_host, snapshot
+from labtools import (
+    BROKEN,
+    FIXED,
+    WP,
+    ensure_lab_user,
+    journal_host,
+    journal_rows,
+    on_host,
+    run_json,
+    run_on_host,
+    snapshot,
+)
 from pytest_mock import MockerFixture
 
 from remediate.cli.main import main
@@ -255,18 +264,8 @@ def test_a_port_that_is_not_ssh_is_one_line(
     assert result.stderr == ""
 
 
-def _runs(state: Path) -> list[tuple[str, str]]:
-    """The journal's runs; none while it is not there, or is there without its tables yet (a controller that
-    has just created the file is making them: polling must not fail on that)."""
-    if not (state / "journal.sqlite").exists():
-        return []
-    with contextlib.closing(sqlite3.connect(state / "journal.sqlite")) as journal:
-        try:
-            return journal.execute("SELECT run_id, status FROM runs").fetchall()
-        except sqlite3.OperationalError as e:
-            if "no such table" in str(e):
-                return []
-            raise
+def _runs(state: Path) -> list[tuple[Any, ...]]:
+    return journal_rows(state, "SELECT run_id, status FROM runs")
 
 
 def test_sigterm_while_hosts_are_read_finishes_the_run_as_interrupted(
