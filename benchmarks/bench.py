@@ -203,6 +203,13 @@ def machine_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds() -> float:
+    """CPU time, user and system, of this process's children waited for, to the microsecond (os.times
+    counts clock ticks)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Runner:
     """Runs one job at a time, in a session of its own, so it can be killed as a whole at the timeout.
     Its stdout and stderr go to files: the output a user's pipe or redirection gets (not a terminal)."""

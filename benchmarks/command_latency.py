@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from one_host_lab import add_lab_options, one_host_lab
-from results_file import write_results
+from results_file import add_results_options, write_results
 
 from remediate.fleet import transport
 from remediate.fleet.transport import ConnectOptions, SshTransport
@@ -74,6 +74,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=20, help="connections per mode (default 20)")
     parser.add_argument("--commands", type=int, default=10, help="commands per connection (default 10)")
     add_lab_options(parser, "/var/lib/remediate/latency", 3900)
+    add_results_options(parser)
     args = parser.parse_args()
     if args.commands < 2:
         parser.error("--commands must be at least 2 (the first command also opens the session)")

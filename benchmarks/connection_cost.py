@@ -31,8 +31,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from bench import children_cpu_seconds, machine_cpu_seconds  # noqa: E402
 from one_host_lab import add_lab_options, one_host_lab  # noqa: E402
-from results_file import write_results  # noqa: E402
+from results_file import add_results_options, write_results  # noqa: E402
 
 from remediate.fleet.transport import ConnectOptions, SshTransport  # noqa: E402
 from remediate.lab.fleet import sshd_pid  # noqa: E402
@@ -52,20 +53,8 @@ def sshd_cpu(pid: int) -> float:
     return sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def machine_cpu() -> float:
-    """CPU seconds the whole machine spent busy since boot (/proc/stat: all but idle and iowait)."""
-    with open("/proc/stat") as stat:
-        ticks = [int(field) for field in stat.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -101,15 +90,15 @@ def block(client: str, host: Host, listener: int, connections: int) -> dict[str,
             subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
 
     time.sleep(REAPED_WAIT)  # the block before it wholly reaped
-    mine, theirs, served, machine = own_cpu(), children_cpu(), sshd_cpu(listener), machine_cpu()
+    mine, theirs, served, machine = own_cpu(), children_cpu_seconds(), sshd_cpu(listener), machine_cpu_seconds()
     started = time.perf_counter()
     for _ in range(connections):
         connect()
     wall = time.perf_counter() - started
     time.sleep(REAPED_WAIT)
-    controller = (own_cpu() - mine) if client == "remediate" else (children_cpu() - theirs)
+    controller = (own_cpu() - mine) if client == "remediate" else (children_cpu_seconds() - theirs)
     return {
-        "machine_cpu_s": (machine_cpu() - machine) / connections,
+        "machine_cpu_s": (machine_cpu_seconds() - machine) / connections,
         "controller_cpu_s": controller / connections,
         "sshd_cpu_s": (sshd_cpu(listener) - served) / connections,
         "wall_s": wall / connections,
@@ -121,6 +110,7 @@ def main() -> int:
     parser.add_argument("--blocks", type=int, default=10, help="blocks per client (default 10)")
     parser.add_argument("--connections", type=int, default=20, help="connections per block (default 20)")
     add_lab_options(parser, "/var/lib/remediate/connection", 3910)
+    add_results_options(parser)
     args = parser.parse_args()
 
     blocks: dict[str, list[dict[str, float]]] = {client: [] for client in CLIENTS}

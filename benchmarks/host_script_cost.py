@@ -14,7 +14,7 @@ lock folder and the backups are in that folder too. Each run, in turn for every 
 that the machine's drift hits all alike), the file is reset, the script runs, and its answer is parsed
 as the controller would parse it (a run that did not do its work stops the benchmark). Reported per
 case: the mean CPU of the processes (user and system, the shell and everything it started), the median
-wall time, and the processes started (forks on the whole machine, so only exact on a quiet one).
+wall time, and the processes started (pids made on the whole machine, so only exact on a quiet one).
 
 The cases:
 - ``sh alone``: the shell, given nothing to do (what every command pays before any of its own work);
@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -47,8 +46,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench import WP_SETTINGS, fleet_files  # noqa: E402
-from results_file import write_results  # noqa: E402
+from bench import WP_SETTINGS, children_cpu_seconds, fleet_files, last_pid, pids_since  # noqa: E402
+from results_file import add_results_options, write_results  # noqa: E402
 
 import remediate  # noqa: E402
 from remediate.model import FileChange  # noqa: E402
@@ -64,21 +63,6 @@ class Case:
     command: list[str]
     script: bytes  # fed to the command's standard input
     works: Callable[[bytes], bool]  # the answer says the script did its work
-
-
-def processes_started() -> int:
-    """Forks since boot, on the whole machine (/proc/stat ``processes``)."""
-    with open("/proc/stat") as stat:
-        for line in stat:
-            if line.startswith("processes "):
-                return int(line.split()[1])
-    raise SystemExit("host_script_cost: /proc/stat has no processes line")
-
-
-def children_cpu() -> float:
-    """CPU seconds of the children waited for, to the microsecond (os.times counts clock ticks)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def cases(folder: Path, before: bytes, after: bytes, mode: int) -> list[Case]:
@@ -126,9 +110,9 @@ def reset(folder: Path, data: bytes, mode: int) -> None:
 
 def measure(case: Case, folder: Path, data: bytes, mode: int) -> dict[str, float]:
     reset(folder, data, mode)
-    forks, cpu, started = processes_started(), children_cpu(), time.perf_counter()
+    pid, cpu, started = last_pid(), children_cpu_seconds(), time.perf_counter()
     done = subprocess.run(case.command, input=case.script, capture_output=True, check=False)
-    wall, used, forked = time.perf_counter() - started, children_cpu() - cpu, processes_started() - forks
+    wall, used, forked = time.perf_counter() - started, children_cpu_seconds() - cpu, pids_since(pid)
     if done.returncode != 0 or not case.works(done.stdout):
         raise SystemExit(
             f"host_script_cost: {case.name} did not do its work (exit {done.returncode}):"
@@ -140,8 +124,7 @@ def measure(case: Case, folder: Path, data: bytes, mode: int) -> dict[str, float
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=60, help="runs of each case (default 60)")
-    parser.add_argument("--results-dir", default=str(REPO / "benchmarks" / "results"))
-    parser.add_argument("--no-save", action="store_true", help="do not write the JSON results")
+    add_results_options(parser)
     args = parser.parse_args()
     if os.geteuid() != 0:
         parser.error("run it as root: the write is measured as a root run's")

@@ -12,15 +12,11 @@ from pathlib import Path
 from remediate.lab.fleet import Lab, lab_down, lab_up
 from remediate.model import Host
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-
 
 def add_lab_options(parser: argparse.ArgumentParser, lab_dir: str, first_index: int) -> None:
-    """--lab-dir, --first-index, --results-dir and --no-save, with the benchmark's own defaults."""
+    """--lab-dir and --first-index, with the benchmark's own defaults."""
     parser.add_argument("--lab-dir", default=lab_dir, help="lab folder (default %(default)s)")
     parser.add_argument("--first-index", type=int, default=first_index, help="lab address index (default %(default)s)")
-    parser.add_argument("--results-dir", default=str(RESULTS_DIR))
-    parser.add_argument("--no-save", action="store_true", help="do not write the JSON results")
 
 
 def lab_host(lab: Lab) -> Host:

@@ -3,6 +3,7 @@ file records (the benchmark, the checkout, Python and the kernel), then the benc
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import platform
@@ -11,6 +12,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "benchmarks" / "results"
+
+
+def add_results_options(parser: argparse.ArgumentParser) -> None:
+    """--results-dir and --no-save."""
+    parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+    parser.add_argument("--no-save", action="store_true", help="do not write the JSON results")
 
 
 def git_describe() -> str:
