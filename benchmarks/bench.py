@@ -1084,6 +1084,19 @@ def targets(
                 )
             )
 
+    # What the apply targets ask for, against the floor of the same round (targets_against_floor.py shows
+    # every committed round): at or under 1.0x, the apply with its safety steps is asked to take no longer
+    # than the floor's one ssh and one sed -i a host.
+    floor = median.get(("openssh", "apply"))
+    asked = (("pyinfra", 0.8, "0.8x pyinfra apply"), ("ansible", 0.1, "Ansible apply / 10"))
+    for other, factor, label in asked:
+        theirs = median.get((other, "apply"))
+        if floor is not None and theirs is not None:
+            found.append(
+                Target(f"(info) the target {label}, against the OpenSSH floor", factor * theirs, floor, "s",
+                       factor * theirs / floor, "-", "info")
+            )  # fmt: skip
+
     # At 1,000 hosts: every host fixed, the time per host as at 100 hosts, the controller's memory.
     applies = [m for m in measurements if m.tool == "remediate" and base_job(m.job) == "apply"]
     if applies:
