@@ -13,7 +13,6 @@ only committed results (``results/*-<N>hosts.json`` written by bench.py); it mea
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(RESULTS.parent))
 
-from bench import BENCHMARK, table  # noqa: E402
+from bench import ASKED_OF_THE_APPLY, results_document, table  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -34,22 +33,22 @@ class Round:
     remediate: str  # git describe of the remediate measured
     floor: float
     ours: float
-    pyinfra: float | None
-    ansible: float | None
+    asked: tuple[float | None, ...]  # what each of bench.ASKED_OF_THE_APPLY asks (None: its tool did not run)
     bound: float | None  # remediate-bare: the apply with its write's safety steps stubbed (bare_write.py)
 
 
 def read_round(path: Path) -> Round | None:
     """The round of one results file; None for another benchmark's file or a round without the floor."""
-    document = json.loads(path.read_text())
-    if not isinstance(document, dict) or document.get("benchmark") != BENCHMARK:
+    document = results_document(path)
+    if document is None:
         return None
     applies = {s["tool"]: float(s["median_s"]) for s in document["summary"] if s["job"] == "apply"}
     if "openssh" not in applies or "remediate" not in applies:
         return None
     return Round(
         path.name, int(document["hosts"]), int(document["repeat"]), str(document["remediate"]["describe"]),
-        applies["openssh"], applies["remediate"], applies.get("pyinfra"), applies.get("ansible"),
+        applies["openssh"], applies["remediate"],
+        tuple(None if tool not in applies else factor * applies[tool] for tool, factor, _ in ASKED_OF_THE_APPLY),
         applies.get("remediate-bare"),
     )  # fmt: skip
 
@@ -61,8 +60,7 @@ def rows(rounds: list[Round]) -> list[list[str]]:
     return [
         [
             r.name, str(r.hosts), str(r.repeat), r.remediate, f"{r.floor:.2f} s",
-            against_floor(None if r.pyinfra is None else 0.8 * r.pyinfra, r.floor),
-            against_floor(None if r.ansible is None else r.ansible / 10, r.floor),
+            *(against_floor(seconds, r.floor) for seconds in r.asked),
             against_floor(r.ours, r.floor),
             against_floor(r.bound, r.floor),
         ]
@@ -72,8 +70,7 @@ def rows(rounds: list[Round]) -> list[list[str]]:
 
 HEADERS = [
     "results file", "hosts", "reps", "remediate", "floor apply",
-    "0.8x pyinfra apply", "Ansible apply / 10", "remediate apply",
-    "safety stubbed",
+    *(label for _, _, label in ASKED_OF_THE_APPLY), "remediate apply", "safety stubbed",
 ]  # fmt: skip
 
 
